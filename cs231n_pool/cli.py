@@ -1,0 +1,39 @@
+"""The `cs231n-pool` command: a thin dispatcher over the subcommand modules.
+
+Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int``
+and keeps its heavy imports (pytest, matplotlib, torch) inside ``run`` so that
+building the parser stays cheap.
+"""
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "demo": ("cs231n_pool.demo", "gradient-check table, a worked pooling example and a grading run"),
+    "gradcheck": ("cs231n_pool.gradcheck_table", "numerically check every layer's backward and print a table"),
+    "bench": ("cs231n_pool.benchmark", "benchmark the pooling methods against PyTorch and the bandwidth floor"),
+    "release": ("cs231n_pool.grading.release", "write the student bundle of an assignment"),
+    "grade": ("cs231n_pool.grading.grade", "grade one submission (folder or .zip)"),
+    "grade-all": ("cs231n_pool.grading.grade_all", "grade every submission in a folder"),
+    "autograder": ("cs231n_pool.grading.autograder", "build a Gradescope autograder bundle"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cs231n-pool", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(module_name=module_name)
+        importlib.import_module(module_name).add_arguments(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return importlib.import_module(args.module_name).run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

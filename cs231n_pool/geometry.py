@@ -1,0 +1,205 @@
+"""Pooling geometry: argument checks and the one output-size helper.
+
+Every op, layer and kernel wrapper in the package gets its window placement from
+:func:`pool_geometry`, so the output-size formula lives in exactly one place.
+
+Output size per spatial dimension (PyTorch's rule), with ``k_eff = d*(k-1) + 1``:
+
+* floor mode: ``out = (H + 2p - k_eff) // s + 1``
+* ceil mode:  ``out = (H + 2p - k_eff + s - 1) // s + 1``, then ``out -= 1`` if
+  ``(out-1)*s >= H + p`` (the last window must start inside the input or the
+  left padding).
+* ``padding='same'`` (TensorFlow/Keras rule, not in PyTorch): ``out = ceil(H/s)``,
+  total padding ``max((out-1)*s + k_eff - H, 0)`` split with the extra cell on the
+  bottom/right.
+* ``padding='valid'`` is padding 0.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class PoolGeometry(NamedTuple):
+    """Where the windows of one pooling op sit on an ``in_h x in_w`` plane.
+
+    Window ``(oh, ow)`` starts at row ``oh*stride_h - pad_top`` and column
+    ``ow*stride_w - pad_left`` and reads every ``dilation``-th cell. Cells outside
+    the plane are padding. ``pad_bottom``/``pad_right`` are the declared padding
+    on the far side (they matter for the average divisor).
+    """
+
+    kernel_h: int
+    kernel_w: int
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_left: int
+    pad_bottom: int
+    pad_right: int
+    dilation_h: int
+    dilation_w: int
+    in_h: int
+    in_w: int
+    out_h: int
+    out_w: int
+
+    @property
+    def window_size(self) -> int:
+        return self.kernel_h * self.kernel_w
+
+
+def as_pair(value, name: str) -> tuple[int, int]:
+    """An int means (value, value); a pair of ints means (height, width)."""
+    if _is_int(value):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
+        return int(value[0]), int(value[1])
+    if isinstance(value, (tuple, list)) and len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r} with {len(value)} entries")
+    raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} of type {type(value).__name__}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def pooled_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
+                ceil_mode: bool = False) -> int:
+    """Output length along one dimension (the formula in the module docstring)."""
+    effective = dilation * (kernel - 1) + 1
+    span = size + 2 * padding - effective
+    if ceil_mode:
+        out = (span + stride - 1) // stride + 1
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+        return out
+    return span // stride + 1
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int, int]:
+    """TensorFlow 'SAME': returns (out, pad_before, pad_after), extra cell after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1,
+                  ceil_mode=False, *, limit_padding=True) -> PoolGeometry:
+    """Check the pooling arguments and place the windows on an (H, W) plane.
+
+    kernel_size, stride, dilation: int or (h, w), all > 0; stride defaults to kernel_size.
+    padding: int or (h, w) >= 0 and at most kernel // 2 (when ``limit_padding``),
+    or 'same' / 'valid'. ceil_mode selects the ceil output-size rule.
+    Raises ValueError/TypeError naming the offending parameter and value.
+    """
+    in_h, in_w = (int(v) for v in spatial_shape)
+    kernel_h, kernel_w = _positive_pair(kernel_size, "kernel_size")
+    stride_h, stride_w = (kernel_h, kernel_w) if stride is None else _positive_pair(stride, "stride")
+    dilation_h, dilation_w = _positive_pair(dilation, "dilation")
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
+
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            padding = 0
+        elif mode == "same":
+            if ceil_mode:
+                raise ValueError("ceil_mode=True cannot be combined with padding='same' (its output size is fixed at ceil(H / stride))")
+            out_h, top, bottom = same_padding(in_h, kernel_h, stride_h, dilation_h)
+            out_w, left, right = same_padding(in_w, kernel_w, stride_w, dilation_w)
+            return PoolGeometry(kernel_h, kernel_w, stride_h, stride_w, top, left, bottom, right,
+                                dilation_h, dilation_w, in_h, in_w, out_h, out_w)
+        else:
+            raise ValueError(f"padding must be an int, a pair of ints, 'same' or 'valid', got {padding!r}")
+
+    pad_h, pad_w = as_pair(padding, "padding")
+    if pad_h < 0 or pad_w < 0:
+        raise ValueError(f"padding must be >= 0, got padding={padding!r}")
+    if limit_padding and (pad_h > kernel_h // 2 or pad_w > kernel_w // 2):
+        raise ValueError(
+            f"padding={padding!r} must be at most half the kernel_size={kernel_size!r} "
+            f"(kernel_size // 2 = {(kernel_h // 2, kernel_w // 2)})")
+
+    out_h = pooled_size(in_h, kernel_h, stride_h, pad_h, dilation_h, ceil_mode)
+    out_w = pooled_size(in_w, kernel_w, stride_w, pad_w, dilation_w, ceil_mode)
+    if out_h < 1 or out_w < 1:
+        raise ValueError(
+            f"output size is too small: input (H, W)={(in_h, in_w)} with kernel_size={kernel_size!r}, "
+            f"stride={stride!r}, padding={padding!r}, dilation={dilation!r} gives output {(out_h, out_w)}; "
+            f"the window is larger than the padded input")
+    return PoolGeometry(kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, pad_h, pad_w,
+                        dilation_h, dilation_w, in_h, in_w, out_h, out_w)
+
+
+def _positive_pair(value, name: str) -> tuple[int, int]:
+    pair = as_pair(value, name)
+    if pair[0] <= 0 or pair[1] <= 0:
+        raise ValueError(f"{name} must be > 0, got {name}={value!r}")
+    return pair
+
+
+def check_input(x, name: str = "x") -> tuple[np.ndarray, bool]:
+    """Validate a pooling input; return it as (N, C, H, W) plus whether it was batched.
+
+    Accepts (N, C, H, W) or (C, H, W), float32 or float64, any memory order.
+    N = 0 is allowed; C, H or W = 0 is an error.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+    if x.dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {name}.dtype={x.dtype}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{name} must be 3-D (C, H, W) or 4-D (N, C, H, W), got {name}.ndim={x.ndim} with shape {x.shape}")
+    batched = x.ndim == 4
+    x4 = x if batched else x[np.newaxis]
+    if 0 in x4.shape[1:]:
+        raise ValueError(f"{name} must have non-empty C, H and W, got {name}.shape={x.shape}")
+    return x4, batched
+
+
+def check_grad(dout, expected_shape, dtype, name: str = "dout") -> np.ndarray:
+    """Validate an upstream gradient against the shape the forward produced."""
+    if not isinstance(dout, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(dout).__name__}")
+    if not (np.issubdtype(dout.dtype, np.floating) or np.issubdtype(dout.dtype, np.integer)):
+        raise TypeError(f"{name} must have a real numeric dtype, got {name}.dtype={dout.dtype}")
+    if dout.shape != tuple(expected_shape):
+        raise ValueError(f"{name} must have the forward output's shape {tuple(expected_shape)}, got {name}.shape={dout.shape}")
+    return dout.astype(dtype, copy=False)
+
+
+def window_starts(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """First row of each output row's window and first column of each output column's window (may be < 0)."""
+    return (np.arange(geom.out_h) * geom.stride_h - geom.pad_top,
+            np.arange(geom.out_w) * geom.stride_w - geom.pad_left)
+
+
+def avg_divisors(geom: PoolGeometry, count_include_pad=True, divisor_override=None) -> np.ndarray:
+    """The (out_h, out_w) float64 divisor of each average window (PyTorch's rules).
+
+    The window spans ``[start, min(start + k, H + pad_bottom))``; its pool size is
+    taken from that span before clipping to the input. divisor_override wins; else
+    the pool size if count_include_pad; else the number of in-bounds cells.
+    """
+    if divisor_override is not None:
+        if not _is_int(divisor_override):
+            raise TypeError(f"divisor_override must be an int or None, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise ValueError("divisor_override must be non-zero, got divisor_override=0")
+        return np.full((geom.out_h, geom.out_w), float(divisor_override))
+    rows = _spans(window_starts(geom)[0], geom.kernel_h, geom.in_h, geom.pad_bottom, count_include_pad)
+    cols = _spans(window_starts(geom)[1], geom.kernel_w, geom.in_w, geom.pad_right, count_include_pad)
+    return np.outer(rows, cols).astype(np.float64)
+
+
+def _spans(starts: np.ndarray, kernel: int, size: int, pad_after: int, count_include_pad: bool) -> np.ndarray:
+    ends = np.minimum(starts + kernel, size + pad_after)
+    if count_include_pad:
+        return ends - starts
+    return np.minimum(ends, size) - np.maximum(starts, 0)

@@ -1,0 +1,50 @@
+"""Pure-numpy im2col/col2im: the readable reference for the Cython kernels.
+
+Both functions take the window placement as plain ints (see geometry.PoolGeometry);
+cells outside the (H, W) plane read ``pad_value`` (im2col) or are dropped (col2im).
+
+Column layout (CS231n's): cols has shape (C*kh*kw, out_h*out_w*N); row
+``c*kh*kw + i*kw + j`` holds window offset (i, j) of channel c, and column
+``(oh*out_w + ow)*N + n`` holds window (oh, ow) of image n.
+"""
+import numpy as np
+
+
+def window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w):
+    """Fancy-index arrays (channel, row, col) into the padded input, each broadcasting to (C*kh*kw, out_h*out_w)."""
+    row_in_window = np.tile(np.repeat(np.arange(kh) * dh, kw), C)
+    col_in_window = np.tile(np.arange(kw) * dw, kh * C)
+    row_of_window = np.repeat(np.arange(out_h) * sh, out_w)
+    col_of_window = np.tile(np.arange(out_w) * sw, out_h)
+    rows = row_in_window[:, None] + row_of_window[None, :]
+    cols = col_in_window[:, None] + col_of_window[None, :]
+    channels = np.repeat(np.arange(C), kh * kw)[:, None]
+    return channels, rows, cols
+
+
+def _far_padding(size, pad_before, kernel, stride, dilation, out):
+    """Cells needed past the end of the input so the last window fits."""
+    return max((out - 1) * stride + (kernel - 1) * dilation + 1 - size - pad_before, 0)
+
+
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, pad_value=0.0):
+    """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N), padding with ``pad_value``."""
+    N, C, H, W = x.shape
+    pad = ((0, 0), (0, 0),
+           (ph, _far_padding(H, ph, kh, sh, dh, out_h)),
+           (pw, _far_padding(W, pw, kw, sw, dw, out_w)))
+    padded = np.pad(x, pad, mode="constant", constant_values=pad_value)
+    channels, rows, cols = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
+    windows = padded[:, channels, rows, cols]  # (N, C*kh*kw, out_h*out_w)
+    return np.ascontiguousarray(windows.transpose(1, 2, 0)).reshape(C * kh * kw, -1)
+
+
+def col2im(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+    """Adjoint of im2col: scatter-add every column entry back to its input cell."""
+    far_h = _far_padding(H, ph, kh, sh, dh, out_h)
+    far_w = _far_padding(W, pw, kw, sw, dw, out_w)
+    padded = np.zeros((N, C, H + ph + far_h, W + pw + far_w), dtype=cols.dtype)
+    channels, rows, cols_idx = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
+    windows = cols.reshape(C * kh * kw, out_h * out_w, N).transpose(2, 0, 1)
+    np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)
+    return np.ascontiguousarray(padded[:, :, ph:ph + H, pw:pw + W])
