@@ -48,3 +48,19 @@ def col2im(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
     windows = cols.reshape(C * kh * kw, out_h * out_w, N).transpose(2, 0, 1)
     np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)
     return np.ascontiguousarray(padded[:, :, ph:ph + H, pw:pw + W])
+
+
+def column_argmax(cols):
+    """Max and its row over axis 0 of a (K, M) matrix: (values (M,), rows (M,) int64).
+
+    PyTorch's scan rule: rows 0..K-1 in order, replace when ``val > cur or
+    isnan(val)``, starting from cur=-inf, row=-1. So ties -> first max, NaN ->
+    last NaN, and an all -inf column -> row -1 with value -inf.
+    """
+    values = np.full(cols.shape[1], -np.inf, dtype=cols.dtype)
+    rows = np.full(cols.shape[1], -1, dtype=np.int64)
+    for r, row in enumerate(cols):
+        take = (row > values) | np.isnan(row)
+        values[take] = row[take]
+        rows[take] = r
+    return values, rows
