@@ -1,4 +1,4 @@
-"""im2col/col2im with CS231n's signatures, on the fastest available kernels.
+"""im2col/col2im with CS231n's signatures, plus the column argmax, on the fastest available kernels.
 
 Column layout: ``cols`` has shape ``(C*fh*fw, N*H'*W')``; row ``c*fh*fw + i*fw + j``
 is offset (i, j) of channel c inside the window, column ``(h'*W' + w')*N + n`` is
@@ -7,10 +7,12 @@ window (h', w') of image n. Output size is floor mode,
 Padding is zero. ``col2im_indices`` is the exact adjoint of ``im2col_indices``: it
 sums the entries of overlapping windows.
 """
+import numbers
+
 import numpy as np
 
 from ._backend import im2col_kernels
-from .geometry import PoolGeometry, check_input, pool_geometry
+from .geometry import SUPPORTED_DTYPES, PoolGeometry, as_pair, pool_geometry
 
 
 def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) -> np.ndarray:
@@ -28,7 +30,44 @@ def col2im_geometry(cols: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray
         geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
 
 
+def column_argmax(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Max over axis 0 of a (K, M) column matrix and the row it is in.
+
+    Returns (values (M,) of cols' dtype, rows (M,) int64). Rows are scanned
+    0..K-1 and a value replaces the running max when it is greater or NaN, so
+    ties -> FIRST max, NaN -> LAST NaN, an all -inf column -> row -1, value -inf.
+    """
+    return im2col_kernels.column_argmax(np.ascontiguousarray(cols))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_field(field_height, field_width):
+    for name, value in (("field_height", field_height), ("field_width", field_width)):
+        if not _is_int(value):
+            raise TypeError(f"{name} must be an int, got {name}={value!r} of type {type(value).__name__}")
+        if value <= 0:
+            raise ValueError(f"{name} must be > 0, got {name}={value!r}")
+
+
+def _check_window_fits(x_shape, field_height, field_width, padding, dilation):
+    """A window wider than the padded input is reported by field name (pool_geometry
+    would call it kernel_size). Negative or 'same' padding is left to pool_geometry."""
+    if isinstance(padding, str):
+        return
+    pads, dilations = as_pair(padding, "padding"), as_pair(dilation, "dilation")
+    for name, field, size, pad, dil in zip(("field_height", "field_width"), (field_height, field_width),
+                                           x_shape[2:], pads, dilations):
+        if pad >= 0 and dil > 0 and dil * (field - 1) + 1 > size + 2 * pad:
+            raise ValueError(f"{name}={field} with dilation={dilation!r} is larger than the padded input: "
+                             f"x_shape={tuple(x_shape)}, padding={padding!r}")
+
+
 def _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation):
+    _check_field(field_height, field_width)
+    _check_window_fits(x_shape, field_height, field_width, padding, dilation)
     # im2col also serves convolutions, so padding is not limited to kernel // 2.
     return pool_geometry(x_shape[2:], (field_height, field_width), stride, padding, dilation,
                          limit_padding=False)
@@ -37,34 +76,55 @@ def _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation
 def im2col_indices(x, field_height, field_width, padding=0, stride=1, dilation=1):
     """Unfold every (field_height x field_width) window of x into a column.
 
-    x: (N, C, H, W) float32/float64, any memory order. padding/stride/dilation:
-    int or (h, w). Returns cols of x's dtype, shape (C*fh*fw, N*H'*W'), layout
-    as in the module docstring; padded cells read 0.
+    x: (N, C, H, W) float32/float64, any memory order; N may be 0.
+    padding/stride/dilation: int or (h, w); padding >= 0, stride and dilation > 0.
+    Returns cols of x's dtype, shape (C*fh*fw, N*H'*W'), layout as in the module
+    docstring; padded cells read 0. Bad arguments raise ValueError/TypeError
+    naming the parameter and its value.
     """
-    x4, batched = check_input(x, "x")
-    if not batched:
-        raise ValueError(f"x must be 4-D (N, C, H, W), got x.ndim={x.ndim} with shape {x.shape}")
-    geom = _conv_geometry(x4.shape, field_height, field_width, padding, stride, dilation)
-    return im2col_geometry(x4, geom)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"x must be 4-D (N, C, H, W), got x.ndim={x.ndim} with x.shape={x.shape}")
+    _check_dtype(x.dtype, "x")
+    if 0 in x.shape[1:]:
+        raise ValueError(f"x must have non-empty C, H and W, got x.shape={x.shape}")
+    geom = _conv_geometry(x.shape, field_height, field_width, padding, stride, dilation)
+    return im2col_geometry(x, geom)
 
 
 def col2im_indices(cols, x_shape, field_height, field_width, padding=0, stride=1, dilation=1):
     """Fold columns back into an (N, C, H, W) array, summing overlapping windows.
 
-    The exact adjoint of :func:`im2col_indices` with the same arguments:
-    ``<im2col(x), y> == <x, col2im(y)>``.
+    cols: float32/float64 of shape (C*fh*fw, N*H'*W') (what :func:`im2col_indices`
+    returns for an input of shape ``x_shape``). Returns an array of cols' dtype and
+    shape x_shape. The exact adjoint of :func:`im2col_indices` with the same
+    arguments: ``<im2col(x), y> == <x, col2im(y)>``; padded cells are dropped.
     """
-    if not (isinstance(x_shape, (tuple, list)) and len(x_shape) == 4):
-        raise ValueError(f"x_shape must be (N, C, H, W), got x_shape={x_shape!r}")
+    x_shape = _check_x_shape(x_shape)
     if not isinstance(cols, np.ndarray):
         raise TypeError(f"cols must be a numpy.ndarray, got {type(cols).__name__}")
-    probe = np.empty((1,) + tuple(int(v) for v in x_shape[1:]), dtype=cols.dtype)
-    check_input(probe, "cols")  # dtype and empty-dimension checks
-    if int(x_shape[0]) < 0:
-        raise ValueError(f"x_shape must have N >= 0, got x_shape={x_shape!r}")
+    _check_dtype(cols.dtype, "cols")
     geom = _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation)
-    N, C = int(x_shape[0]), int(x_shape[1])
+    N, C = x_shape[:2]
     expected = (C * geom.window_size, geom.out_h * geom.out_w * N)
     if cols.shape != expected:
-        raise ValueError(f"cols must have shape {expected} for x_shape={tuple(x_shape)}, got cols.shape={cols.shape}")
-    return col2im_geometry(cols, tuple(int(v) for v in x_shape), geom)
+        raise ValueError(f"cols must have shape {expected} (C*fh*fw, N*H'*W') for x_shape={x_shape}, "
+                         f"got cols.shape={cols.shape}")
+    return col2im_geometry(cols, x_shape, geom)
+
+
+def _check_dtype(dtype, name):
+    if dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {name}.dtype={dtype}")
+
+
+def _check_x_shape(x_shape):
+    """x_shape as a tuple of 4 ints with N >= 0 and C, H, W > 0."""
+    if not (isinstance(x_shape, (tuple, list)) and len(x_shape) == 4):
+        raise ValueError(f"x_shape must be a 4-tuple (N, C, H, W), got x_shape={x_shape!r}")
+    if not all(_is_int(v) for v in x_shape):
+        raise TypeError(f"x_shape must hold ints, got x_shape={x_shape!r}")
+    if x_shape[0] < 0 or min(x_shape[1:]) <= 0:
+        raise ValueError(f"x_shape must have N >= 0 and C, H, W > 0, got x_shape={tuple(x_shape)!r}")
+    return tuple(int(v) for v in x_shape)
