@@ -1,0 +1,74 @@
+"""Public tests: im2col_indices and col2im_indices in the CS231n column layout.
+
+cols has shape (C*fh*fw, N*H'*W'); row c*fh*fw + i*fw + j is offset (i, j) of channel c,
+column (h'*W' + w')*N + n is window (h', w') of image n. col2im sums overlapping windows.
+"""
+import numpy as np
+import pytest
+
+from cs231n_pool.im2col import col2im_indices as ref_col2im
+from cs231n_pool.im2col import im2col_indices as ref_im2col
+
+
+def values(shape, seed=0):
+    return np.random.default_rng(seed + sum(shape)).standard_normal(shape)
+
+
+def assert_array(actual, expected, what):
+    assert isinstance(actual, np.ndarray), f"{what}: expected a numpy array, got {type(actual).__name__}"
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
+    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype}, expected {expected.dtype}"
+    np.testing.assert_allclose(actual, expected, rtol=1e-7, atol=1e-12, err_msg=what)
+
+
+def check_im2col(s, x, fh, fw, padding, stride):
+    what = f"im2col_indices(x of shape {x.shape}, {fh}, {fw}, padding={padding}, stride={stride})"
+    cols = s.call("im2col_indices", x, fh, fw, padding=padding, stride=stride)
+    assert_array(cols, ref_im2col(x, fh, fw, padding=padding, stride=stride), what)
+
+
+def check_col2im(s, x_shape, fh, fw, padding, stride, cols=None):
+    what = f"col2im_indices(cols, {x_shape}, {fh}, {fw}, padding={padding}, stride={stride})"
+    if cols is None:
+        cols = values(ref_im2col(np.zeros(x_shape), fh, fw, padding=padding, stride=stride).shape, seed=2)
+    x = s.call("col2im_indices", cols, x_shape, fh, fw, padding=padding, stride=stride)
+    assert_array(x, ref_col2im(cols, x_shape, fh, fw, padding=padding, stride=stride), what)
+
+
+@pytest.mark.points(2)
+def test_im2col_layout(submission):
+    """3x3 input 0..8, 2x2 windows, stride 1: one column per window, one row per window offset."""
+    with submission.session() as s:
+        x = np.arange(9, dtype=np.float64).reshape(1, 1, 3, 3)
+        cols = s.call("im2col_indices", x, 2, 2, padding=0, stride=1)
+        expected = np.array([[0.0, 1.0, 3.0, 4.0],
+                             [1.0, 2.0, 4.0, 5.0],
+                             [3.0, 4.0, 6.0, 7.0],
+                             [4.0, 5.0, 7.0, 8.0]])
+        assert_array(cols, expected, "im2col_indices(3x3 0..8, 2, 2) (rows: offsets, columns: windows)")
+        # Several images and channels: rows run over channels, columns interleave images.
+        check_im2col(s, values((2, 3, 4, 4)), 2, 2, 0, 2)
+        check_im2col(s, values((3, 2, 5, 5)), 3, 3, 1, 2)
+
+
+@pytest.mark.points(2)
+def test_im2col_rectangular_field(submission):
+    """field_height != field_width: row index is c*fh*fw + i*fw + j."""
+    with submission.session() as s:
+        check_im2col(s, values((2, 2, 4, 5)), 2, 3, 0, 1)
+        check_im2col(s, values((1, 3, 6, 4)), 3, 2, 1, 2)
+        check_im2col(s, values((2, 1, 3, 7)), 1, 4, 0, 1)
+
+
+@pytest.mark.points(2)
+def test_col2im_sums_overlaps(submission):
+    """col2im of all-ones columns counts how many windows cover each pixel."""
+    with submission.session() as s:
+        shape = (1, 1, 4, 4)
+        counts = s.call("col2im_indices", np.ones((9, 4)), shape, 3, 3, padding=0, stride=1)
+        expected = np.array([[1.0, 2.0, 2.0, 1.0], [2.0, 4.0, 4.0, 2.0],
+                             [2.0, 4.0, 4.0, 2.0], [1.0, 2.0, 2.0, 1.0]])
+        assert_array(counts, expected[None, None], "col2im_indices(ones, (1, 1, 4, 4), 3, 3): coverage counts")
+        check_col2im(s, (2, 3, 5, 5), 3, 3, 1, 1)
+        check_col2im(s, (2, 2, 5, 6), 2, 3, 0, 1)
+        check_col2im(s, (1, 2, 4, 4), 2, 2, 0, 2)
