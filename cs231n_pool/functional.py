@@ -1,0 +1,468 @@
+"""Functional pooling ops with PyTorch's CPU semantics, and their backward passes.
+
+Every op takes x of shape (N, C, H, W) or (C, H, W), float32 or float64, in any memory
+order, and returns arrays of x's dtype with x's batching. Window placement and output
+size come from :func:`cs231n_pool.geometry.pool_geometry`:
+
+* floor mode ``H' = (H + 2p - d*(k-1) - 1) // s + 1``; ceil mode rounds up, but the
+  last window must start inside the input or the left padding.
+* ``padding='same'`` (TensorFlow/Keras rule, NOT in PyTorch): ``H' = ceil(H/s)``,
+  total padding ``max((H'-1)*s + d*(k-1) + 1 - H, 0)`` with the extra cell on the
+  bottom/right; padded cells never count (max: -inf; average: excluded from the
+  divisor whatever count_include_pad says). ``padding='valid'`` is padding 0.
+
+Max pooling pads with -inf and scans each window row-major; a value replaces the running
+max when it is greater or NaN. So ties go to the FIRST maximum, a NaN propagates (index =
+the LAST NaN), and a window of -inf picks its first in-bounds cell. Indices are int64,
+flat ``ih*W + iw`` within each (n, c) plane of the unpadded input, shaped like the output.
+Backward gives each window's gradient to that one cell; overlapping windows accumulate.
+
+``method`` picks the kernel: ``"im2col"`` (the taught path: reshape to (N*C, 1, H, W),
+im2col, one reduction per column, col2im for the backward) or ``"direct"`` (loops over
+windows in :mod:`cs231n_pool.direct`). Both give identical results.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry import (PoolGeometry, _positive_pair, as_pair, avg_divisors, check_grad, check_input,
+                       pool_geometry, window_starts)
+from .im2col import col2im_geometry, column_argmax, im2col_geometry
+
+METHODS = ("im2col", "direct")
+
+
+def check_method(method) -> str:
+    """Validate the ``method`` argument ("im2col" or "direct")."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
+    return method
+
+
+def _unbatch(a: np.ndarray, batched: bool) -> np.ndarray:
+    return a if batched else a[0]
+
+
+def _planes(x4: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> (N*C, 1, H, W): every channel pools alone."""
+    N, C, H, W = x4.shape
+    return x4.reshape(N * C, 1, H, W)
+
+
+def _check_shape(x_shape, name: str = "x_shape") -> tuple[tuple, bool]:
+    """A forward input's shape as a 4-tuple, plus whether it was batched."""
+    if not (isinstance(x_shape, (tuple, list)) and len(x_shape) in (3, 4)
+            and all(isinstance(v, (int, np.integer)) and v >= 0 for v in x_shape)):
+        raise ValueError(f"{name} must be (N, C, H, W) or (C, H, W) of non-negative ints, got {name}={x_shape!r}")
+    shape = tuple(int(v) for v in x_shape)
+    if 0 in shape[-3:]:
+        raise ValueError(f"{name} must have non-empty C, H and W, got {name}={x_shape!r}")
+    return (shape if len(shape) == 4 else (1,) + shape), len(shape) == 4
+
+
+def _grad_dtype(dout) -> np.dtype:
+    """dx's dtype when no forward input is at hand: dout's if float32/float64, else float64."""
+    if isinstance(dout, np.ndarray) and dout.dtype in (np.float32, np.float64):
+        return dout.dtype
+    return np.dtype(np.float64)
+
+
+def _check_indices(indices, expected_shape, plane_size: int, name: str = "indices") -> np.ndarray:
+    """Integer indices of the expected shape, each in [0, plane_size); returned as int64."""
+    if not isinstance(indices, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(indices).__name__}")
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise TypeError(f"{name} must have an integer dtype (int64 like PyTorch), got {name}.dtype={indices.dtype}")
+    if indices.shape != tuple(expected_shape):
+        raise ValueError(f"{name} must have shape {tuple(expected_shape)}, got {name}.shape={indices.shape}")
+    if indices.size:
+        low, high = indices.min(), indices.max()
+        bad = low if low < 0 else high
+        if low < 0 or high >= plane_size:
+            raise ValueError(f"{name} must lie in [0, {plane_size}) (flat ih*W + iw within one plane), "
+                             f"got an index of {int(bad)}")
+    return indices.astype(np.int64, copy=False)
+
+
+# ----------------------------------------------------------------------------- max pooling
+
+def first_in_bounds(starts: np.ndarray, kernel: int, dilation: int, size: int) -> np.ndarray:
+    """Offset (in window steps) of each window's first in-bounds cell along one axis."""
+    steps = np.maximum(-(starts // dilation), 0)  # ceil(-start / d) for start < 0
+    steps = np.where(starts + steps * dilation < 0, steps + 1, steps)
+    empty = (steps >= kernel) | (starts + steps * dilation >= size)
+    if empty.any():
+        raise ValueError("a pooling window contains no cell of the input (with this dilation the window steps over "
+                         "the whole input); PyTorch returns -inf with an index outside the plane here")
+    return steps
+
+
+def _check_windows(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Per output row/column, the window offset of the first in-bounds cell; raises if a window is empty."""
+    h0, w0 = window_starts(geom)
+    return (first_in_bounds(h0, geom.kernel_h, geom.dilation_h, geom.in_h),
+            first_in_bounds(w0, geom.kernel_w, geom.dilation_w, geom.in_w))
+
+
+def rows_to_flat(rows: np.ndarray, geom: PoolGeometry) -> np.ndarray:
+    """Window rows (i*kw + j) of an (..., out_h, out_w) array -> flat ``ih*W + iw`` indices."""
+    h0, w0 = window_starts(geom)
+    ih = h0[:, None] + (rows // geom.kernel_w) * geom.dilation_h
+    iw = w0[None, :] + (rows % geom.kernel_w) * geom.dilation_w
+    return ih * geom.in_w + iw
+
+
+def flat_to_rows(indices: np.ndarray, geom: PoolGeometry) -> np.ndarray:
+    """Inverse of :func:`rows_to_flat`: flat input indices -> window rows (i*kw + j)."""
+    h0, w0 = window_starts(geom)
+    i = (indices // geom.in_w - h0[:, None]) // geom.dilation_h
+    j = (indices % geom.in_w - w0[None, :]) // geom.dilation_w
+    return i * geom.kernel_w + j
+
+
+def _max_forward_im2col(x4: np.ndarray, geom: PoolGeometry):
+    """im2col max pooling: returns (out, indices, rows), rows = argmax row per window (N, C, H', W')."""
+    N, C = x4.shape[:2]
+    first_i, first_j = _check_windows(geom)
+    cols = im2col_geometry(_planes(x4), geom, pad_value=-np.inf)  # (kh*kw, H'*W'*N*C)
+    values, rows = column_argmax(cols)
+    shape = (geom.out_h, geom.out_w, N * C)
+    values, rows = values.reshape(shape), rows.reshape(shape)
+    first = (first_i[:, None] * geom.kernel_w + first_j[None, :])[:, :, None]
+    rows = np.where(rows < 0, first, rows)  # an all -inf window: its first in-bounds cell
+    to_nchw = (lambda a: a.transpose(2, 0, 1).reshape(N, C, geom.out_h, geom.out_w))
+    rows = to_nchw(rows)
+    return np.ascontiguousarray(to_nchw(values)), rows_to_flat(rows, geom), rows
+
+
+def max_backward_cols(dout4: np.ndarray, rows: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
+    """im2col max backward: place dout at each window's argmax row, then col2im (sums overlaps)."""
+    N, C, H, W = x_shape
+    n_cols = geom.out_h * geom.out_w * N * C
+    dcols = np.zeros((geom.window_size, n_cols), dtype=dout4.dtype)
+    to_cols = (lambda a: a.reshape(N * C, geom.out_h * geom.out_w).T.ravel())
+    dcols[to_cols(rows), np.arange(n_cols)] = to_cols(dout4)
+    return col2im_geometry(dcols, (N * C, 1, H, W), geom).reshape(N, C, H, W)
+
+
+def _max_forward(x4: np.ndarray, geom: PoolGeometry, method: str):
+    """Dispatch max pooling: (out, flat indices, window rows), all (N, C, H', W')."""
+    if check_method(method) == "im2col":
+        return _max_forward_im2col(x4, geom)
+    from .direct import max_pool_forward_direct
+    _check_windows(geom)
+    out, indices = max_pool_forward_direct(x4, geom)
+    return out, indices, flat_to_rows(indices, geom)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
+               method="im2col"):
+    """2-D max pooling, like ``torch.nn.functional.max_pool2d``.
+
+    x: (N, C, H, W) or (C, H, W) float32/float64. kernel_size, stride (default
+    kernel_size), padding (<= kernel // 2, or 'same'/'valid'), dilation: int or (h, w).
+    Output (N, C, H', W') of x's dtype with ``H' = (H + 2p - d*(k-1) - 1) // s + 1``
+    (ceil_mode rounds up; see the module docstring). Padding is -inf, ties go to the
+    first maximum in row-major window order, NaN propagates (index = last NaN).
+    With return_indices, also int64 indices shaped like the output, flat ``ih*W + iw``
+    within each (n, c) plane of the unpadded input.
+    """
+    x4, batched = check_input(x)
+    geom = pool_geometry(x4.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
+    check_method(method)
+    if x4.shape[0] == 0:
+        out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
+        indices = np.empty(out.shape, dtype=np.int64)
+    else:
+        out, indices, _ = _max_forward(x4, geom, method)
+    out = _unbatch(out, batched)
+    return (out, _unbatch(indices, batched)) if return_indices else out
+
+
+def _scatter_flat(dout4: np.ndarray, indices4: np.ndarray, x_shape) -> np.ndarray:
+    """dx[n, c].flat[indices[n, c, ...]] += dout[n, c, ...] (sums repeated indices exactly)."""
+    N, C, H, W = x_shape
+    plane = np.arange(N * C, dtype=np.int64).reshape(N, C, 1, 1) * (H * W)
+    dx = np.bincount((plane + indices4).ravel(), weights=dout4.ravel().astype(np.float64),
+                     minlength=N * C * H * W)
+    return dx.astype(dout4.dtype).reshape(N, C, H, W)
+
+
+def max_pool2d_backward(dout, indices, x_shape, method="im2col"):
+    """Gradient of :func:`max_pool2d` w.r.t. x from the forward's indices.
+
+    dout, indices: the forward output's shape; x_shape: the forward input's shape
+    ((N, C, H, W) or (C, H, W)). Each dout entry is added to ``dx`` at its index
+    (flat ``ih*W + iw`` per plane); repeated indices accumulate. dx has dout's dtype
+    (float32/float64). "im2col" scatters with an exact sum, "direct" uses the loop kernel.
+    """
+    shape4, batched = _check_shape(x_shape)
+    if not isinstance(dout, np.ndarray) or dout.dtype not in (np.float32, np.float64):
+        raise TypeError(f"dout must be a float32 or float64 numpy.ndarray, got "
+                        f"{getattr(dout, 'dtype', type(dout).__name__)}")
+    if dout.ndim != len(x_shape) or dout.shape[:-2] != tuple(x_shape[:-2]):
+        raise ValueError(f"dout must have shape {tuple(x_shape[:-2])} + (H', W') to match x_shape={tuple(x_shape)}, "
+                         f"got dout.shape={dout.shape}")
+    idx = _check_indices(indices, dout.shape, shape4[2] * shape4[3])
+    dout4, idx4 = (dout, idx) if batched else (dout[None], idx[None])
+    if check_method(method) == "im2col":
+        dx = _scatter_flat(dout4, idx4, shape4)
+    else:
+        from .direct import max_pool_backward_direct
+        dx = max_pool_backward_direct(np.ascontiguousarray(dout4), np.ascontiguousarray(idx4), shape4)
+    return _unbatch(dx, batched)
+
+
+# ----------------------------------------------------------------------------- average pooling
+
+def pool_divisors(geom: PoolGeometry, padding, count_include_pad, divisor_override) -> np.ndarray:
+    """avg_divisors, except that 'same' padding never counts its padded cells (the TF rule)."""
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise TypeError(f"count_include_pad must be a bool, got count_include_pad={count_include_pad!r}")
+    same = isinstance(padding, str) and padding.lower() == "same"
+    return avg_divisors(geom, count_include_pad and not same, divisor_override)
+
+
+def _avg_forward_im2col(x4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray) -> np.ndarray:
+    N, C = x4.shape[:2]
+    sums = im2col_geometry(_planes(x4), geom, pad_value=0.0).sum(axis=0)
+    sums = sums.reshape(geom.out_h, geom.out_w, N * C).transpose(2, 0, 1)
+    out = sums / divisors.astype(x4.dtype)
+    return np.ascontiguousarray(out.reshape(N, C, geom.out_h, geom.out_w))
+
+
+def _avg_backward_im2col(dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape) -> np.ndarray:
+    N, C, H, W = x_shape
+    share = (dout4 / divisors.astype(dout4.dtype)).reshape(N * C, -1).T.ravel()
+    dcols = np.broadcast_to(share, (geom.window_size, share.size))
+    return col2im_geometry(dcols, (N * C, 1, H, W), geom).reshape(N, C, H, W)
+
+
+def _avg_forward(x4, geom, divisors, method):
+    if check_method(method) == "im2col":
+        return _avg_forward_im2col(x4, geom, divisors)
+    from .direct import avg_pool_forward_direct
+    return avg_pool_forward_direct(x4, geom, divisors)
+
+
+def _avg_backward(dout4, geom, divisors, x_shape, method):
+    if check_method(method) == "im2col":
+        return _avg_backward_im2col(dout4, geom, divisors, x_shape)
+    from .direct import avg_pool_backward_direct
+    return avg_pool_backward_direct(np.ascontiguousarray(dout4), geom, divisors, x_shape)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None, method="im2col"):
+    """2-D average pooling, like ``torch.nn.functional.avg_pool2d``.
+
+    x: (N, C, H, W) or (C, H, W) float32/float64; output (N, C, H', W') of x's dtype,
+    sizes as :func:`max_pool2d` (no dilation). Padding is 0. A window spans
+    ``[start, min(start + k, H + p))``; its divisor is divisor_override if given (non-zero,
+    may be negative), else that span's size if count_include_pad, else its number of
+    in-bounds cells. ``padding='same'`` always excludes padded cells from the divisor.
+    """
+    x4, batched = check_input(x)
+    geom = pool_geometry(x4.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
+    divisors = pool_divisors(geom, padding, count_include_pad, divisor_override)
+    check_method(method)
+    if x4.shape[0] == 0:
+        return _unbatch(np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype), batched)
+    return _unbatch(_avg_forward(x4, geom, divisors, method), batched)
+
+
+def avg_pool2d_backward(dout, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None, method="im2col"):
+    """Gradient of :func:`avg_pool2d` w.r.t. x (same arguments; x_shape is the input's shape).
+
+    Adds ``dout / divisor`` to every in-bounds cell of each window; padding receives nothing.
+    dx has dout's dtype (float32/float64) and x_shape.
+    """
+    shape4, batched = _check_shape(x_shape)
+    geom = pool_geometry(shape4[2:], kernel_size, stride, padding, 1, ceil_mode)
+    divisors = pool_divisors(geom, padding, count_include_pad, divisor_override)
+    dtype = _grad_dtype(dout)
+    out_shape = shape4[:2] + (geom.out_h, geom.out_w)
+    dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
+    check_method(method)
+    if shape4[0] == 0:
+        return _unbatch(np.zeros(shape4, dtype=dtype), batched)
+    return _unbatch(_avg_backward(dout4, geom, divisors, shape4, method), batched)
+
+
+# ----------------------------------------------------------------------------- max unpooling
+
+def unpool_output_size(in_size, kernel_size, stride=None, padding=0, output_size=None) -> tuple[int, int]:
+    """(H_out, W_out) of max_unpool2d: default ``(H_in - 1)*s - 2p + k``.
+
+    An explicit output_size ((h, w), or (N, C, h, w) like PyTorch) must satisfy
+    ``default - s < o < default + s`` in each dimension.
+    """
+    kernel = _positive_pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _positive_pair(stride, "stride")
+    pad = as_pair(padding, "padding")
+    if min(pad) < 0:
+        raise ValueError(f"padding must be >= 0, got padding={padding!r}")
+    default = tuple((n - 1) * s - 2 * p + k for n, k, s, p in zip(in_size, kernel, stride, pad))
+    if output_size is None:
+        size = default
+    else:
+        if not isinstance(output_size, (tuple, list)) or len(output_size) not in (2, 4):
+            raise ValueError(f"output_size must be (H, W) or (N, C, H, W), got output_size={output_size!r}")
+        size = tuple(as_pair(tuple(output_size[-2:]), "output_size"))
+        for dim, (o, d, s) in enumerate(zip(size, default, stride)):
+            if not d - s < o < d + s:
+                raise ValueError(f"output_size={tuple(output_size)!r} is invalid: dim {dim} must be strictly "
+                                 f"between {d - s} and {d + s}")
+    if min(size) < 1:
+        raise ValueError(f"the unpooled output size {size} must be positive (kernel_size={kernel_size!r}, "
+                         f"stride={stride!r}, padding={padding!r}, input size {tuple(in_size)})")
+    return size
+
+
+def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of :func:`max_pool2d`, like ``torch.nn.functional.max_unpool2d``.
+
+    x: pooled values (N, C, H, W) or (C, H, W); indices: the integer flat indices that
+    max_pool2d returned (same shape as x). Output (N, C, H_out, W_out) of x's dtype is 0
+    except ``out[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j]``; sizes as
+    :func:`unpool_output_size`. Indices outside [0, H_out*W_out) raise ValueError.
+    """
+    x4, batched = check_input(x)
+    out_h, out_w = unpool_output_size(x4.shape[2:], kernel_size, stride, padding, output_size)
+    idx4 = _check_indices(indices, x.shape, out_h * out_w).reshape(x4.shape)
+    N, C = x4.shape[:2]
+    out = np.zeros((N * C, out_h * out_w), dtype=x4.dtype)
+    np.put_along_axis(out, idx4.reshape(N * C, -1), x4.reshape(N * C, -1), axis=1)
+    return _unbatch(out.reshape(N, C, out_h, out_w), batched)
+
+
+def max_unpool2d_backward(dout, indices):
+    """Gradient of :func:`max_unpool2d` w.r.t. x: ``dx[n, c, i, j] = dout[n, c].flat[indices[n, c, i, j]]``.
+
+    dout: the unpooled output's shape; indices: the forward's indices (x's shape).
+    """
+    if not isinstance(dout, np.ndarray) or dout.dtype not in (np.float32, np.float64):
+        raise TypeError(f"dout must be a float32 or float64 numpy.ndarray, got "
+                        f"{getattr(dout, 'dtype', type(dout).__name__)}")
+    if not isinstance(indices, np.ndarray) or dout.ndim != indices.ndim or dout.shape[:-2] != indices.shape[:-2] \
+            or dout.ndim not in (3, 4):
+        raise ValueError(f"dout must be (N, C, H_out, W_out) with the same leading dims as indices, got "
+                         f"dout.shape={dout.shape}, indices.shape={getattr(indices, 'shape', None)}")
+    idx = _check_indices(indices, indices.shape, dout.shape[-2] * dout.shape[-1])
+    planes = dout.reshape(-1, dout.shape[-2] * dout.shape[-1])
+    dx = np.take_along_axis(planes, idx.reshape(planes.shape[0], -1), axis=1)
+    return dx.reshape(indices.shape)
+
+
+# ----------------------------------------------------------------------------- adaptive pooling
+
+def adaptive_output_size(in_size, output_size) -> tuple[int, int]:
+    """output_size as (h, w): an int, or a pair whose None entries keep the input size."""
+    if output_size is None or isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        pair = (None, None) if output_size is None else tuple(output_size)
+        pair = tuple(n if o is None else o for o, n in zip(pair, in_size))
+    else:
+        pair = output_size
+    size = as_pair(pair, "output_size")
+    if min(size) < 1:
+        raise ValueError(f"output_size must be >= 1, got output_size={output_size!r}")
+    return size
+
+
+def adaptive_bins(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bin i covers ``[floor(i*In/Out), ceil((i+1)*In/Out))``; returns (starts, ends)."""
+    i = np.arange(out_size)
+    return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
+
+
+def _adaptive_windows(x4_shape, output_size):
+    H, W = x4_shape[2:]
+    out_h, out_w = adaptive_output_size((H, W), output_size)
+    hs, he = adaptive_bins(H, out_h)
+    ws, we = adaptive_bins(W, out_w)
+    return out_h, out_w, [(i, j, hs[i], he[i], ws[j], we[j]) for i in range(out_h) for j in range(out_w)]
+
+
+def _adaptive_max(x4: np.ndarray, output_size):
+    N, C, H, W = x4.shape
+    out_h, out_w, windows = _adaptive_windows(x4.shape, output_size)
+    planes = x4.reshape(N * C, H, W)
+    out = np.empty((N * C, out_h, out_w), dtype=x4.dtype)
+    indices = np.empty((N * C, out_h, out_w), dtype=np.int64)
+    for i, j, h0, h1, w0, w1 in windows:
+        cols = planes[:, h0:h1, w0:w1].reshape(N * C, -1).T  # (cells, planes): one column per plane
+        values, rows = column_argmax(cols)
+        rows = np.maximum(rows, 0)  # all -inf: the first cell (no padding here)
+        out[:, i, j] = values
+        indices[:, i, j] = (h0 + rows // (w1 - w0)) * W + w0 + rows % (w1 - w0)
+    return out.reshape(N, C, out_h, out_w), indices.reshape(N, C, out_h, out_w)
+
+
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    """Adaptive max pooling, like ``torch.nn.functional.adaptive_max_pool2d``.
+
+    x: (N, C, H, W) or (C, H, W); output_size: int or (h, w) (None keeps that input size).
+    Output bin i covers rows ``[floor(i*H/h), ceil((i+1)*H/h))`` (bins may overlap; h > H
+    works). Ties go to the first max, NaN propagates (index = last NaN); indices are int64
+    flat ``ih*W + iw`` per plane.
+    """
+    x4, batched = check_input(x)
+    size = adaptive_output_size(x4.shape[2:], output_size)
+    out, indices = _adaptive_max(np.ascontiguousarray(x4), size)
+    out, indices = _unbatch(out, batched), _unbatch(indices, batched)
+    return (out, indices) if return_indices else out
+
+
+def adaptive_max_pool2d_backward(dout, indices, x_shape):
+    """Gradient of :func:`adaptive_max_pool2d`: each dout entry to its index (overlaps accumulate)."""
+    return max_pool2d_backward(dout, indices, x_shape)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Adaptive average pooling, like ``torch.nn.functional.adaptive_avg_pool2d``.
+
+    Bins as :func:`adaptive_max_pool2d`; each output is its bin's mean (no padding).
+    """
+    x4, batched = check_input(x)
+    N, C, H, W = x4.shape
+    out_h, out_w, windows = _adaptive_windows(x4.shape, output_size)
+    out = np.empty((N, C, out_h, out_w), dtype=x4.dtype)
+    for i, j, h0, h1, w0, w1 in windows:
+        out[:, :, i, j] = x4[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / x4.dtype.type((h1 - h0) * (w1 - w0))
+    return _unbatch(out, batched)
+
+
+def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
+    """Gradient of :func:`adaptive_avg_pool2d`: dout / bin area to every cell of the bin."""
+    shape4, batched = _check_shape(x_shape)
+    out_h, out_w, windows = _adaptive_windows(shape4, output_size)
+    dtype = _grad_dtype(dout)
+    out_shape = shape4[:2] + (out_h, out_w)
+    dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
+    dx = np.zeros(shape4, dtype=dtype)
+    for i, j, h0, h1, w0, w1 in windows:
+        dx[:, :, h0:h1, w0:w1] += (dout4[:, :, i, j] / dtype.type((h1 - h0) * (w1 - w0)))[:, :, None, None]
+    return _unbatch(dx, batched)
+
+
+# ----------------------------------------------------------------------------- global pooling
+
+def global_max_pool2d(x, return_indices=False):
+    """Max over each whole (H, W) plane: output (N, C, 1, 1); adaptive max pooling to 1x1."""
+    return adaptive_max_pool2d(x, 1, return_indices)
+
+
+def global_max_pool2d_backward(dout, indices, x_shape):
+    """Gradient of :func:`global_max_pool2d`: each plane's dout goes to its argmax."""
+    return max_pool2d_backward(dout, indices, x_shape)
+
+
+def global_avg_pool2d(x):
+    """Mean of each whole (H, W) plane: output (N, C, 1, 1); adaptive average pooling to 1x1."""
+    return adaptive_avg_pool2d(x, 1)
+
+
+def global_avg_pool2d_backward(dout, x_shape):
+    """Gradient of :func:`global_avg_pool2d`: dout / (H*W) to every cell of the plane."""
+    return adaptive_avg_pool2d_backward(dout, x_shape, 1)
