@@ -1,0 +1,294 @@
+"""im2col/col2im/column_argmax: layout, Cython == numpy, adjointness, argmax rules, bad input."""
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from cs231n_pool import _im2col as cython_kernels
+from cs231n_pool import im2col_numpy as numpy_kernels
+from cs231n_pool.geometry import pooled_size
+from cs231n_pool.im2col import col2im_indices, column_argmax, im2col_indices
+
+BACKENDS = [pytest.param(cython_kernels, id="cython"), pytest.param(numpy_kernels, id="numpy")]
+
+
+def loop_im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, pad_value=0.0):
+    """The layout written out as loops: a third oracle, independent of both kernels."""
+    N, C, H, W = x.shape
+    cols = np.full((C * kh * kw, out_h * out_w * N), pad_value, dtype=x.dtype)
+    for n, c, i, j, oh, ow in itertools.product(range(N), range(C), range(kh), range(kw), range(out_h), range(out_w)):
+        ih, iw = oh * sh - ph + i * dh, ow * sw - pw + j * dw
+        if 0 <= ih < H and 0 <= iw < W:
+            cols[c * kh * kw + i * kw + j, (oh * out_w + ow) * N + n] = x[n, c, ih, iw]
+    return cols
+
+
+def kernel_args(shape, kernel, stride, pad, dilation, extra=(0, 0)):
+    """Positional kernel arguments after x; ``extra`` adds output rows/cols past floor mode
+    (what ceil mode and 'same' padding do), whose cells reach past the bottom/right edge."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
+    out_h = pooled_size(shape[2], kh, sh, ph, dh) + extra[0]
+    out_w = pooled_size(shape[3], kw, sw, pw, dw) + extra[1]
+    return kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w
+
+
+# ---------------------------------------------------------------- worked examples
+
+def test_worked_example_layout_rows_by_channel_and_offset_columns_by_window_then_image():
+    x = np.arange(24, dtype=np.float64).reshape(2, 2, 2, 3)  # N=2, C=2, H=2, W=3
+    expected = np.array([
+        # columns: (window 0, n=0), (window 0, n=1), (window 1, n=0), (window 1, n=1)
+        [0, 12, 1, 13],   # c=0, i=0, j=0
+        [1, 13, 2, 14],   # c=0, i=0, j=1
+        [3, 15, 4, 16],   # c=0, i=1, j=0
+        [4, 16, 5, 17],   # c=0, i=1, j=1
+        [6, 18, 7, 19],   # c=1, i=0, j=0
+        [7, 19, 8, 20],   # c=1, i=0, j=1
+        [9, 21, 10, 22],  # c=1, i=1, j=0
+        [10, 22, 11, 23],  # c=1, i=1, j=1
+    ], dtype=np.float64)
+    np.testing.assert_array_equal(im2col_indices(x, 2, 2, padding=0, stride=1), expected)
+
+
+def test_worked_example_padding_reads_zero_and_col2im_drops_it():
+    x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    # 2x2 windows, stride 2, padding 1: each window holds one input cell, in its far corner.
+    expected = np.array([
+        [0, 0, 0, 4],  # offset (0, 0)
+        [0, 0, 3, 0],  # offset (0, 1)
+        [0, 2, 0, 0],  # offset (1, 0)
+        [1, 0, 0, 0],  # offset (1, 1)
+    ], dtype=np.float64)
+    cols = im2col_indices(x, 2, 2, padding=1, stride=2)
+    np.testing.assert_array_equal(cols, expected)
+    np.testing.assert_array_equal(col2im_indices(np.ones_like(cols), x.shape, 2, 2, padding=1, stride=2),
+                                  np.ones_like(x))
+
+
+def test_col2im_sums_overlapping_windows():
+    x_shape = (1, 1, 3, 3)
+    cols = np.ones((4, 4))  # 2x2 windows, stride 1: the centre is in all four windows
+    expected = np.array([[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]], dtype=np.float64)
+    np.testing.assert_array_equal(col2im_indices(cols, x_shape, 2, 2, stride=1), expected)
+
+
+@pytest.mark.parametrize("kernels", BACKENDS)
+@pytest.mark.parametrize("shape, kernel, stride", [
+    ((2, 3, 5, 7), (2, 3), (1, 2)),
+    ((1, 2, 7, 4), (3, 2), (2, 1)),
+    ((3, 1, 4, 9), (1, 4), (1, 3)),
+])
+def test_non_square_windows_and_inputs_match_the_loop_definition(kernels, shape, kernel, stride):
+    x = np.random.default_rng(1).standard_normal(shape)
+    args = kernel_args(shape, kernel, stride, (1, 0), (1, 1))
+    np.testing.assert_array_equal(kernels.im2col(x, *args), loop_im2col(x, *args))
+
+
+# ---------------------------------------------------------------- Cython == numpy
+
+GRID = list(itertools.product(
+    [(1, 1), (2, 2), (3, 2), (2, 3)],  # kernel
+    [(1, 1), (2, 2), (2, 1)],          # stride
+    [(0, 0), (1, 1), (1, 0)],          # padding
+    [(1, 1), (2, 2), (1, 2)],          # dilation
+))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel, stride, pad, dilation", GRID)
+def test_cython_matches_numpy_on_grid(kernel, stride, pad, dilation, dtype):
+    rng = np.random.default_rng(abs(hash((kernel, stride, pad, dilation))) % 2**32)
+    shape = (2, 3, 6, 7)
+    x = rng.standard_normal(shape).astype(dtype)
+    for extra in ((0, 0), (1, 0), (0, 1)):
+        args = kernel_args(shape, kernel, stride, pad, dilation, extra)
+        _assert_backends_agree(x, args, rng)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cython_matches_numpy_with_empty_batch(dtype):
+    x = np.zeros((0, 3, 5, 5), dtype=dtype)
+    args = kernel_args(x.shape, (3, 3), (2, 2), (1, 1), (1, 1))
+    cols = cython_kernels.im2col(x, *args)
+    assert cols.shape == (27, 0) and cols.dtype == dtype
+    _assert_backends_agree(x, args, np.random.default_rng(0))
+
+
+def test_cython_matches_numpy_on_the_maxpool_layout():
+    # Maxpool reshapes (N, C, H, W) to (N*C, 1, H, W) and pads with -inf.
+    x = np.random.default_rng(2).standard_normal((3, 4, 5, 5)).astype(np.float32).reshape(12, 1, 5, 5)
+    args = kernel_args(x.shape, (3, 3), (2, 2), (1, 1), (1, 1), extra=(1, 1))
+    _assert_backends_agree(x, args, np.random.default_rng(3), pad_value=-np.inf)
+
+
+def _assert_backends_agree(x, args, rng, pad_value=0.0):
+    """im2col equal, col2im bit-identical (same summation order), column_argmax equal."""
+    cols = cython_kernels.im2col(x, *args, pad_value)
+    assert cols.dtype == x.dtype
+    np.testing.assert_array_equal(cols, numpy_kernels.im2col(x, *args, pad_value))
+    y = rng.standard_normal(cols.shape).astype(x.dtype)
+    back = cython_kernels.col2im(y, *x.shape, *args)
+    assert back.dtype == x.dtype and back.shape == x.shape
+    np.testing.assert_array_equal(back, numpy_kernels.col2im(y, *x.shape, *args))
+    for got, want in zip(cython_kernels.column_argmax(cols), numpy_kernels.column_argmax(cols)):
+        np.testing.assert_array_equal(got, want)
+
+
+# ---------------------------------------------------------------- adjointness
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation", [
+    ((2, 2), 2, 0, 1), ((3, 3), 1, 1, 1), ((3, 2), (2, 1), (1, 0), 1), ((2, 3), 1, 2, 2), ((1, 1), 3, 1, 1),
+])
+def test_col2im_is_the_adjoint_of_im2col(kernel, stride, padding, dilation):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 7, 6))
+    cols = im2col_indices(x, *kernel, padding=padding, stride=stride, dilation=dilation)
+    y = rng.standard_normal(cols.shape)
+    back = col2im_indices(y, x.shape, *kernel, padding=padding, stride=stride, dilation=dilation)
+    np.testing.assert_allclose(np.vdot(cols, y), np.vdot(x, back), rtol=1e-12)
+
+
+@st.composite
+def kernel_cases(draw):
+    N, C = draw(st.integers(0, 3)), draw(st.integers(1, 3))
+    H, W = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    pad = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    extra = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    args = kernel_args((N, C, H, W), kernel, stride, pad, dilation, extra)
+    assume(args[-2] >= 1 and args[-1] >= 1)
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    return (N, C, H, W), args, dtype, draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(kernel_cases())
+def test_property_cython_matches_numpy(case):
+    shape, args, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    x[rng.random(shape) < 0.1] = np.nan
+    _assert_backends_agree(x, args, rng, pad_value=-np.inf)
+
+
+@settings(max_examples=60, deadline=None)
+@given(kernel_cases())
+def test_property_adjointness(case):
+    shape, args, _, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    cols = cython_kernels.im2col(x, *args)
+    y = rng.standard_normal(cols.shape)
+    lhs, rhs = np.vdot(cols, y), np.vdot(x, cython_kernels.col2im(y, *shape, *args))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- column_argmax
+
+ALL_ARGMAX = BACKENDS + [pytest.param(None, id="dispatch")]
+
+
+def _argmax(kernels, cols):
+    return column_argmax(cols) if kernels is None else kernels.column_argmax(np.ascontiguousarray(cols))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernels", ALL_ARGMAX)
+def test_column_argmax_ties_nan_and_minus_inf(kernels, dtype):
+    nan, inf = np.nan, np.inf
+    cols = np.array([
+        # tie  nan-first  nan-last  two-nans  all -inf  -inf then 1
+        [3.0,  nan,       1.0,      nan,      -inf,     -inf],
+        [1.0,  5.0,       2.0,      1.0,      -inf,     1.0],
+        [3.0,  6.0,       nan,      nan,      -inf,     -inf],
+    ], dtype=dtype)
+    values, rows = _argmax(kernels, cols)
+    assert values.dtype == dtype and rows.dtype == np.int64
+    np.testing.assert_array_equal(rows, [0, 0, 2, 2, -1, 1])
+    np.testing.assert_array_equal(values, np.array([3.0, nan, nan, nan, -inf, 1.0], dtype=dtype))
+
+
+@pytest.mark.parametrize("kernels", ALL_ARGMAX)
+def test_column_argmax_matches_numpy_argmax_across_cache_blocks(kernels):
+    # 2500 columns span several of the Cython kernel's column blocks; rounding makes ties.
+    cols = np.round(np.random.default_rng(5).standard_normal((9, 2500)), 1).astype(np.float32)
+    values, rows = _argmax(kernels, cols)
+    np.testing.assert_array_equal(rows, np.argmax(cols, axis=0))
+    np.testing.assert_array_equal(values, cols.max(axis=0))
+
+
+@pytest.mark.parametrize("kernels", ALL_ARGMAX)
+def test_column_argmax_of_empty_matrices(kernels):
+    values, rows = _argmax(kernels, np.zeros((4, 0)))
+    assert values.shape == rows.shape == (0,)
+    values, rows = _argmax(kernels, np.zeros((0, 3)))
+    np.testing.assert_array_equal(rows, [-1, -1, -1])
+    np.testing.assert_array_equal(values, [-np.inf] * 3)
+
+
+def test_column_argmax_dispatch_accepts_non_contiguous_columns():
+    cols = np.random.default_rng(6).standard_normal((5, 8)).T.copy().T  # Fortran order
+    np.testing.assert_array_equal(column_argmax(cols)[1], np.argmax(cols, axis=0))
+
+
+# ---------------------------------------------------------------- memory order
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda x: np.asfortranarray(x), id="fortran"),
+    pytest.param(lambda x: np.swapaxes(np.swapaxes(x, 2, 3).copy(), 2, 3), id="swapped-strides"),
+    pytest.param(lambda x: np.repeat(x, 2, axis=3)[..., ::2], id="strided-view"),
+])
+def test_non_contiguous_inputs_give_the_contiguous_result(make):
+    x = np.random.default_rng(7).standard_normal((2, 3, 5, 6)).astype(np.float32)
+    y = make(x)
+    assert not y.flags.c_contiguous
+    np.testing.assert_array_equal(y, x)
+    cols = im2col_indices(y, 3, 2, padding=1, stride=(2, 1))
+    np.testing.assert_array_equal(cols, im2col_indices(x, 3, 2, padding=1, stride=(2, 1)))
+    back = col2im_indices(np.asfortranarray(cols), x.shape, 3, 2, padding=1, stride=(2, 1))
+    np.testing.assert_array_equal(back, col2im_indices(cols, x.shape, 3, 2, padding=1, stride=(2, 1)))
+
+
+# ---------------------------------------------------------------- bad input
+
+X = np.zeros((2, 3, 4, 5))
+COLS = im2col_indices(X, 2, 2)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: im2col_indices([[1.0]], 2, 2), TypeError, ["x", "list"]),
+    (lambda: im2col_indices(X[0], 2, 2), ValueError, ["x.ndim=3"]),
+    (lambda: im2col_indices(X.astype(np.int64), 2, 2), TypeError, ["x.dtype=int64"]),
+    (lambda: im2col_indices(X.astype(np.complex128), 2, 2), TypeError, ["x.dtype=complex128"]),
+    (lambda: im2col_indices(X[:, :, :0], 2, 2), ValueError, ["x.shape=(2, 3, 0, 5)"]),
+    (lambda: im2col_indices(X, 0, 2), ValueError, ["field_height=0"]),
+    (lambda: im2col_indices(X, 2, -1), ValueError, ["field_width=-1"]),
+    (lambda: im2col_indices(X, 2.5, 2), TypeError, ["field_height=2.5"]),
+    (lambda: im2col_indices(X, 5, 2), ValueError, ["field_height=5", "x_shape=(2, 3, 4, 5)"]),
+    (lambda: im2col_indices(X, 2, 4, dilation=2), ValueError, ["field_width=4", "dilation=2"]),
+    (lambda: im2col_indices(X, 2, 2, padding=-1), ValueError, ["padding", "-1"]),
+    (lambda: im2col_indices(X, 2, 2, padding="wide"), ValueError, ["padding", "wide"]),
+    (lambda: im2col_indices(X, 2, 2, stride=0), ValueError, ["stride=0"]),
+    (lambda: im2col_indices(X, 2, 2, stride=(1, 2, 3)), ValueError, ["stride", "(1, 2, 3)"]),
+    (lambda: im2col_indices(X, 2, 2, dilation=0), ValueError, ["dilation=0"]),
+    (lambda: col2im_indices(COLS, (2, 3, 4), 2, 2), ValueError, ["x_shape=(2, 3, 4)"]),
+    (lambda: col2im_indices(COLS, "2345", 2, 2), ValueError, ["x_shape='2345'"]),
+    (lambda: col2im_indices(COLS, (2, 3, 4.0, 5), 2, 2), TypeError, ["x_shape=(2, 3, 4.0, 5)"]),
+    (lambda: col2im_indices(COLS, (2, 0, 4, 5), 2, 2), ValueError, ["x_shape=(2, 0, 4, 5)"]),
+    (lambda: col2im_indices(COLS, (-1, 3, 4, 5), 2, 2), ValueError, ["x_shape=(-1, 3, 4, 5)"]),
+    (lambda: col2im_indices(COLS.tolist(), X.shape, 2, 2), TypeError, ["cols", "list"]),
+    (lambda: col2im_indices(COLS.astype(np.int32), X.shape, 2, 2), TypeError, ["cols.dtype=int32"]),
+    (lambda: col2im_indices(COLS, X.shape, 3, 2), ValueError, ["cols.shape=(12, 24)"]),
+    (lambda: col2im_indices(COLS[:, :-1], X.shape, 2, 2), ValueError, ["cols.shape=(12, 23)"]),
+    (lambda: col2im_indices(COLS, X.shape, 2, 0), ValueError, ["field_width=0"]),
+    (lambda: col2im_indices(COLS, X.shape, 2, 2, stride=-2), ValueError, ["stride=-2"]),
+])
+def test_bad_input_names_the_parameter_and_value(call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)
