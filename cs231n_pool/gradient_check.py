@@ -187,13 +187,16 @@ class GradCheckReport(NamedTuple):
 
 
 def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float | None = None,
-                seed: int = 0, threshold: float | None = None, raise_on_fail: bool = False) -> GradCheckReport:
+                seed: int = 0, threshold: float | None = None, raise_on_fail: bool = False,
+                args: tuple = ()) -> GradCheckReport:
     """Check ``layer.backward`` against centered finite differences of ``<layer.forward(x), dout>``.
 
     layer: any object with ``forward(x) -> out`` and ``backward(dout) -> dx``.
     x: float32 or float64 array of any shape the layer accepts (not modified).
     dout: upstream gradient of out's shape; standard normal (``seed``) when None.
     h, threshold: default per dtype (module docstring table).
+    args: extra positional arguments for forward after x, held fixed (e.g. MaxUnpool's
+    indices: ``check_layer(unpool, x, args=(indices,))``).
 
     Every element of x is stepped by +-h (the step actually taken after rounding
     to x's dtype is used); the differences of the outputs are formed in float64.
@@ -211,7 +214,7 @@ def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float |
         raise ValueError(f"h must be > 0, got h={h!r}")
     threshold = DEFAULT_THRESHOLD[x.dtype] if threshold is None else float(threshold)
 
-    out0 = _forward64(layer, x)
+    out0 = _forward64(layer, x, args)
     if dout is None:
         dout = np.random.default_rng(seed).standard_normal(out0.shape).astype(x.dtype)
     dout64 = np.asarray(dout, dtype=np.float64)
@@ -221,8 +224,8 @@ def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float |
     if analytic.shape != x.shape:
         raise GradientCheckError(f"{_name(layer)}.backward returned shape {analytic.shape}, expected x.shape {x.shape}")
 
-    forward_diff, backward_diff, numeric = _one_sided_and_centered(layer, x, out0, dout64, h)
-    layer.forward(x)
+    forward_diff, backward_diff, numeric = _one_sided_and_centered(layer, x, args, out0, dout64, h)
+    layer.forward(x, *args)
 
     floor = max(1e-8, FLOOR_FRACTION * float(np.max(np.abs(analytic) + np.abs(numeric), initial=0.0)))
     errors = np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), floor)
@@ -248,12 +251,12 @@ def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float |
     return report
 
 
-def _forward64(layer, x: np.ndarray) -> np.ndarray:
+def _forward64(layer, x: np.ndarray, args: tuple) -> np.ndarray:
     # A copy: the layer may hand back (and later overwrite) an internal buffer.
-    return np.array(layer.forward(x), dtype=np.float64, copy=True)
+    return np.array(layer.forward(x, *args), dtype=np.float64, copy=True)
 
 
-def _one_sided_and_centered(layer, x, out0, dout64, h):
+def _one_sided_and_centered(layer, x, args, out0, dout64, h):
     """Per element of x: (L(x+h)-L(x))/h, (L(x)-L(x-h))/h and the centered difference, in float64."""
     work = x.copy()
     forward_diff = np.empty(x.shape)
@@ -263,10 +266,10 @@ def _one_sided_and_centered(layer, x, out0, dout64, h):
         saved = work[ix]
         work[ix] = saved + h
         step_up = float(work[ix]) - float(saved)  # the step after rounding to x's dtype
-        up = np.sum((_forward64(layer, work) - out0) * dout64)
+        up = np.sum((_forward64(layer, work, args) - out0) * dout64)
         work[ix] = saved - h
         step_down = float(saved) - float(work[ix])
-        down = np.sum((out0 - _forward64(layer, work)) * dout64)
+        down = np.sum((out0 - _forward64(layer, work, args)) * dout64)
         work[ix] = saved
         forward_diff[ix] = up / step_up
         backward_diff[ix] = down / step_down
