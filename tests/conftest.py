@@ -1,0 +1,190 @@
+"""One checker per pooling op: forward, backward and indices against PyTorch and the naive loops.
+
+Each fixture returns a function that runs one configuration through torch (forward,
+indices, and backward via autograd with a random dout), through our functional API and
+our layer, and, where the naive CS231n loops apply, through those too. A torch config
+that torch rejects must be rejected by us as well (ValueError/TypeError).
+torch is imported lazily, so tests that do not use these fixtures run without it.
+"""
+import numpy as np
+import pytest
+
+from cs231n_pool import direct, functional as fn, layers, naive
+
+# The loop kernels need the compiled extension; without it only the taught path runs.
+METHODS = ["im2col"] + (["direct"] if direct._direct is not None else [])
+TOL = {np.dtype(np.float32): dict(rtol=1e-6, atol=1e-6), np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12)}
+
+
+def distinct_values(shape, dtype, seed=0):
+    """A shuffled arange scaled to ~[-1, 1): all values differ, so every argmax is unambiguous."""
+    n = int(np.prod(shape))
+    values = np.random.default_rng(seed).permutation(n).astype(np.float64) / max(n, 1) * 2 - 1
+    return values.reshape(shape).astype(dtype)
+
+
+def normal_values(shape, dtype, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def assert_close(ours, theirs, dtype, what):
+    ours = np.asarray(ours)
+    assert ours.dtype == np.dtype(dtype), f"{what}: dtype {ours.dtype} != {np.dtype(dtype)}"
+    np.testing.assert_allclose(ours, theirs, err_msg=what, **TOL[np.dtype(dtype)])
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return torch
+
+
+def _torch_run(op, x, dout_seed=1):
+    """Run ``op(tensor)`` in torch; returns (out, indices or None, dx, dout) or None if torch rejects it."""
+    torch = _torch()
+    xt = torch.tensor(x, requires_grad=True)
+    try:
+        result = op(xt)
+    except (RuntimeError, ValueError):
+        return None
+    out, idx = result if isinstance(result, tuple) else (result, None)
+    dout = normal_values(tuple(out.shape), x.dtype, dout_seed)
+    out.backward(torch.tensor(dout))
+    return (out.detach().numpy(), None if idx is None else idx.numpy(), xt.grad.numpy(), dout)
+
+
+def _expect_rejected(*calls):
+    for call in calls:
+        with pytest.raises((ValueError, TypeError)):
+            call()
+
+
+@pytest.fixture
+def check_max_pool2d():
+    """check(x, kernel_size, stride, padding, dilation, ceil_mode, method) against torch, layer and naive."""
+    def check(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, method="im2col"):
+        F = _torch().nn.functional
+        args = (kernel_size, stride, padding, dilation, ceil_mode)
+        ref = _torch_run(lambda t: F.max_pool2d(t, *args, return_indices=True), x)
+        layer = layers.Maxpool(kernel_size, stride, padding, dilation, ceil_mode, method=method)
+        if ref is None:
+            _expect_rejected(lambda: fn.max_pool2d(x, *args, method=method), lambda: layer.forward(x))
+            return
+        out, idx, dx, dout = ref
+        got, got_idx = fn.max_pool2d(x, *args, return_indices=True, method=method)
+        assert_close(got, out, x.dtype, "max_pool2d forward")
+        assert got_idx.dtype == np.int64
+        np.testing.assert_array_equal(got_idx, idx, err_msg="max_pool2d indices")
+        assert_close(fn.max_pool2d_backward(dout, got_idx, x.shape, method=method), dx, x.dtype,
+                     "max_pool2d_backward")
+        assert_close(layer.forward(x), out, x.dtype, "Maxpool.forward")
+        np.testing.assert_array_equal(layer.indices, idx, err_msg="Maxpool.indices")
+        assert_close(layer.backward(dout), dx, x.dtype, "Maxpool.backward")
+        if dilation == 1 and not ceil_mode:
+            _check_naive_max(x, kernel_size, stride, padding, out, idx, dout, dx)
+    return check
+
+
+def _pool_param(kernel_size, stride, padding):
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    return dict(pool_height=kh, pool_width=kw, stride=(kh, kw) if stride is None else stride, pad=padding)
+
+
+def _check_naive_max(x, kernel_size, stride, padding, out, idx, dout, dx):
+    got, cache = naive.max_pool_forward_naive(x, _pool_param(kernel_size, stride, padding))
+    assert_close(got, out, x.dtype, "max_pool_forward_naive")
+    np.testing.assert_array_equal(cache.indices.reshape(idx.shape), idx, err_msg="naive indices")
+    assert_close(naive.max_pool_backward_naive(dout, cache), dx, x.dtype, "max_pool_backward_naive")
+
+
+@pytest.fixture
+def check_avg_pool2d():
+    """check(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, method)."""
+    def check(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+              divisor_override=None, method="im2col"):
+        F = _torch().nn.functional
+        args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        ref = _torch_run(lambda t: F.avg_pool2d(t, *args), x)
+        layer = layers.Avgpool(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                               method=method)
+        if ref is None:
+            _expect_rejected(lambda: fn.avg_pool2d(x, *args, method=method), lambda: layer.forward(x))
+            return
+        out, _, dx, dout = ref
+        assert_close(fn.avg_pool2d(x, *args, method=method), out, x.dtype, "avg_pool2d forward")
+        assert_close(fn.avg_pool2d_backward(dout, x.shape, *args, method=method), dx, x.dtype,
+                     "avg_pool2d_backward")
+        assert_close(layer.forward(x), out, x.dtype, "Avgpool.forward")
+        assert_close(layer.backward(dout), dx, x.dtype, "Avgpool.backward")
+        if not ceil_mode and count_include_pad and divisor_override is None:
+            got, cache = naive.avg_pool_forward_naive(x, _pool_param(kernel_size, stride, padding))
+            assert_close(got, out, x.dtype, "avg_pool_forward_naive")
+            assert_close(naive.avg_pool_backward_naive(dout, cache), dx, x.dtype, "avg_pool_backward_naive")
+    return check
+
+
+@pytest.fixture
+def check_max_unpool2d():
+    """check(x, kernel_size, stride, padding, output_size): round trip through max_pool2d's indices."""
+    def check(x, kernel_size, stride=None, padding=0, output_size=None):
+        torch = _torch()
+        F = torch.nn.functional
+        pooled, idx = fn.max_pool2d(x, kernel_size, stride, padding, return_indices=True)
+        args = (kernel_size, stride, padding, output_size)
+        idx_t = torch.tensor(idx)
+        ref = _torch_run(lambda t: F.max_unpool2d(t, idx_t, *args), pooled)
+        layer = layers.MaxUnpool(kernel_size, stride, padding)
+        if ref is None:
+            _expect_rejected(lambda: fn.max_unpool2d(pooled, idx, *args),
+                             lambda: layer.forward(pooled, idx, output_size))
+            return
+        out, _, dx, dout = ref
+        assert_close(fn.max_unpool2d(pooled, idx, *args), out, x.dtype, "max_unpool2d forward")
+        assert_close(fn.max_unpool2d_backward(dout, idx), dx, x.dtype, "max_unpool2d_backward")
+        assert_close(layer.forward(pooled, idx, output_size), out, x.dtype, "MaxUnpool.forward")
+        assert_close(layer.backward(dout), dx, x.dtype, "MaxUnpool.backward")
+    return check
+
+
+@pytest.fixture
+def check_adaptive_max_pool2d():
+    """check(x, output_size): adaptive (or, with output_size=None, global) max pooling."""
+    def check(x, output_size):
+        F = _torch().nn.functional
+        if output_size is None:
+            ref = _torch_run(lambda t: F.adaptive_max_pool2d(t, 1, return_indices=True), x)
+            got, got_idx = fn.global_max_pool2d(x, return_indices=True)
+            layer, backward = layers.GlobalMaxpool(), fn.global_max_pool2d_backward
+        else:
+            ref = _torch_run(lambda t: F.adaptive_max_pool2d(t, output_size, return_indices=True), x)
+            got, got_idx = fn.adaptive_max_pool2d(x, output_size, return_indices=True)
+            layer, backward = layers.AdaptiveMaxpool(output_size), fn.adaptive_max_pool2d_backward
+        out, idx, dx, dout = ref
+        assert_close(got, out, x.dtype, "adaptive max forward")
+        np.testing.assert_array_equal(got_idx, idx, err_msg="adaptive max indices")
+        assert_close(backward(dout, got_idx, x.shape), dx, x.dtype, "adaptive max backward")
+        assert_close(layer.forward(x), out, x.dtype, "AdaptiveMaxpool.forward")
+        np.testing.assert_array_equal(layer.indices, idx, err_msg="AdaptiveMaxpool.indices")
+        assert_close(layer.backward(dout), dx, x.dtype, "AdaptiveMaxpool.backward")
+    return check
+
+
+@pytest.fixture
+def check_adaptive_avg_pool2d():
+    """check(x, output_size): adaptive (or, with output_size=None, global) average pooling."""
+    def check(x, output_size):
+        F = _torch().nn.functional
+        ref = _torch_run(lambda t: F.adaptive_avg_pool2d(t, 1 if output_size is None else output_size), x)
+        out, _, dx, dout = ref
+        if output_size is None:
+            got, dgot = fn.global_avg_pool2d(x), fn.global_avg_pool2d_backward(dout, x.shape)
+            layer = layers.GlobalAvgpool()
+        else:
+            got = fn.adaptive_avg_pool2d(x, output_size)
+            dgot = fn.adaptive_avg_pool2d_backward(dout, x.shape, output_size)
+            layer = layers.AdaptiveAvgpool(output_size)
+        assert_close(got, out, x.dtype, "adaptive avg forward")
+        assert_close(dgot, dx, x.dtype, "adaptive avg backward")
+        assert_close(layer.forward(x), out, x.dtype, "AdaptiveAvgpool.forward")
+        assert_close(layer.backward(dout), dx, x.dtype, "AdaptiveAvgpool.backward")
+    return check

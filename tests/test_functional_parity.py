@@ -1,0 +1,115 @@
+"""Parity with PyTorch over a grid like its own sample inputs, for every pooling op.
+
+kernel {2, 3, (3, 2)} x stride {None, 1, 2, (2, 1)} x padding {0, 1} x dilation {1, 2}
+x ceil_mode {F, T} x dtype {f32, f64} x batched/unbatched: forward, backward (torch
+autograd with a random dout) and indices must match, for the functional API and the
+layers, on both kernels. The checkers live in conftest.py.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+from conftest import METHODS, distinct_values, normal_values
+
+pytest.importorskip("torch")
+
+KERNELS = [2, 3, (3, 2)]
+STRIDES = [None, 1, 2, (2, 1)]
+PADDINGS = [0, 1]
+DTYPES = [np.float32, np.float64]
+SHAPE = (2, 3, 7, 6)
+
+
+def _input(maker, dtype, batched, seed=0):
+    x = maker(SHAPE, dtype, seed)
+    return x if batched else x[0]
+
+
+GRID = list(itertools.product(KERNELS, STRIDES, PADDINGS, [1, 2], [False, True], DTYPES, [True, False]))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode,dtype,batched", GRID)
+def test_max_pool2d_grid(check_max_pool2d, kernel, stride, padding, dilation, ceil_mode, dtype, batched, method):
+    x = _input(distinct_values, dtype, batched)
+    check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, method)
+
+
+AVG_GRID = list(itertools.product(KERNELS, STRIDES, PADDINGS, [False, True], [True, False], DTYPES, [True, False]))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kernel,stride,padding,ceil_mode,count_include_pad,dtype,batched", AVG_GRID)
+def test_avg_pool2d_grid(check_avg_pool2d, kernel, stride, padding, ceil_mode, count_include_pad, dtype, batched,
+                         method):
+    x = _input(normal_values, dtype, batched)
+    check_avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, None, method)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("divisor_override", [1, 5, -3])
+@pytest.mark.parametrize("kernel,stride,padding,ceil_mode", [(3, 2, 1, True), ((3, 2), (2, 1), 1, False), (2, None, 0, True)])
+def test_avg_pool2d_divisor_override(check_avg_pool2d, kernel, stride, padding, ceil_mode, divisor_override, method):
+    x = normal_values(SHAPE, np.float64)
+    check_avg_pool2d(x, kernel, stride, padding, ceil_mode, True, divisor_override, method)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", list(itertools.product(KERNELS, STRIDES, PADDINGS)))
+@pytest.mark.parametrize("dtype,batched", list(itertools.product(DTYPES, [True, False])))
+def test_max_unpool2d_round_trip(check_max_unpool2d, kernel, stride, padding, dtype, batched):
+    check_max_unpool2d(_input(distinct_values, dtype, batched), kernel, stride, padding)
+
+
+@pytest.mark.parametrize("output_size", [(7, 6), (8, 5), [7, 7], (2, 3, 8, 6)])
+def test_max_unpool2d_explicit_output_size(check_max_unpool2d, output_size):
+    check_max_unpool2d(distinct_values(SHAPE, np.float64), 2, 2, 0, output_size)
+
+
+ADAPTIVE_SIZES = [1, 2, 3, (2, 4), (4, 3), (5, 5), (7, 6), (9, 11), (3, None), (None, 4)]
+
+
+@pytest.mark.parametrize("output_size", ADAPTIVE_SIZES + [None])  # None: global pooling
+@pytest.mark.parametrize("dtype,batched", list(itertools.product(DTYPES, [True, False])))
+def test_adaptive_max_pool2d_grid(check_adaptive_max_pool2d, output_size, dtype, batched):
+    check_adaptive_max_pool2d(_input(distinct_values, dtype, batched), output_size)
+
+
+@pytest.mark.parametrize("output_size", ADAPTIVE_SIZES + [None])
+@pytest.mark.parametrize("dtype,batched", list(itertools.product(DTYPES, [True, False])))
+def test_adaptive_avg_pool2d_grid(check_adaptive_avg_pool2d, output_size, dtype, batched):
+    check_adaptive_avg_pool2d(_input(normal_values, dtype, batched), output_size)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", [
+    (3, 2, 1, 1, True), ((3, 2), 1, 0, 2, False), (2, (2, 1), 1, 1, True), (1, 2, 0, 1, True),
+])
+def test_max_pool2d_random_normal_input(check_max_pool2d, kernel, stride, padding, dilation, ceil_mode, method):
+    x = normal_values((3, 2, 9, 8), np.float64, seed=5)
+    check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, method)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (1, 2, 2, 9), (4, 1, 5, 3), (0, 2, 5, 5)])
+def test_max_and_avg_pool2d_odd_shapes(check_max_pool2d, check_avg_pool2d, shape):
+    x = distinct_values(shape, np.float64)
+    check_max_pool2d(x, (1, 2) if shape[2] == 1 else 2, 1, 0, 1, True)
+    check_avg_pool2d(x, (1, 2) if shape[2] == 1 else 2, 1, 0, True)
+
+
+@pytest.mark.parametrize("kernel,padding,dilation", [(2, 2, 1), (9, 0, 1), (3, 2, 1), (5, 0, 2)])
+def test_configs_torch_rejects_are_rejected(kernel, padding, dilation):
+    torch = pytest.importorskip("torch")
+    from cs231n_pool import functional as fn, layers
+    x = distinct_values(SHAPE, np.float64)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.max_pool2d(torch.tensor(x), kernel, None, padding, dilation)
+    for call in (lambda: fn.max_pool2d(x, kernel, None, padding, dilation),
+                 lambda: layers.Maxpool(kernel, None, padding, dilation).forward(x)):
+        with pytest.raises(ValueError, match="padding|output size"):
+            call()
+    if dilation == 1:
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.avg_pool2d(torch.tensor(x), kernel, None, padding)
+        with pytest.raises(ValueError, match="padding|output size"):
+            fn.avg_pool2d(x, kernel, None, padding)
