@@ -1,0 +1,6 @@
+"""Grading tools: run student code in a sandboxed child process and grade it with pytest.
+
+- sandbox: Submission / Session / Handle and the SubmissionFailure exceptions
+- pytest_plugin: the `submission` and `rng` fixtures, the `points` marker, `Score: X/Y`
+- release, grade, grade_all, autograder: the `cs231n-pool` subcommands
+"""

@@ -1,0 +1,528 @@
+"""Run a student's file in a child process and call into it from the grader.
+
+The grader (the pytest process that decides verdicts) never imports student code. Each
+`Session` starts one child interpreter (``python -I -S -B child.py``) with:
+
+- a fresh temporary working directory holding a copy of the student file;
+- a scrubbed environment (PATH, HOME/TMPDIR inside the temp dir, one BLAS thread);
+- numpy as the only importable third-party package, and an import hook that refuses the
+  assignment's forbidden modules;
+- RLIMIT_AS (the memory limit), RLIMIT_CORE 0 and an RLIMIT_FSIZE cap;
+- its own session and process group, killed with SIGKILL when a call times out and when the
+  session ends; processes the student starts are killed after every call, including
+  double-forked ones (the grader becomes a child subreaper, so orphans come back to it).
+
+Requests and replies travel over a dedicated pipe pair (see wire.py): JSON plus .npy bytes,
+never pickle. The child's stdout/stderr go to a third pipe read into a bounded buffer.
+
+Failures surface in the grader as `SubmissionFailure` subclasses (AssertionError), so the
+test that made the call fails with a readable message and the rest of the run goes on.
+"""
+import ast
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import wire
+
+CHILD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
+WIRE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wire.py")
+STARTUP_SECONDS = 60.0  # numpy import on a loaded machine; no student code runs before "ready"
+
+
+class SubmissionFailure(AssertionError):
+    """Base class: the submission failed a call. A test that meets it fails (not errors)."""
+
+
+class StudentError(SubmissionFailure):
+    """Student code raised an exception (any BaseException, incl. SystemExit, KeyboardInterrupt)."""
+
+    def __init__(self, what, type_name, message, traceback_text):
+        self.type_name = type_name
+        self.message = message
+        self.traceback = traceback_text
+        text = f"{what} raised {type_name}: {message}"
+        if traceback_text:
+            text += "\n" + traceback_text.rstrip()
+        super().__init__(text)
+
+
+class StudentTimeout(SubmissionFailure):
+    """A call did not finish within the wall-clock limit; the child was killed."""
+
+
+class StudentCrashed(SubmissionFailure):
+    """The child exited, was killed (e.g. by the memory limit) or broke the protocol."""
+
+    def __init__(self, message, returncode=None):
+        self.returncode = returncode
+        super().__init__(message)
+
+
+class ForbiddenImport(SubmissionFailure):
+    """The submission imports a module the assignment forbids."""
+
+    def __init__(self, message, module):
+        self.module = module
+        super().__init__(message)
+
+
+class MissingSubmission(SubmissionFailure):
+    """The submission folder does not contain the student file."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 10.0      # wall-clock seconds per call
+    memory_mb: int = 2048      # RLIMIT_AS of the child
+    output_bytes: int = 10000  # captured student output kept per session
+    file_mb: int = 64          # RLIMIT_FSIZE: largest file the child may write
+
+
+def describe_exit(returncode):
+    if returncode is None:
+        return "is still running"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        hint = " (memory limit or crash)" if -returncode in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT) else ""
+        return f"was killed by {name}{hint}"
+    return f"exited with status {returncode}"
+
+
+# --- static check --------------------------------------------------------------------------
+
+def find_forbidden_imports(source, forbidden):
+    """Forbidden modules named by the source: import statements and __import__/import_module
+    calls with a constant name. Returns a list of (line, module)."""
+    forbidden = set(forbidden)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []  # the child reports the SyntaxError when it loads the file
+    hits = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if called in ("__import__", "import_module") and isinstance(node.args[0].value, str):
+                names = [node.args[0].value]
+        hits += [(node.lineno, name) for name in names if name.partition(".")[0] in forbidden]
+    return sorted(hits)
+
+
+# --- process bookkeeping -------------------------------------------------------------------
+
+_LIVE_CHILDREN = set()
+_SUBREAPER = None
+
+
+def _become_subreaper():
+    """Make orphaned descendants of our children re-parent to us so that they can be killed."""
+    global _SUBREAPER
+    if _SUBREAPER is None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            _SUBREAPER = libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            _SUBREAPER = False
+    return _SUBREAPER
+
+
+def _process_table():
+    """{pid: ppid} for every process we can see (Linux /proc)."""
+    table = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return table
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        table[int(entry)] = int(fields[1])
+    return table
+
+
+def _our_children():
+    me = os.getpid()
+    return {pid for pid, ppid in _process_table().items() if ppid == me}
+
+
+def _kill_and_reap(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for pid in pids:
+        _reap(pid)
+
+
+def _reap(pid, wait_seconds=2.0):
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return  # not our child (or already reaped)
+        if done or time.monotonic() > deadline:
+            return
+        time.sleep(0.005)
+
+
+class _OutputCapture(threading.Thread):
+    """Drain the child's stdout/stderr pipe, keeping only the first `limit` bytes."""
+
+    def __init__(self, fd, limit):
+        super().__init__(daemon=True)
+        self.fd = fd
+        self.limit = limit
+        self.head = bytearray()
+        self.total = 0
+
+    def run(self):
+        try:
+            while True:
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    break
+                self.total += len(chunk)
+                room = self.limit - len(self.head)
+                if room > 0:
+                    self.head += chunk[:room]
+        finally:
+            os.close(self.fd)
+
+    def text(self):
+        out = self.head.decode("utf-8", "replace")
+        if self.total > len(self.head):
+            out += f"\n[... {self.total - len(self.head)} more bytes of output truncated]"
+        return out
+
+
+def _numpy_path_dir(tmp):
+    """A directory exposing only numpy (and its bundled libraries) to the child."""
+    import numpy
+
+    site = os.path.dirname(os.path.dirname(os.path.abspath(numpy.__file__)))
+    lib = os.path.join(tmp, "lib")
+    os.mkdir(lib)
+    for name in os.listdir(site):
+        if name == "numpy" or (name.startswith("numpy") and name.endswith(".libs")):
+            os.symlink(os.path.join(site, name), os.path.join(lib, name))
+    return lib
+
+
+# --- the parent-side API -------------------------------------------------------------------
+
+class Handle:
+    """An opaque reference to an object that lives in the child (e.g. a cache or a layer).
+
+    It can only be passed back to the same session; it never turns into a student-defined
+    object in the grader.
+    """
+
+    __slots__ = ("_session", "id", "type_name")
+
+    def __init__(self, session, ref_id, type_name):
+        self._session = session
+        self.id = ref_id
+        self.type_name = type_name
+
+    def __repr__(self):
+        return f"<Handle #{self.id} to a {self.type_name!s} in the submission>"
+
+    def __array__(self, *args, **kwargs):
+        raise SubmissionFailure(f"expected an array from the submission, got {self!r} "
+                                f"(only plain numeric ndarrays cross the sandbox)")
+
+
+class Session:
+    """One child process running the submission; use as a context manager."""
+
+    def __init__(self, submission, label=""):
+        self.submission = submission
+        self.limits = submission.limits
+        self.label = label
+        self.proc = None
+        self.tmp = None
+        self.capture = None
+        self.dead_reason = None
+        self._req_w = self._resp_r = None
+        self._children_before = set()
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def start(self):
+        sub = self.submission
+        sub.check_static()
+        _become_subreaper()
+        self._children_before = _our_children()
+        self.tmp = tempfile.mkdtemp(prefix="cs231n-pool-child-")
+        work = os.path.join(self.tmp, "work")
+        os.mkdir(work)
+        student_copy = os.path.join(work, os.path.basename(sub.student_file))
+        shutil.copyfile(sub.student_file, student_copy)
+        config = {
+            "memory_mb": self.limits.memory_mb,
+            "file_mb": self.limits.file_mb,
+            "sys_path": [_numpy_path_dir(self.tmp)],
+            "wire_path": WIRE_PATH,
+            "forbidden": list(sub.forbidden),
+            "student_file": student_copy,
+            "module_name": sub.module_name,
+        }
+        req_r, self._req_w = os.pipe()
+        self._resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        config["req_fd"], config["resp_fd"] = req_r, resp_w
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": work,
+            "TMPDIR": work,
+            "LANG": "C.UTF-8",
+            "PYTHONIOENCODING": "utf-8",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-B", CHILD_PATH, json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, cwd=work, env=env,
+                pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True,
+            )
+        finally:
+            for fd in (req_r, resp_w, out_w):
+                os.close(fd)
+        _LIVE_CHILDREN.add(self.proc.pid)
+        self.capture = _OutputCapture(out_r, self.limits.output_bytes)
+        self.capture.start()
+        header, _ = self._receive(time.monotonic() + STARTUP_SECONDS, "starting the submission")
+        if header.get("op") != "ready":
+            self._fail_protocol("starting the submission", "unexpected first message")
+        self._request({"op": "load"}, [], f"importing {os.path.basename(sub.student_file)}")
+
+    def close(self):
+        if self.proc is not None:
+            self._kill(self.dead_reason or "closed")
+            _LIVE_CHILDREN.discard(self.proc.pid)
+        for fd in (self._req_w, self._resp_r):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._req_w = self._resp_r = None
+        if self.capture is not None:
+            self.capture.join(timeout=1.0)
+            self.submission.outputs.append(self.capture.text())
+            self.capture = None
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+    def _kill(self, reason):
+        """SIGKILL the child's process group, its descendants and any orphan it left behind."""
+        if self.dead_reason is None:
+            self.dead_reason = reason
+        descendants = self._descendants()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        _kill_and_reap(descendants)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._kill_orphans()
+
+    def _descendants(self, include_self=False):
+        table = _process_table()
+        found, frontier = set(), {self.proc.pid}
+        while frontier:
+            frontier = {pid for pid, ppid in table.items() if ppid in frontier} - found
+            found |= frontier
+        return found | ({self.proc.pid} if include_self else set())
+
+    def _kill_orphans(self):
+        """Kill processes re-parented to the grader (double-forked by student code)."""
+        if not _SUBREAPER:
+            return
+        orphans = _our_children() - self._children_before - _LIVE_CHILDREN
+        orphans.discard(self.proc.pid)
+        _kill_and_reap(orphans)
+
+    def _after_call(self):
+        """Processes the student started must not outlive the call."""
+        leftovers = self._descendants()
+        if leftovers:
+            _kill_and_reap(leftovers)
+        self._kill_orphans()
+
+    # --- protocol -------------------------------------------------------------------------
+    def _receive(self, deadline, what):
+        try:
+            return wire.read_frame(self._resp_r, deadline, max_blob_bytes=self.limits.memory_mb << 20)
+        except wire.WireTimeout:
+            self._kill("timeout")
+            raise StudentTimeout(f"{what} did not finish within {self.limits.timeout:g} s "
+                                 f"(wall clock); the submission was stopped") from None
+        except wire.WireClosed:
+            self._kill("exited")
+            raise StudentCrashed(f"{what}: the submission's process {describe_exit(self.proc.returncode)}"
+                                 f"{self._output_hint()}", self.proc.returncode) from None
+        except wire.WireError as exc:
+            self._fail_protocol(what, str(exc))
+
+    def _fail_protocol(self, what, detail):
+        self._kill("protocol")
+        raise StudentCrashed(f"{what}: the submission's process sent an invalid reply ({detail})")
+
+    def _output_hint(self):
+        if self.capture is None:
+            return ""
+        self.capture.join(timeout=0.5)
+        text = self.capture.text().strip()
+        return f"\nits last output:\n{text[-2000:]}" if text else ""
+
+    def _request(self, header, blobs, what):
+        if self.dead_reason is not None:
+            raise StudentCrashed(f"{what}: the submission's process is no longer running "
+                                 f"(it stopped earlier in this test: {self.dead_reason})")
+        try:
+            wire.write_frame(self._req_w, header, blobs)
+        except OSError:
+            self._kill("exited")
+            raise StudentCrashed(f"{what}: the submission's process {describe_exit(self.proc.returncode)}",
+                                 self.proc.returncode) from None
+        reply, reply_blobs = self._receive(time.monotonic() + self.limits.timeout, what)
+        self._after_call()
+        if reply.get("ok") is True:
+            return wire.decode_value(reply.get("body"), reply_blobs,
+                                     lambda ref_id, type_name: Handle(self, ref_id, type_name))
+        error = reply.get("error")
+        if reply.get("ok") is not False or not isinstance(error, dict):
+            self._fail_protocol(what, "malformed reply")
+        fields = {k: str(error.get(k) or "")[:8000] for k in ("type", "message", "traceback")}
+        forbidden = error.get("forbidden")
+        if forbidden:
+            raise ForbiddenImport(f"{what}: the submission imports {str(forbidden)[:200]!r}, which this "
+                                  f"assignment forbids", str(forbidden)[:200])
+        raise StudentError(what, fields["type"] or "an exception", fields["message"], fields["traceback"])
+
+    def _encode_args(self, args, kwargs):
+        blobs = []
+        return (wire.encode_value(list(self._localize(args)), blobs),
+                wire.encode_value(self._localize(kwargs), blobs), blobs)
+
+    def _localize(self, value):
+        """Replace Handles by wire refs, checking they belong to this session."""
+        if isinstance(value, Handle):
+            if value._session is not self:
+                raise ValueError(f"{value!r} belongs to another session")
+            return wire.Ref(value.id)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._localize(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._localize(v) for k, v in value.items()}
+        return value
+
+    # --- calls ----------------------------------------------------------------------------
+    def call(self, name, *args, **kwargs):
+        """Call the submission's top-level `name`; arrays and scalars come back as ndarrays."""
+        args_node, kwargs_node, blobs = self._encode_args(args, kwargs)
+        result = self._request({"op": "call", "name": name, "args": args_node, "kwargs": kwargs_node},
+                               blobs, f"{name}()")
+        return _scalars_to_arrays(result)
+
+    def call_method(self, handle, name, *args, **kwargs):
+        """Call `handle.name(*args, **kwargs)` in the child."""
+        target = self._localize(handle)
+        args_node, kwargs_node, blobs = self._encode_args(args, kwargs)
+        result = self._request({"op": "call_method", "target": target.id, "name": name, "args": args_node,
+                                "kwargs": kwargs_node}, blobs, f"{handle.type_name}.{name}()")
+        return _scalars_to_arrays(result)
+
+    def getattr(self, handle, name):
+        """`handle.name`: a plain value (array, number, str, None, tuple of those) or a Handle."""
+        target = self._localize(handle)
+        return self._request({"op": "getattr", "target": target.id, "name": name}, [],
+                             f"reading {handle.type_name}.{name}")
+
+
+def _scalars_to_arrays(value):
+    if type(value) in (bool, int, float):
+        return np.asarray(value)
+    if isinstance(value, tuple):
+        return tuple(_scalars_to_arrays(v) for v in value)
+    return value
+
+
+class Submission:
+    """The student file under test. `session()` starts a child; `call()` is a one-call session."""
+
+    def __init__(self, student_file, limits=Limits(), forbidden=(), module_name=None):
+        self.student_file = os.path.abspath(student_file)
+        self.limits = limits
+        self.forbidden = tuple(forbidden)
+        self.module_name = module_name or os.path.splitext(os.path.basename(student_file))[0]
+        self.outputs = []  # captured output of every session, in order
+
+    def check_static(self):
+        """Fail before running anything if the file is missing or names a forbidden module."""
+        if not os.path.isfile(self.student_file):
+            raise MissingSubmission(f"the submission has no {os.path.basename(self.student_file)}")
+        with open(self.student_file, "rb") as f:
+            source = f.read()
+        hits = find_forbidden_imports(source, self.forbidden)
+        if hits:
+            where = ", ".join(f"line {line}: {name}" for line, name in hits[:5])
+            raise ForbiddenImport(f"the submission imports modules this assignment forbids ({where}); "
+                                  f"every graded test fails until they are removed", hits[0][1])
+
+    def session(self, label=""):
+        return Session(self, label)
+
+    def call(self, name, *args, **kwargs):
+        with self.session() as s:
+            return s.call(name, *args, **kwargs)
+
+    def output(self):
+        """All output the submission printed in this test's sessions (each bounded)."""
+        return "\n".join(text for text in self.outputs if text)
