@@ -34,6 +34,7 @@ bench: build
 
 # Instructor preview: JupyterLab on a fresh student bundle with the solution filled in.
 lab: build
+	$(PIP) install --quiet --no-build-isolation -e ".[notebooks]"
 	rm -rf out/lab && $(VENV)/bin/cs231n-pool release assignments/pooling --out out/lab
 	cp assignments/pooling/pooling_layers.py out/lab/pooling_layers.py
 	cd out/lab && ../../$(VENV)/bin/python -m jupyter lab
