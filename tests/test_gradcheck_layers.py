@@ -7,6 +7,7 @@ wrong backwards side by side with the library's layers on the same input.
 import numpy as np
 import pytest
 
+from cs231n_pool import direct
 from cs231n_pool.gradcheck_table import CASES, INPUT_SHAPE, spaced_input
 from cs231n_pool.gradient_check import DEFAULT_THRESHOLD, check_layer
 from cs231n_pool.layers import (AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool,
@@ -39,20 +40,29 @@ def test_the_table_covers_every_layer_class():
     assert len(public) >= 7 and public <= {case.layer for case in CASES}
 
 
-@pytest.mark.parametrize("make_layer", [
-    lambda: Maxpool(3, 2, 1, method="direct"),
-    lambda: Maxpool((2, 3), (1, 2), (1, 1), dilation=(2, 1), ceil_mode=True, method="direct"),
-    lambda: Avgpool(3, 2, 1, ceil_mode=True, count_include_pad=False, method="direct"),
-    lambda: Avgpool((3, 2), 1, (1, 0), divisor_override=-4, method="direct"),
-    lambda: Avgpool(3, 2, "same"),
-    lambda: AdaptiveMaxpool((None, 2)),
-    lambda: AdaptiveAvgpool(5),
-], ids=["max-direct", "max-direct-dilated-ceil", "avg-direct-ceil-nopad", "avg-direct-negative-divisor",
-        "avg-same", "adaptive-max-none", "adaptive-avg-5"])
+# The loop kernels need the compiled extension; without it only the taught im2col path exists.
+METHODS = ["im2col"] + (["direct"] if direct._direct is not None else [])
+MORE_CONFIGS = {
+    "max-k3-s2-p1": lambda method: Maxpool(3, 2, 1, method=method),
+    "max-dilated-ceil": lambda method: Maxpool((2, 3), (1, 2), (1, 1), dilation=(2, 1), ceil_mode=True, method=method),
+    "avg-ceil-nopad": lambda method: Avgpool(3, 2, 1, ceil_mode=True, count_include_pad=False, method=method),
+    "avg-negative-divisor": lambda method: Avgpool((3, 2), 1, (1, 0), divisor_override=-4, method=method),
+    "avg-same": lambda method: Avgpool(3, 2, "same", method=method),
+}
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("config", sorted(MORE_CONFIGS))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_more_configurations_pass(make_layer, dtype):
+def test_more_configurations_pass_on_every_kernel(config, method, dtype):
     x = spaced_input((2, 3, 6, 5), dtype, np.random.default_rng(2))
-    report = check_layer(make_layer(), x, seed=2)
+    report = check_layer(MORE_CONFIGS[config](method), x, seed=2)
+    assert report.passed and report.kinks == [], str(report)
+
+
+@pytest.mark.parametrize("layer", [AdaptiveMaxpool((None, 2)), AdaptiveAvgpool(5), AdaptiveMaxpool(1)], ids=repr)
+def test_more_adaptive_configurations_pass(layer):
+    report = check_layer(layer, spaced_input((3, 6, 5), np.float64, np.random.default_rng(6)))
     assert report.passed and report.kinks == [], str(report)
 
 
