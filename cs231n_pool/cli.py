@@ -1,8 +1,8 @@
 """The `cs231n-pool` command: a thin dispatcher over the subcommand modules.
 
 Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int``
-and keeps its heavy imports (pytest, matplotlib, torch) inside ``run`` so that
-building the parser stays cheap.
+and keeps its heavy imports (pytest, matplotlib, torch) inside ``run``. Only the
+module of the subcommand being run is imported.
 """
 import argparse
 import importlib
@@ -19,20 +19,23 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    """All subcommands are listed; only the one named in argv is imported and given its options."""
     parser = argparse.ArgumentParser(prog="cs231n-pool", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(module_name=module_name)
-        importlib.import_module(module_name).add_arguments(sub)
+        if argv and argv[0] == name:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return importlib.import_module(args.module_name).run(args)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
+    return args.run(args)
 
 
 if __name__ == "__main__":
