@@ -1,0 +1,402 @@
+# cython: language_level=3
+"""Fused pooling kernels that work straight on C-contiguous (P, H, W) planes.
+
+P = N*C: the wrappers in direct.py reshape (N, C, H, W) to planes, validate every
+argument and precompute the window placement, so these kernels never see bad
+input. Each kernel runs an OpenMP ``prange`` over the planes (serially when the
+extension was built without OpenMP).
+
+Window placement arrays (all from geometry.pool_geometry, one entry per output
+row or column): ``row_start[oh]`` is the first in-bounds input row of window row
+``oh`` (padding rows skipped in steps of the dilation), ``row_count[oh]`` how many
+in-bounds rows it reads; likewise ``col_start``/``col_count``. Output columns
+``[ow_lo, ow_hi)`` are interior: all kernel_w columns in bounds, at
+``ow*stride_w - pad_left + j*dilation_w``. Those are processed a cell at a time
+across the whole output row (a contiguous, vectorisable loop); the scan order
+inside each window stays row-major, so ties and NaN resolve exactly as in a
+per-window scan. Padding is never read (max: it is -inf and never wins;
+average: it adds nothing).
+"""
+from cython.parallel cimport prange, threadid
+from libc.math cimport INFINITY
+from libc.stdint cimport int32_t, int64_t
+from libc.string cimport memset
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int cs231n_pool_have_openmp(void) { return 1; }
+    static int cs231n_pool_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int cs231n_pool_have_openmp(void) { return 0; }
+    static int cs231n_pool_max_threads(void) { return 1; }
+    #endif
+    """
+    int cs231n_pool_have_openmp() nogil
+    int cs231n_pool_max_threads() nogil
+
+HAVE_OPENMP = bool(cs231n_pool_have_openmp())
+
+
+def openmp_max_threads():
+    """omp_get_max_threads() when built with OpenMP, else 1."""
+    return cs231n_pool_max_threads()
+
+
+# ---------------------------------------------------------------- max forward
+
+# The running-max update is written in C so that the compiler vectorises it: the
+# comparison mask and a 32-bit running index have the same lane width as a float,
+# and the select is unconditional. Literal strides 1 and 2 get their own loops.
+cdef extern from *:
+    """
+    #include <stdint.h>
+    /* kept out of line: inlined into the OpenMP body, GCC stops vectorising them */
+    #if defined(__GNUC__)
+    #define CS231N_POOL_NOINLINE __attribute__((noinline))
+    #else
+    #define CS231N_POOL_NOINLINE
+    #endif
+    #define CS231N_POOL_MAX_CELLS(NAME, T, STRIDE)                                        \
+    static CS231N_POOL_NOINLINE void NAME(const T* __restrict xs, T* __restrict o, int32_t* __restrict b,     \
+                     Py_ssize_t n, Py_ssize_t stride, int32_t base) {                    \
+        Py_ssize_t k;                                                                    \
+        (void)stride;                                                                    \
+        for (k = 0; k < n; k++) {                                                        \
+            T v = xs[k * (STRIDE)];                                                      \
+            T cur = o[k];                                                                \
+            int take = (v > cur) | (v != v);  /* larger, or NaN: PyTorch's rule */       \
+            o[k] = take ? v : cur;                                                       \
+            b[k] = take ? base + (int32_t)(k * (STRIDE)) : b[k];                         \
+        }                                                                                \
+    }
+    CS231N_POOL_MAX_CELLS(cs231n_pool_max_f1, float, 1)
+    CS231N_POOL_MAX_CELLS(cs231n_pool_max_f2, float, 2)
+    CS231N_POOL_MAX_CELLS(cs231n_pool_max_fs, float, stride)
+    CS231N_POOL_MAX_CELLS(cs231n_pool_max_d1, double, 1)
+    CS231N_POOL_MAX_CELLS(cs231n_pool_max_d2, double, 2)
+    CS231N_POOL_MAX_CELLS(cs231n_pool_max_ds, double, stride)
+
+    /* A whole K x K block of in-bounds cells per output (K a literal, adjacent
+       columns: dilation_w = 1): the compiler unrolls the window scan (row-major,
+       same rule) and vectorises across the output row, keeping the running max in
+       registers. rstride = dilation_h * W. */
+    #define CS231N_POOL_MAX_WINDOW(NAME, T, STRIDE, K)                                    \
+    static CS231N_POOL_NOINLINE void NAME(const T* __restrict x0, Py_ssize_t rstride,     \
+                     T* __restrict o, int32_t* __restrict b, Py_ssize_t n,               \
+                     Py_ssize_t stride, int32_t base) {                                  \
+        Py_ssize_t k, off;                                                               \
+        int i, j, take;                                                                  \
+        (void)stride;                                                                    \
+        for (k = 0; k < n; k++) {                                                        \
+            T cur = x0[k * (STRIDE)], v;                                                 \
+            int32_t best = base + (int32_t)(k * (STRIDE));                               \
+            for (i = 0; i < (K); i++) {                                                  \
+                for (j = 0; j < (K); j++) {                                              \
+                    if (i == 0 && j == 0) continue;                                      \
+                    off = i * rstride + j + k * (STRIDE);                                \
+                    v = x0[off];                                                         \
+                    take = (v > cur) | (v != v);                                         \
+                    cur = take ? v : cur;                                                \
+                    best = take ? base + (int32_t)off : best;                            \
+                }                                                                        \
+            }                                                                            \
+            o[k] = cur;                                                                  \
+            b[k] = best;                                                                 \
+        }                                                                                \
+    }
+    #define CS231N_POOL_MAX_WINDOWS(T, SUFFIX)                                            \
+    CS231N_POOL_MAX_WINDOW(cs231n_pool_win2_1##SUFFIX, T, 1, 2)                           \
+    CS231N_POOL_MAX_WINDOW(cs231n_pool_win2_2##SUFFIX, T, 2, 2)                           \
+    CS231N_POOL_MAX_WINDOW(cs231n_pool_win2_s##SUFFIX, T, stride, 2)                      \
+    CS231N_POOL_MAX_WINDOW(cs231n_pool_win3_1##SUFFIX, T, 1, 3)                           \
+    CS231N_POOL_MAX_WINDOW(cs231n_pool_win3_2##SUFFIX, T, 2, 3)                           \
+    CS231N_POOL_MAX_WINDOW(cs231n_pool_win3_s##SUFFIX, T, stride, 3)                      \
+    /* 1 when a specialised loop handled the K x K blocks, 0 when K is not 2 or 3 */      \
+    static int cs231n_pool_max_window##SUFFIX(const T* x0, Py_ssize_t rstride,            \
+            T* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride,                            \
+            Py_ssize_t kernel, int32_t base) {                                            \
+        if (kernel == 2) {                                                                \
+            if (stride == 1) cs231n_pool_win2_1##SUFFIX(x0, rstride, o, b, n, stride, base); \
+            else if (stride == 2) cs231n_pool_win2_2##SUFFIX(x0, rstride, o, b, n, stride, base); \
+            else cs231n_pool_win2_s##SUFFIX(x0, rstride, o, b, n, stride, base);      \
+            return 1;                                                                     \
+        }                                                                                 \
+        if (kernel == 3) {                                                                \
+            if (stride == 1) cs231n_pool_win3_1##SUFFIX(x0, rstride, o, b, n, stride, base); \
+            else if (stride == 2) cs231n_pool_win3_2##SUFFIX(x0, rstride, o, b, n, stride, base); \
+            else cs231n_pool_win3_s##SUFFIX(x0, rstride, o, b, n, stride, base);      \
+            return 1;                                                                     \
+        }                                                                                 \
+        return 0;                                                                         \
+    }
+    CS231N_POOL_MAX_WINDOWS(float, _f)
+    CS231N_POOL_MAX_WINDOWS(double, _d)
+    """
+    void cs231n_pool_max_f1(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
+    void cs231n_pool_max_f2(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
+    void cs231n_pool_max_fs(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
+    void cs231n_pool_max_d1(const double* xs, double* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
+    void cs231n_pool_max_d2(const double* xs, double* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
+    void cs231n_pool_max_ds(const double* xs, double* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
+    int cs231n_pool_max_window_f(const float* x0, Py_ssize_t rstride, float* o, int32_t* b,
+                                 Py_ssize_t n, Py_ssize_t stride, Py_ssize_t kernel, int32_t base) noexcept nogil
+    int cs231n_pool_max_window_d(const double* x0, Py_ssize_t rstride, double* o, int32_t* b,
+                                 Py_ssize_t n, Py_ssize_t stride, Py_ssize_t kernel, int32_t base) noexcept nogil
+
+
+cdef inline void _max_cells(const floating* xs, floating* o, int32_t* b, Py_ssize_t n,
+                            Py_ssize_t stride, int32_t base) noexcept nogil:
+    """Offer cell ``xs[k*stride]`` (flat index base + k*stride) to running max k, for k < n."""
+    if floating is float:
+        if stride == 1:
+            cs231n_pool_max_f1(xs, o, b, n, stride, base)
+        elif stride == 2:
+            cs231n_pool_max_f2(xs, o, b, n, stride, base)
+        else:
+            cs231n_pool_max_fs(xs, o, b, n, stride, base)
+    else:
+        if stride == 1:
+            cs231n_pool_max_d1(xs, o, b, n, stride, base)
+        elif stride == 2:
+            cs231n_pool_max_d2(xs, o, b, n, stride, base)
+        else:
+            cs231n_pool_max_ds(xs, o, b, n, stride, base)
+
+
+cdef void _max_rows(const floating* x, floating* o, int32_t* b, Py_ssize_t W, Py_ssize_t n,
+                    Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t dh, Py_ssize_t dw,
+                    Py_ssize_t rows, Py_ssize_t first) noexcept nogil:
+    """Any window, a cell at a time: start at each window's first cell, offer the others in row-major order."""
+    cdef Py_ssize_t k, i, j, cell
+    for k in range(n):
+        o[k] = x[first + k * sw]
+        b[k] = <int32_t>(first + k * sw)
+    for i in range(rows):
+        for j in range(kw):
+            if i == 0 and j == 0:
+                continue
+            cell = first + i * dh * W + j * dw
+            _max_cells(x + cell, o, b, n, sw, <int32_t>cell)
+
+
+cdef inline bint _max_windows(const floating* x0, Py_ssize_t rstride, floating* o, int32_t* b,
+                              Py_ssize_t n, Py_ssize_t stride, Py_ssize_t kernel, int32_t base) noexcept nogil:
+    """Square in-bounds blocks of side 2 or 3 with adjacent columns at once; False (nothing done) otherwise."""
+    if floating is float:
+        return cs231n_pool_max_window_f(x0, rstride, o, b, n, stride, kernel, base)
+    else:
+        return cs231n_pool_max_window_d(x0, rstride, o, b, n, stride, kernel, base)
+
+
+cdef void _max_plane(const floating* x, floating* o, int64_t* idx, int32_t* b, Py_ssize_t W,
+                     Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t pl,
+                     Py_ssize_t dh, Py_ssize_t dw,
+                     const Py_ssize_t* row_start, const Py_ssize_t* row_count,
+                     const Py_ssize_t* col_start, const Py_ssize_t* col_count,
+                     Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
+    """One plane. b: scratch for the running 32-bit indices of one output row."""
+    cdef Py_ssize_t oh, ow, i, j, r, c, n_in
+    cdef Py_ssize_t cell, best
+    cdef floating v, cur
+    for oh in range(OH):
+        # a dilated window can miss the plane entirely; then every column takes the border path
+        n_in = ow_hi - ow_lo if row_count[oh] > 0 else 0
+        # interior columns: start from the window's first cell, then offer the rest
+        if n_in > 0:
+            cell = row_start[oh] * W + ow_lo * sw - pl
+            # the whole in-bounds block is kw x kw for most rows of 2x2 and 3x3 pooling
+            if not (row_count[oh] == kw and dw == 1 and
+                    _max_windows(x + cell, dh * W, o + ow_lo, b, n_in, sw, kw, <int32_t>cell)):
+                _max_rows(x, o + ow_lo, b, W, n_in, kw, sw, dh, dw, row_count[oh], cell)
+            for ow in range(n_in):
+                idx[ow_lo + ow] = b[ow]
+        # border columns: clipped windows, one at a time
+        for ow in range(OW):
+            if n_in > 0 and ow_lo <= ow < ow_hi:
+                continue
+            cur = -INFINITY
+            best = row_start[oh] * W + col_start[ow]
+            for i in range(row_count[oh]):
+                r = row_start[oh] + i * dh
+                for j in range(col_count[ow]):
+                    c = col_start[ow] + j * dw
+                    v = x[r * W + c]
+                    if v > cur or v != v:
+                        cur = v
+                        best = r * W + c
+            o[ow] = cur
+            idx[ow] = best
+        o += OW
+        idx += OW
+
+
+def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:, :, ::1] idx,
+                int32_t[:, ::1] scratch,
+                Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t pl, Py_ssize_t dh, Py_ssize_t dw,
+                const Py_ssize_t[::1] row_start, const Py_ssize_t[::1] row_count,
+                const Py_ssize_t[::1] col_start, const Py_ssize_t[::1] col_count,
+                Py_ssize_t ow_lo, Py_ssize_t ow_hi, int threads):
+    """Max pooling of every plane: fills out (P, OH, OW) and idx (flat ih*W + iw).
+
+    scratch: (threads, max(OW, 1)) int32, one row per thread; H*W must fit in int32.
+    """
+    cdef Py_ssize_t p, P = x.shape[0], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    if P == 0:
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+        _max_plane(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], &scratch[threadid(), 0], W, OH, OW,
+                   kw, sw, pl, dh, dw, &row_start[0], &row_count[0], &col_start[0], &col_count[0],
+                   ow_lo, ow_hi)
+
+
+def max_backward(const floating[:, :, ::1] dout, const int64_t[:, :, ::1] idx,
+                 floating[:, :, ::1] dx, int threads):
+    """dx = 0, then dx[plane, idx] += dout for every output; indices outside the plane are skipped."""
+    cdef Py_ssize_t p, k, P = dx.shape[0], HW = dx.shape[1] * dx.shape[2]
+    cdef Py_ssize_t n_out = dout.shape[1] * dout.shape[2]
+    cdef int64_t target
+    cdef floating* plane
+    cdef const floating* g
+    cdef const int64_t* where
+    if P == 0:
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+        plane = &dx[p, 0, 0]
+        g = &dout[p, 0, 0]
+        where = &idx[p, 0, 0]
+        # zero the plane just before scattering into it, while it is hot in cache
+        memset(plane, 0, HW * sizeof(floating))
+        for k in range(n_out):
+            target = where[k]
+            if 0 <= target < HW:
+                plane[target] += g[k]
+
+
+# ---------------------------------------------------------------- average
+
+cdef inline void _add_cells(const floating* xs, floating* acc, Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(n):
+        acc[k] += xs[k * stride]
+
+
+cdef inline void _add_cells_any_stride(const floating* xs, floating* acc, Py_ssize_t n,
+                                       Py_ssize_t stride) noexcept nogil:
+    if stride == 1:
+        _add_cells(xs, acc, n, 1)
+    elif stride == 2:
+        _add_cells(xs, acc, n, 2)
+    else:
+        _add_cells(xs, acc, n, stride)
+
+
+cdef void _avg_plane(const floating* x, floating* o, const double* div, Py_ssize_t W,
+                     Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t pl,
+                     Py_ssize_t dh, Py_ssize_t dw,
+                     const Py_ssize_t* row_start, const Py_ssize_t* row_count,
+                     const Py_ssize_t* col_start, const Py_ssize_t* col_count,
+                     Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
+    cdef Py_ssize_t oh, ow, i, j, r, n_in = ow_hi - ow_lo
+    cdef floating total
+    for oh in range(OH):
+        # sums in the input dtype, cells added in row-major window order
+        for ow in range(OW):
+            o[ow] = 0
+        for i in range(row_count[oh]):
+            r = row_start[oh] + i * dh
+            if n_in > 0:
+                for j in range(kw):
+                    _add_cells_any_stride(x + r * W + ow_lo * sw - pl + j * dw, o + ow_lo, n_in, sw)
+            for ow in range(OW):
+                if ow_lo <= ow < ow_hi:
+                    continue
+                total = o[ow]
+                for j in range(col_count[ow]):
+                    total = total + x[r * W + col_start[ow] + j * dw]
+                o[ow] = total
+        for ow in range(OW):
+            o[ow] = <floating>(o[ow] / div[ow])
+        o += OW
+        div += OW
+
+
+def avg_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, const double[:, ::1] divisors,
+                Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t pl, Py_ssize_t dh, Py_ssize_t dw,
+                const Py_ssize_t[::1] row_start, const Py_ssize_t[::1] row_count,
+                const Py_ssize_t[::1] col_start, const Py_ssize_t[::1] col_count,
+                Py_ssize_t ow_lo, Py_ssize_t ow_hi, int threads):
+    """Average pooling of every plane: sum of the in-bounds cells / divisors[oh, ow]."""
+    cdef Py_ssize_t p, P = x.shape[0], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    if P == 0:
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+        _avg_plane(&x[p, 0, 0], &out[p, 0, 0], &divisors[0, 0], W, OH, OW, kw, sw, pl, dh, dw,
+                   &row_start[0], &row_count[0], &col_start[0], &col_count[0], ow_lo, ow_hi)
+
+
+cdef inline void _spread_cells(floating* dxs, const floating* g, Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(n):
+        dxs[k * stride] += g[k]
+
+
+cdef inline void _spread_cells_any_stride(floating* dxs, const floating* g, Py_ssize_t n,
+                                          Py_ssize_t stride) noexcept nogil:
+    if stride == 1:
+        _spread_cells(dxs, g, n, 1)
+    elif stride == 2:
+        _spread_cells(dxs, g, n, 2)
+    else:
+        _spread_cells(dxs, g, n, stride)
+
+
+cdef void _avg_back_plane(const floating* dout, floating* dx, floating* g, const double* div,
+                          Py_ssize_t HW, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kw,
+                          Py_ssize_t sw, Py_ssize_t pl, Py_ssize_t dh, Py_ssize_t dw,
+                          const Py_ssize_t* row_start, const Py_ssize_t* row_count,
+                          const Py_ssize_t* col_start, const Py_ssize_t* col_count,
+                          Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
+    cdef Py_ssize_t oh, ow, i, j, r, n_in = ow_hi - ow_lo
+    memset(dx, 0, HW * sizeof(floating))
+    for oh in range(OH):
+        # each window's share, rounded once to the input dtype (as PyTorch does)
+        for ow in range(OW):
+            g[ow] = <floating>(dout[ow] / div[ow])
+        for i in range(row_count[oh]):
+            r = row_start[oh] + i * dh
+            if n_in > 0:
+                for j in range(kw):
+                    _spread_cells_any_stride(dx + r * W + ow_lo * sw - pl + j * dw, g + ow_lo, n_in, sw)
+            for ow in range(OW):
+                if ow_lo <= ow < ow_hi:
+                    continue
+                for j in range(col_count[ow]):
+                    dx[r * W + col_start[ow] + j * dw] += g[ow]
+        dout += OW
+        div += OW
+
+
+def avg_backward(const floating[:, :, ::1] dout, floating[:, :, ::1] dx, const double[:, ::1] divisors,
+                 floating[:, ::1] scratch,
+                 Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t pl, Py_ssize_t dh, Py_ssize_t dw,
+                 const Py_ssize_t[::1] row_start, const Py_ssize_t[::1] row_count,
+                 const Py_ssize_t[::1] col_start, const Py_ssize_t[::1] col_count,
+                 Py_ssize_t ow_lo, Py_ssize_t ow_hi, int threads):
+    """dx = 0, then dout[oh, ow] / divisors[oh, ow] is added to every in-bounds cell of its window.
+
+    scratch: (P, OW) buffer for the per-window shares (one row per plane, so threads never share one).
+    """
+    cdef Py_ssize_t p, P = dx.shape[0], W = dx.shape[2], HW = dx.shape[1] * dx.shape[2]
+    cdef Py_ssize_t OH = dout.shape[1], OW = dout.shape[2]
+    if P == 0:
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+        _avg_back_plane(&dout[p, 0, 0], &dx[p, 0, 0], &scratch[p, 0], &divisors[0, 0], HW, W, OH, OW,
+                        kw, sw, pl, dh, dw, &row_start[0], &row_count[0], &col_start[0], &col_count[0],
+                        ow_lo, ow_hi)

@@ -1,0 +1,189 @@
+"""Fused ("direct") pooling kernels: no column matrix, one pass over the input.
+
+``method="direct"`` computes the same numbers as the taught im2col path with
+PyTorch's CPU semantics (POOLING_SEMANTICS.md), straight on (N, C, H, W):
+
+* Output size: ``out = (H + 2p - d*(k-1) - 1) // s + 1`` (floor) or the ceil-mode
+  rule; the window placement comes from :func:`cs231n_pool.geometry.pool_geometry`.
+* Max: padding counts as -inf (it is never read). The running max starts at -inf
+  with the index of the window's first in-bounds cell and is replaced when
+  ``val > cur or isnan(val)`` in row-major window order: ties go to the FIRST
+  maximum, NaN propagates with the index of the LAST NaN. Indices are int64, flat
+  ``ih*W + iw`` within each (n, c) plane of the unpadded input. Backward adds
+  ``dout`` at the stored index (overlapping windows accumulate).
+* Average: the in-bounds cells are summed in the input dtype in row-major window
+  order and divided by ``avg_divisors(...)``; backward adds ``dout / divisor`` to
+  the in-bounds cells of each window.
+
+Every kernel runs an OpenMP loop over the N*C planes. The thread count is, in
+order of precedence: the ``threads`` argument, :func:`set_num_threads`, the
+``CS231N_POOL_NUM_THREADS`` environment variable, ``os.cpu_count()``. Without
+OpenMP in the build the kernels run on one thread and a request for more warns
+once. The kernels need the compiled extension ``cs231n_pool._direct``; without it
+these functions raise ImportError (the im2col path keeps its numpy fallback).
+
+The functions here take already-validated arrays (see geometry.check_input);
+functional.py and layers.py call them for ``method="direct"``.
+"""
+from __future__ import annotations
+
+import numbers
+import os
+import warnings
+
+import numpy as np
+
+from .geometry import PoolGeometry
+
+try:
+    from . import _direct
+except ImportError:  # the extension was not built
+    _direct = None
+
+ENV_THREADS = "CS231N_POOL_NUM_THREADS"
+HAVE_OPENMP = bool(_direct is not None and _direct.HAVE_OPENMP)
+
+_threads_override = None
+_warned_no_openmp = False
+
+
+def _require_extension():
+    if _direct is None:
+        raise ImportError("method='direct' needs the compiled extension cs231n_pool._direct, which is not built; "
+                          "run `make build` (or `pip install -e .`), or use method='im2col'")
+    return _direct
+
+
+def _check_threads(value, name: str) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int >= 1, got {name}={value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {name}={value!r}")
+    return int(value)
+
+
+def set_num_threads(threads) -> None:
+    """Set the thread count of the direct kernels (int >= 1); ``None`` restores the default."""
+    global _threads_override
+    _threads_override = None if threads is None else _check_threads(threads, "threads")
+
+
+def get_num_threads() -> int:
+    """Threads the direct kernels use when no ``threads`` argument is given.
+
+    set_num_threads() wins over the CS231N_POOL_NUM_THREADS environment variable,
+    which wins over os.cpu_count().
+    """
+    if _threads_override is not None:
+        return _threads_override
+    env = os.environ.get(ENV_THREADS)
+    if env is not None and env.strip():
+        try:
+            value = int(env)
+        except ValueError:
+            raise ValueError(f"{ENV_THREADS} must be an int >= 1, got {ENV_THREADS}={env!r}") from None
+        return _check_threads(value, ENV_THREADS)
+    return os.cpu_count() or 1
+
+
+def _resolve_threads(threads) -> int:
+    global _warned_no_openmp
+    n = get_num_threads() if threads is None else _check_threads(threads, "threads")
+    if n > 1 and not HAVE_OPENMP:
+        if not _warned_no_openmp:
+            warnings.warn(f"cs231n_pool._direct was built without OpenMP; running on 1 thread instead of {n}",
+                          RuntimeWarning, stacklevel=3)
+            _warned_no_openmp = True
+        return 1
+    return n
+
+
+def _placement(starts: np.ndarray, kernel: int, dilation: int, size: int):
+    """First in-bounds cell and in-bounds cell count of each window along one axis."""
+    skip = np.where(starts < 0, (-starts + dilation - 1) // dilation, 0)  # padding cells before the plane
+    first = starts + skip * dilation
+    last = np.minimum(starts + (kernel - 1) * dilation, size - 1)  # last cell the window may touch
+    count = np.where(last >= first, (last - first) // dilation + 1, 0)
+    return first.astype(np.intp), count.astype(np.intp)
+
+
+def _layout(geom: PoolGeometry):
+    """Kernel arguments describing the window placement (see _direct.pyx)."""
+    rows = np.arange(geom.out_h) * geom.stride_h - geom.pad_top
+    cols = np.arange(geom.out_w) * geom.stride_w - geom.pad_left
+    row_start, row_count = _placement(rows, geom.kernel_h, geom.dilation_h, geom.in_h)
+    col_start, col_count = _placement(cols, geom.kernel_w, geom.dilation_w, geom.in_w)
+    # interior columns: the whole window row lies inside the plane
+    inside = np.flatnonzero((cols >= 0) & (cols + (geom.kernel_w - 1) * geom.dilation_w < geom.in_w))
+    ow_lo, ow_hi = (int(inside[0]), int(inside[-1]) + 1) if inside.size else (0, 0)
+    return (geom.kernel_w, geom.stride_w, geom.pad_left, geom.dilation_h, geom.dilation_w,
+            row_start, row_count, col_start, col_count, ow_lo, ow_hi)
+
+
+def _planes(a: np.ndarray) -> np.ndarray:
+    N, C, H, W = a.shape
+    return np.ascontiguousarray(a).reshape(N * C, H, W)
+
+
+def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
+    """Max pooling of a validated (N, C, H, W) float array.
+
+    Returns ``(out, idx)``: out (N, C, out_h, out_w) of x4's dtype, idx int64 of the
+    same shape holding the flat ``ih*W + iw`` argmax within each plane.
+    """
+    kernels = _require_extension()
+    N, C, H, W = x4.shape
+    if H * W > np.iinfo(np.int32).max:
+        raise ValueError(f"method='direct' supports planes of up to 2**31 - 1 cells, got x.shape={x4.shape}; "
+                         f"use method='im2col'")
+    n_threads = _resolve_threads(threads)
+    out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
+    idx = np.empty(out.shape, dtype=np.int64)
+    scratch = np.empty((n_threads, geom.out_w), dtype=np.int32)  # running indices, one row per thread
+    kernels.max_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
+                        idx.reshape(N * C, geom.out_h, geom.out_w), scratch, *_layout(geom), n_threads)
+    return out, idx
+
+
+def max_pool_backward_direct(dout4: np.ndarray, idx: np.ndarray, x_shape, threads=None) -> np.ndarray:
+    """Gradient of max pooling: ``dx[n, c].flat[idx] += dout`` for every output.
+
+    dout4: (N, C, out_h, out_w) float; idx: the int64 indices from the forward pass;
+    x_shape: (N, C, H, W). Returns dx of dout4's dtype.
+    """
+    kernels = _require_extension()
+    N, C, H, W = (int(v) for v in x_shape)
+    dx = np.empty((N, C, H, W), dtype=dout4.dtype)
+    kernels.max_backward(_planes(dout4), _planes(idx.astype(np.int64, copy=False)),
+                         dx.reshape(N * C, H, W), _resolve_threads(threads))
+    return dx
+
+
+def avg_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, threads=None) -> np.ndarray:
+    """Average pooling of a validated (N, C, H, W) float array.
+
+    divisors: (out_h, out_w) float64 from geometry.avg_divisors. Returns out
+    (N, C, out_h, out_w) of x4's dtype: the sum of each window's in-bounds cells / divisor.
+    """
+    kernels = _require_extension()
+    N, C = x4.shape[:2]
+    out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
+    kernels.avg_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
+                        np.ascontiguousarray(divisors, dtype=np.float64), *_layout(geom),
+                        _resolve_threads(threads))
+    return out
+
+
+def avg_pool_backward_direct(dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape,
+                             threads=None) -> np.ndarray:
+    """Gradient of average pooling: ``dout / divisor`` added to each window's in-bounds cells.
+
+    dout4: (N, C, out_h, out_w) float; x_shape: (N, C, H, W). Returns dx of dout4's dtype.
+    """
+    kernels = _require_extension()
+    N, C, H, W = (int(v) for v in x_shape)
+    dx = np.empty((N, C, H, W), dtype=dout4.dtype)
+    scratch = np.empty((N * C, geom.out_w), dtype=dout4.dtype)
+    kernels.avg_backward(_planes(dout4), dx.reshape(N * C, H, W), np.ascontiguousarray(divisors, dtype=np.float64),
+                         scratch, *_layout(geom), _resolve_threads(threads))
+    return dx
