@@ -67,7 +67,7 @@ def _grad_dtype(dout) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def _check_indices(indices, expected_shape, plane_size: int, name: str = "indices") -> np.ndarray:
+def _check_indices(indices, expected_shape, plane_size: int, name: str = "indices", plane: str = "") -> np.ndarray:
     """Integer indices of the expected shape, each in [0, plane_size); returned as int64."""
     if not isinstance(indices, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(indices).__name__}")
@@ -79,7 +79,7 @@ def _check_indices(indices, expected_shape, plane_size: int, name: str = "indice
         low, high = indices.min(), indices.max()
         bad = low if low < 0 else high
         if low < 0 or high >= plane_size:
-            raise ValueError(f"{name} must lie in [0, {plane_size}) (flat ih*W + iw within one plane), "
+            raise ValueError(f"{name} must lie in [0, {plane_size}) (flat ih*W + iw within one plane{plane}), "
                              f"got an index of {int(bad)}")
     return indices.astype(np.int64, copy=False)
 
@@ -202,6 +202,9 @@ def max_pool2d_backward(dout, indices, x_shape, method="im2col"):
                         f"{getattr(dout, 'dtype', type(dout).__name__)}")
     if dout.ndim != len(x_shape) or dout.shape[:-2] != tuple(x_shape[:-2]):
         raise ValueError(f"dout must have shape {tuple(x_shape[:-2])} + (H', W') to match x_shape={tuple(x_shape)}, "
+                         f"got dout.shape={dout.shape}")
+    if isinstance(indices, np.ndarray) and indices.shape != dout.shape:
+        raise ValueError(f"dout must have the forward output's shape, which is indices.shape={indices.shape}, "
                          f"got dout.shape={dout.shape}")
     idx = _check_indices(indices, dout.shape, shape4[2] * shape4[3])
     dout4, idx4 = (dout, idx) if batched else (dout[None], idx[None])
@@ -349,7 +352,7 @@ def max_unpool2d_backward(dout, indices):
             or dout.ndim not in (3, 4):
         raise ValueError(f"dout must be (N, C, H_out, W_out) with the same leading dims as indices, got "
                          f"dout.shape={dout.shape}, indices.shape={getattr(indices, 'shape', None)}")
-    idx = _check_indices(indices, indices.shape, dout.shape[-2] * dout.shape[-1])
+    idx = _check_indices(indices, indices.shape, dout.shape[-2] * dout.shape[-1], plane=f" of dout.shape={dout.shape}")
     planes = dout.reshape(-1, dout.shape[-2] * dout.shape[-1])
     dx = np.take_along_axis(planes, idx.reshape(planes.shape[0], -1), axis=1)
     return dx.reshape(indices.shape)
