@@ -71,6 +71,8 @@ def _points(item):
 def pytest_collection_finish(session):
     state = session.config._grading
     state.graded = [item for item in session.items if _points(item) is not None]
+    for item in state.graded:  # read assignment.toml now, before any student code runs
+        _assignment(session.config, item.path)
 
 
 def _assignment(config, path):

@@ -1,0 +1,319 @@
+"""`cs231n-pool grade ASSIGNMENT SUBMISSION`: grade one submission (folder or .zip).
+
+How a submission is graded:
+
+1. The assignment folder is read into memory (a snapshot) before any student code runs.
+2. A fresh private temp dir gets a pristine copy of the instructor's tests and
+   assignment.toml (written from the snapshot, never from the live folder), its own
+   pytest.ini (so no ini or conftest.py above it is picked up), and a copy of the
+   student file only (nothing else from the submission is used).
+3. pytest runs in a subprocess with the grading plugin; the plugin runs every call into the
+   submission in a sandboxed child (sandbox.py) and writes the verdicts to a results file in
+   the private temp dir after all student processes are gone.
+4. The grader trusts that file only if pytest exited normally. Processes left behind are
+   killed; any change the submission made to the assignment folder is undone from the
+   snapshot and reported.
+
+Exit status 0 whenever grading completed, whatever the score; 2 when the assignment itself
+cannot be graded (bad config, no graded tests, pytest internal error).
+"""
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+from .config import ConfigError, load_config
+from .results import gradescope_results, text_table, validate_plugin_results
+
+SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
+MAX_SUBMISSION_BYTES = 5 << 20     # largest student file accepted
+MAX_ZIP_BYTES = 100 << 20          # total uncompressed size of a submission zip
+MAX_ZIP_MEMBERS = 2000
+TOTAL_TIMEOUT = 1800.0             # seconds for one whole grading run (per-call limits apply inside)
+PYTEST_INI = "[pytest]\n"
+
+
+class GradingError(RuntimeError):
+    """The assignment could not be graded (an instructor-side problem, not the student's)."""
+
+
+class SubmissionRejected(ValueError):
+    """The submission archive is unsafe or unreadable; graded as if the file were missing."""
+
+
+# --- snapshot of the assignment folder -----------------------------------------------------
+
+def snapshot_tree(root):
+    """{relative path: bytes} of every regular file under root (caches skipped, links not followed)."""
+    files = {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as f:
+                files[os.path.relpath(path, root)] = f.read()
+    return files
+
+
+def write_tree(files, dest):
+    for rel, data in files.items():
+        path = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def restore_tree(root, files):
+    """Undo every change under root relative to the snapshot; returns the changed paths."""
+    current = snapshot_tree(root)
+    changed = sorted(set(current) ^ set(files) | {rel for rel in current if rel in files and current[rel] != files[rel]})
+    for rel in changed:
+        path = os.path.join(root, rel)
+        if rel not in files:
+            os.remove(path)
+    write_tree({rel: files[rel] for rel in changed if rel in files}, root)
+    for folder, dirs, _ in os.walk(root):
+        for d in dirs:  # a __pycache__ the submission planted next to a test must not survive either
+            if d == "__pycache__":
+                shutil.rmtree(os.path.join(folder, d), ignore_errors=True)
+    return changed
+
+
+# --- the student's file ----------------------------------------------------------------------
+
+def _depth(rel):
+    return rel.replace("\\", "/").count("/")
+
+
+def fetch_student_file(submission, student_file, dest_dir):
+    """Copy the submission's student file (the shallowest one of that name) into dest_dir.
+
+    Returns a note for the feedback ("" when it was at the top). Raises SubmissionRejected for
+    an unsafe or unreadable zip; a missing file is not an error (every test then fails).
+    """
+    if zipfile.is_zipfile(submission) and os.path.isfile(submission):
+        rel, data = _from_zip(submission, student_file)
+    elif os.path.isdir(submission):
+        rel, data = _from_folder(submission, student_file)
+    else:
+        raise SubmissionRejected(f"submission={submission!r} is neither a folder nor a .zip file")
+    if data is None:
+        return f"the submission has no {student_file}"
+    with open(os.path.join(dest_dir, student_file), "wb") as f:
+        f.write(data)
+    return "" if _depth(rel) == 0 else f"graded {rel}"
+
+
+def _from_folder(folder, student_file):
+    found = []
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not os.path.islink(os.path.join(here, d)))
+        if student_file in names:
+            path = os.path.join(here, student_file)
+            if os.path.isfile(path) and not os.path.islink(path):
+                found.append(os.path.relpath(path, folder))
+    if not found:
+        return None, None
+    rel = min(found, key=lambda r: (_depth(r), r))
+    path = os.path.join(folder, rel)
+    if os.path.getsize(path) > MAX_SUBMISSION_BYTES:
+        raise SubmissionRejected(f"{rel} is larger than {MAX_SUBMISSION_BYTES} bytes")
+    with open(path, "rb") as f:
+        return rel, f.read()
+
+
+def _from_zip(path, student_file):
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_MEMBERS:
+                raise SubmissionRejected(f"the zip has {len(infos)} members (limit {MAX_ZIP_MEMBERS})")
+            if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
+                raise SubmissionRejected(f"the zip expands to more than {MAX_ZIP_BYTES} bytes")
+            for info in infos:
+                _check_member(info)
+            found = [i for i in infos if not i.is_dir() and i.filename.rstrip("/").split("/")[-1] == student_file
+                     and "__MACOSX" not in i.filename.split("/")]
+            if not found:
+                return None, None
+            info = min(found, key=lambda i: (_depth(i.filename), i.filename))
+            if info.file_size > MAX_SUBMISSION_BYTES:
+                raise SubmissionRejected(f"{info.filename} is larger than {MAX_SUBMISSION_BYTES} bytes")
+            with zf.open(info) as f:
+                data = f.read(MAX_SUBMISSION_BYTES + 1)
+            if len(data) > MAX_SUBMISSION_BYTES:
+                raise SubmissionRejected(f"{info.filename} is larger than {MAX_SUBMISSION_BYTES} bytes")
+            return info.filename, data
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+        raise SubmissionRejected(f"cannot read the zip: {exc}") from None
+
+
+def _check_member(info):
+    name = info.filename.replace("\\", "/")
+    parts = name.split("/")
+    if name.startswith("/") or ".." in parts or (len(parts[0]) == 2 and parts[0][1] == ":"):
+        raise SubmissionRejected(f"zip member {info.filename!r} escapes the submission folder")
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise SubmissionRejected(f"zip member {info.filename!r} is a symbolic link")
+
+
+# --- running pytest --------------------------------------------------------------------------
+
+def _pytest_env(submission_dir, seed):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k not in ("PYTHONSTARTUP",)}
+    env.update(CS231N_POOL_SUBMISSION=submission_dir, PYTHONDONTWRITEBYTECODE="1",
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    if seed is not None:
+        env["CS231N_POOL_SEED"] = str(seed)
+    return env
+
+
+def _run_pytest(copy_dir, results_path, env, timeout, extra=()):
+    """Run pytest on the pristine copy; returns (returncode, output tail)."""
+    from .sandbox import _become_subreaper, _kill_and_reap, _our_children
+
+    cmd = [sys.executable, "-m", "pytest", "-q", "-rN", "--color=no", "-p", "no:cacheprovider",
+           "-p", "cs231n_pool.grading.pytest_plugin", "-c", os.path.join(copy_dir, "pytest.ini"),
+           "--rootdir", copy_dir, "--confcutdir", copy_dir, "--grading-results", results_path, *extra]
+    if timeout is not None:
+        cmd += ["--grading-timeout", str(timeout)]
+    cmd.append("tests")
+    _become_subreaper()
+    before = _our_children()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=copy_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=TOTAL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        # Anything still running was started by the submission: kill it before trusting files.
+        _kill_and_reap(_our_children() - before)
+        log.seek(0, os.SEEK_END)
+        log.seek(max(0, log.tell() - 20000))
+        tail = log.read().decode("utf-8", "replace")
+    return proc.returncode, tail
+
+
+def _read_results(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return validate_plugin_results(json.load(f))
+    except (OSError, ValueError) as exc:
+        raise GradingError(f"the grading plugin wrote no usable results ({exc})") from None
+
+
+def grade_submission(assignment_dir, submission, timeout=None, seed=None):
+    """Grade one submission (folder or .zip) against the assignment's public + hidden tests.
+
+    Returns the Gradescope results dict: score, execution_time, output, tests[] with name,
+    score, max_score, status, output, visibility. Raises GradingError when the assignment
+    itself cannot be graded.
+    """
+    start = time.monotonic()
+    try:
+        cfg = load_config(assignment_dir)
+    except ConfigError as exc:
+        raise GradingError(str(exc)) from None
+    snapshot = snapshot_tree(cfg.root)
+    notes = []
+    workdir = tempfile.mkdtemp(prefix="cs231n-pool-grade-")
+    try:
+        copy_dir = os.path.join(workdir, "assignment")
+        sub_dir = os.path.join(workdir, "submission")
+        os.makedirs(sub_dir)
+        write_tree({rel: data for rel, data in snapshot.items()
+                    if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"}, copy_dir)
+        with open(os.path.join(copy_dir, "pytest.ini"), "w") as f:
+            f.write(PYTEST_INI)
+        try:
+            note = fetch_student_file(os.path.abspath(submission), cfg.student_file, sub_dir)
+        except SubmissionRejected as exc:
+            note = f"submission rejected: {exc}"
+        if note:
+            notes.append(note)
+        results_path = os.path.join(workdir, "results.json")
+        env = _pytest_env(sub_dir, seed)
+        returncode, tail = _run_pytest(copy_dir, results_path, env, timeout)
+        changed = restore_tree(cfg.root, snapshot)
+        if changed:
+            notes.append("the submission changed files of the assignment folder during grading; they were "
+                         "restored and did not affect the verdicts: " + ", ".join(changed[:10]))
+        if returncode in (0, 1):
+            tests = _read_results(results_path)
+        elif returncode in (2, None) or returncode < 0:
+            # pytest was interrupted or killed (by a signal the submission may have sent):
+            # its results file is not trusted; every test is recorded as failed.
+            notes.append(f"the grading run was interrupted (pytest status {returncode}); no test is credited")
+            tests = _collect_only(copy_dir, workdir, env)
+        elif returncode == 5:
+            raise GradingError(f"no graded tests were collected in {cfg.tests_dir}")
+        else:
+            raise GradingError(f"pytest failed with status {returncode}:\n{tail}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if not tests:
+        raise GradingError(f"no graded tests (@pytest.mark.points) in {cfg.tests_dir}")
+    return gradescope_results(tests, time.monotonic() - start, "\n".join(notes))
+
+
+def _collect_only(copy_dir, workdir, env):
+    """Records (all failed, 'not run') for every graded test, without running student code."""
+    path = os.path.join(workdir, "collected.json")
+    returncode, tail = _run_pytest(copy_dir, path, env, None, extra=("--collect-only",))
+    if returncode != 0:
+        raise GradingError(f"collecting the tests failed with status {returncode}:\n{tail}")
+    tests = _read_results(path)
+    for t in tests:
+        t["output"] = "not credited: the grading run was interrupted"
+    return tests
+
+
+# --- command line ------------------------------------------------------------------------------
+
+def add_arguments(parser):
+    parser.add_argument("assignment", help="assignment folder (holds assignment.toml)")
+    parser.add_argument("submission", help="submission folder or .zip holding the student file")
+    parser.add_argument("--format", choices=("gradescope", "json", "text"), default="gradescope",
+                        help="gradescope: results.json schema; json: the same plus max_score and the "
+                             "submission path; text: a table (default: gradescope)")
+    parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="wall-clock limit per call into the submission (default: assignment.toml)")
+    parser.add_argument("--seed", type=int, help="seed of the random test inputs (default: fresh)")
+
+
+def render(results, fmt, submission=""):
+    if fmt == "text":
+        return text_table(results, f"Grading {submission}")
+    if fmt == "json":
+        results = dict(results, max_score=sum(t["max_score"] for t in results["tests"]), submission=submission)
+    return json.dumps(results, indent=2) + "\n"
+
+
+def run(args):
+    if args.timeout is not None and args.timeout <= 0:
+        print(f"cs231n-pool grade: --timeout must be positive, got {args.timeout}", file=sys.stderr)
+        return 2
+    try:
+        results = grade_submission(args.assignment, args.submission, timeout=args.timeout, seed=args.seed)
+    except GradingError as exc:
+        print(f"cs231n-pool grade: {exc}", file=sys.stderr)
+        return 2
+    text = render(results, args.format, args.submission)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
