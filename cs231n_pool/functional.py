@@ -236,7 +236,7 @@ def _avg_forward_im2col(x4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray
 
 def _avg_backward_im2col(dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape) -> np.ndarray:
     N, C, H, W = x_shape
-    share = (dout4 / divisors.astype(dout4.dtype)).reshape(N * C, -1).T.ravel()
+    share = (dout4 / divisors.astype(dout4.dtype)).reshape(N * C, geom.out_h * geom.out_w).T.ravel()
     dcols = np.broadcast_to(share, (geom.window_size, share.size))
     return col2im_geometry(dcols, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
@@ -336,7 +336,8 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
     idx4 = _check_indices(indices, x.shape, out_h * out_w).reshape(x4.shape)
     N, C = x4.shape[:2]
     out = np.zeros((N * C, out_h * out_w), dtype=x4.dtype)
-    np.put_along_axis(out, idx4.reshape(N * C, -1), x4.reshape(N * C, -1), axis=1)
+    n_in = x4.shape[2] * x4.shape[3]
+    np.put_along_axis(out, idx4.reshape(N * C, n_in), x4.reshape(N * C, n_in), axis=1)
     return _unbatch(out.reshape(N, C, out_h, out_w), batched)
 
 
@@ -353,8 +354,9 @@ def max_unpool2d_backward(dout, indices):
         raise ValueError(f"dout must be (N, C, H_out, W_out) with the same leading dims as indices, got "
                          f"dout.shape={dout.shape}, indices.shape={getattr(indices, 'shape', None)}")
     idx = _check_indices(indices, indices.shape, dout.shape[-2] * dout.shape[-1], plane=f" of dout.shape={dout.shape}")
-    planes = dout.reshape(-1, dout.shape[-2] * dout.shape[-1])
-    dx = np.take_along_axis(planes, idx.reshape(planes.shape[0], -1), axis=1)
+    n_planes = int(np.prod(dout.shape[:-2]))
+    planes = dout.reshape(n_planes, dout.shape[-2] * dout.shape[-1])
+    dx = np.take_along_axis(planes, idx.reshape(n_planes, idx.shape[-2] * idx.shape[-1]), axis=1)
     return dx.reshape(indices.shape)
 
 
@@ -394,7 +396,7 @@ def _adaptive_max(x4: np.ndarray, output_size):
     out = np.empty((N * C, out_h, out_w), dtype=x4.dtype)
     indices = np.empty((N * C, out_h, out_w), dtype=np.int64)
     for i, j, h0, h1, w0, w1 in windows:
-        cols = planes[:, h0:h1, w0:w1].reshape(N * C, -1).T  # (cells, planes): one column per plane
+        cols = planes[:, h0:h1, w0:w1].reshape(N * C, (h1 - h0) * (w1 - w0)).T  # one column per plane
         values, rows = column_argmax(cols)
         rows = np.maximum(rows, 0)  # all -inf: the first cell (no padding here)
         out[:, i, j] = values
@@ -428,6 +430,7 @@ def adaptive_avg_pool2d(x, output_size):
     Bins as :func:`adaptive_max_pool2d`; each output is its bin's mean (no padding).
     """
     x4, batched = check_input(x)
+    x4 = np.ascontiguousarray(x4)  # one summation order whatever the memory layout
     N, C, H, W = x4.shape
     out_h, out_w, windows = _adaptive_windows(x4.shape, output_size)
     out = np.empty((N, C, out_h, out_w), dtype=x4.dtype)
