@@ -27,6 +27,7 @@ functional.py and layers.py call them for ``method="direct"``.
 """
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import warnings
@@ -104,11 +105,18 @@ def _placement(starts: np.ndarray, kernel: int, dilation: int, size: int):
     first = starts + skip * dilation
     last = np.minimum(starts + (kernel - 1) * dilation, size - 1)  # last cell the window may touch
     count = np.where(last >= first, (last - first) // dilation + 1, 0)
-    return first.astype(np.intp), count.astype(np.intp)
+    return _frozen(first), _frozen(count)
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = a.astype(np.intp)
+    a.flags.writeable = False  # shared through the layout cache
+    return a
+
+
+@functools.lru_cache(maxsize=64)
 def _layout(geom: PoolGeometry):
-    """Kernel arguments describing the window placement (see _direct.pyx)."""
+    """Kernel arguments describing the window placement (see _direct.pyx); cached per geometry."""
     rows = np.arange(geom.out_h) * geom.stride_h - geom.pad_top
     cols = np.arange(geom.out_w) * geom.stride_w - geom.pad_left
     row_start, row_count = _placement(rows, geom.kernel_h, geom.dilation_h, geom.in_h)
