@@ -97,6 +97,7 @@ def test_max_backward_overlapping_windows(submission):
     with submission.session() as s:
         check_backward(s, distinct((1, 2, 5, 5)), pool_param(3, 3, 1), "3x3/1")
         check_backward(s, distinct((2, 1, 7, 7)), pool_param(3, 3, 2), "3x3/2")
+        check_backward(s, distinct((1, 2, 5, 6)), pool_param(3, 3, 2, pad=1), "3x3/2, pad 1")
         x = np.zeros((1, 1, 3, 3))
         x[0, 0, 1, 1] = 1.0  # the centre is the max of all four 2x2 windows
         check_backward(s, x, pool_param(2, 2, 1), "centre shared by 4 windows", dout=np.ones((1, 1, 2, 2)))
@@ -104,10 +105,12 @@ def test_max_backward_overlapping_windows(submission):
 
 @pytest.mark.points(2)
 def test_max_backward_ties_go_to_first_max(submission):
-    """A window with several equal maxima sends its whole gradient to the first one (row-major)."""
+    """A window with several equal maxima sends its whole gradient to the first one (row-major).
+
+    Windows do not overlap here, so this test checks the tie rule alone."""
     with submission.session() as s:
         check_backward(s, np.zeros((1, 1, 4, 4)), pool_param(2, 2, 2), "constant input, 2x2/2")
-        check_backward(s, np.full((1, 2, 4, 5), 3.0), pool_param(2, 2, 1), "constant input, 2x2/1")
+        check_backward(s, np.full((1, 2, 6, 5), 3.0), pool_param(3, 2, 3), "constant input, 3x2/3")
         x = np.array([[[[1.0, 2.0, 2.0, 0.0],
                         [2.0, 0.0, 1.0, 2.0],
                         [5.0, 5.0, 1.0, 1.0],
