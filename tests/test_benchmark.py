@@ -1,0 +1,85 @@
+"""The bench subcommand: a tiny end-to-end run through the real entry point, plus its argument checks."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cs231n_pool import benchmark
+
+METHODS = {"naive", "im2col-numpy", "im2col", "direct", "floor"}
+
+
+def _entry_point():
+    script = Path(sys.executable).with_name("cs231n-pool")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cs231n_pool.cli"]
+
+
+def test_tiny_bench_writes_json_and_png(tmp_path):
+    out_json, out_png = tmp_path / "bench.json", tmp_path / "bench.png"
+    proc = subprocess.run(_entry_point() + ["bench", "--tiny", "--threads", "1,2", "--json", str(out_json),
+                                            "--plot", str(out_png)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "x torch1" in proc.stdout and "x floor" in proc.stdout
+
+    report = json.loads(out_json.read_text())
+    meta, rows = report["meta"], report["results"]
+    for key in ("date", "command", "machine", "numpy", "torch", "openmp", "threads", "repeat", "malloc_env"):
+        assert key in meta
+    assert meta["threads"] == [1, 2] and "bench" in meta["command"]
+    have_torch = meta["torch"] is not None
+    expected = METHODS | ({"torch"} if have_torch else set())
+    for pool, direction in benchmark.OPS:
+        group = [r for r in rows if (r["pool"], r["direction"]) == (pool, direction)]
+        assert {r["method"] for r in group} == expected
+        assert {r["threads"] for r in group if r["method"] == "direct"} == {1, 2}
+        for r in group:
+            assert r["shape"] == "tiny" and r["dtype"] == "float32"
+            assert r["median_ms"] > 0 and len(r["times_ms"]) == r["runs"] >= 1
+            assert r["median_ms"] == pytest.approx(float(np.median(r["times_ms"])))
+            assert r["vs_floor"] > 0
+            assert (r["vs_torch1"] is not None) == have_torch
+        floor = next(r for r in group if r["method"] == "floor")
+        assert floor["vs_floor"] == pytest.approx(1.0)
+        assert next(r for r in group if r["method"] == "im2col")["extra_bytes"] > 0
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cases_cover_the_shapes_and_s1_in_both_dtypes():
+    cases = benchmark.cases_for(["S1", "S2", "S3", "S4"], tiny=False)
+    assert [(c.name, c.dtype) for c in cases] == [("S1", "float32"), ("S1", "float64"), ("S2", "float32"),
+                                                   ("S3", "float32"), ("S4", "float32")]
+    assert cases[2][2:] == (32, 64, 56, 56, 3, 2, 1)
+
+
+@pytest.mark.parametrize("argv,option", [(["--threads", "0"], "--threads"), (["--threads", "a,b"], "--threads"),
+                                         (["--shapes", "S9"], "--shapes"), (["--repeat", "0"], "--repeat")])
+def test_bad_arguments_name_the_option(argv, option, capsys):
+    from cs231n_pool.cli import main
+    with pytest.raises(SystemExit) as exc:
+        main(["bench"] + argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and argv[1] in err
+
+
+def test_round_robin_interleaves_and_skips_warmup_rounds():
+    calls = []
+
+    def variant(name, rounds, warmup):
+        return benchmark.Variant(name, 1, lambda: None, lambda _: calls.append(name), rounds, warmup, False)
+    times = benchmark.time_round_robin([variant("a", 3, True), variant("b", 1, False)], repeat=3)
+    assert calls == ["a", "a", "b", "a", "a"]
+    assert [len(t) for t in times] == [3, 1]
+
+
+def test_extra_memory_excludes_the_returned_arrays():
+    def run(_):
+        scratch = np.ones(1_000_000)  # 8 MB, freed before returning
+        return np.zeros(10) + scratch[:10]
+    v = benchmark.Variant("x", 1, lambda: None, run, 1, True, True)
+    extra = benchmark.extra_memory(v)
+    assert 7.9e6 < extra < 8.1e6

@@ -1,0 +1,244 @@
+"""The fused ("direct") kernels against the taught im2col path and PyTorch.
+
+Max pooling must match the im2col path bit for bit (outputs and indices); average
+outputs too (same summation order). Gradients match to rounding: overlapping windows
+may add their shares to a cell in a different order.
+"""
+import itertools
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from cs231n_pool import direct, functional as fn
+from cs231n_pool.geometry import avg_divisors, pool_geometry
+
+KERNELS = [2, 3, (3, 2)]
+STRIDES = [None, 1, 2, (2, 1)]
+GRID = list(itertools.product(KERNELS, STRIDES, [0, 1], [1, 2], [False, True], [np.float32, np.float64]))
+TOL = {np.float32: dict(rtol=1e-6, atol=1e-6), np.float64: dict(rtol=1e-13, atol=1e-13)}
+
+
+def _values(shape, dtype, seed):
+    """Normal values with ties, a NaN and a -inf row mixed in."""
+    x = np.random.default_rng(seed).standard_normal(shape)
+    x = np.round(x, 1)  # many ties
+    x[0, 0, 1, 2] = np.nan
+    x[-1, -1, 0, :] = -np.inf
+    return x.astype(dtype)
+
+
+def _overlapping(geom):
+    return geom.stride_h < geom.kernel_h * geom.dilation_h or geom.stride_w < geom.kernel_w * geom.dilation_w
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return torch
+
+
+@pytest.mark.parametrize("kernel,stride,pad,dilation,ceil,dtype", GRID)
+def test_max_direct_matches_im2col_and_torch(kernel, stride, pad, dilation, ceil, dtype):
+    x = _values((2, 3, 7, 9), dtype, seed=len(str((kernel, stride, pad, dilation, ceil))))
+    args = (kernel, stride, pad, dilation, ceil)
+    out_ref, idx_ref = fn.max_pool2d(x, *args, return_indices=True, method="im2col")
+    geom = pool_geometry(x.shape[2:], *args)
+    out, idx = direct.max_pool_forward_direct(x, geom, threads=2)
+    np.testing.assert_array_equal(out, out_ref)  # NaN == NaN here
+    np.testing.assert_array_equal(idx, idx_ref)
+    assert out.dtype == dtype and idx.dtype == np.int64
+
+    dout = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
+    dx = direct.max_pool_backward_direct(dout, idx, x.shape, threads=2)
+    dx_ref = fn.max_pool2d_backward(dout, idx_ref, x.shape, method="im2col")
+    if _overlapping(geom):
+        np.testing.assert_allclose(dx, dx_ref, **TOL[dtype])
+    else:
+        np.testing.assert_array_equal(dx, dx_ref)
+
+    torch = _torch()
+    xt = torch.tensor(x, requires_grad=True)
+    ot, it = torch.nn.functional.max_pool2d(xt, *args, return_indices=True)
+    ot.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(out, ot.detach().numpy())
+    np.testing.assert_array_equal(idx, it.numpy())
+    np.testing.assert_allclose(dx, xt.grad.numpy(), **TOL[dtype])
+
+
+AVG_GRID = list(itertools.product(KERNELS, STRIDES, [0, 1], [False, True], [True, False], [np.float32, np.float64]))
+
+
+@pytest.mark.parametrize("kernel,stride,pad,ceil,count_include_pad,dtype", AVG_GRID)
+def test_avg_direct_matches_im2col_and_torch(kernel, stride, pad, ceil, count_include_pad, dtype):
+    x = np.random.default_rng(3).standard_normal((2, 3, 7, 9)).astype(dtype)
+    args = (kernel, stride, pad, ceil, count_include_pad)
+    geom = pool_geometry(x.shape[2:], kernel, stride, pad, 1, ceil)
+    divisors = avg_divisors(geom, count_include_pad)
+    out = direct.avg_pool_forward_direct(x, geom, divisors, threads=2)
+    np.testing.assert_array_equal(out, fn.avg_pool2d(x, *args, method="im2col"))
+
+    dout = np.random.default_rng(4).standard_normal(out.shape).astype(dtype)
+    dx = direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads=2)
+    dx_ref = fn.avg_pool2d_backward(dout, x.shape, *args, method="im2col")
+    if _overlapping(geom):
+        np.testing.assert_allclose(dx, dx_ref, **TOL[dtype])
+    else:
+        np.testing.assert_array_equal(dx, dx_ref)
+
+    torch = _torch()
+    xt = torch.tensor(x, requires_grad=True)
+    ot = torch.nn.functional.avg_pool2d(xt, *args)
+    ot.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(out, ot.detach().numpy())
+    np.testing.assert_allclose(dx, xt.grad.numpy(), **TOL[dtype])
+
+
+def test_avg_divisor_override():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    geom = pool_geometry((4, 4), 3, 2, 1, 1, True)
+    out = direct.avg_pool_forward_direct(x, geom, avg_divisors(geom, True, divisor_override=-2))
+    np.testing.assert_array_equal(out, fn.avg_pool2d(x, 3, 2, 1, True, True, -2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ties_nan_and_minus_inf_exact(dtype):
+    x = np.array([[[[1, 5, 5, 0],
+                    [5, 2, np.nan, 3],
+                    [-np.inf, -np.inf, np.nan, np.nan],
+                    [-np.inf, -np.inf, 4, 4]]]], dtype=dtype)
+    geom = pool_geometry((4, 4), 2)
+    out, idx = direct.max_pool_forward_direct(x, geom)
+    # ties -> first max; NaN wins with the LAST NaN's index; all -inf -> the first cell
+    np.testing.assert_array_equal(out, np.array([[[[5, np.nan], [-np.inf, np.nan]]]], dtype=dtype))
+    np.testing.assert_array_equal(idx, [[[[1, 6], [8, 11]]]])
+    dx = direct.max_pool_backward_direct(np.ones_like(out), idx, x.shape)
+    expected = np.zeros((4, 4), dtype)
+    expected.flat[[1, 6, 8, 11]] = 1
+    np.testing.assert_array_equal(dx[0, 0], expected)
+
+
+def test_overlapping_windows_accumulate_on_a_shared_max():
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = 9.0
+    geom = pool_geometry((3, 3), 2, 1)
+    out, idx = direct.max_pool_forward_direct(x, geom)
+    assert (idx == 4).all()
+    dx = direct.max_pool_backward_direct(np.full(out.shape, 0.5), idx, x.shape)
+    assert dx[0, 0, 1, 1] == 2.0 and dx.sum() == 2.0
+
+
+def test_window_stepping_over_the_input_gives_minus_inf_and_no_gradient():
+    # kernel 2, dilation 2, padding 1 on a 1-wide row: the window's cells are -1 and 1, both outside
+    x = np.ones((1, 1, 1, 1), dtype=np.float32)
+    geom = pool_geometry((1, 1), (1, 2), 1, (0, 1), (1, 2))
+    out, idx = direct.max_pool_forward_direct(x, geom)
+    assert np.isneginf(out).all()
+    dx = direct.max_pool_backward_direct(np.ones_like(out), idx, x.shape)
+    np.testing.assert_array_equal(dx, np.zeros_like(x))
+
+
+@pytest.mark.parametrize("kernel,stride,pad", [(2, 2, 0), (3, 2, 1), (3, 1, 1), ((3, 2), (2, 1), 1)])
+def test_threads_give_identical_results(kernel, stride, pad):
+    x = np.random.default_rng(5).standard_normal((3, 7, 15, 13)).astype(np.float32)
+    geom = pool_geometry(x.shape[2:], kernel, stride, pad)
+    divisors = avg_divisors(geom)
+    dout = np.random.default_rng(6).standard_normal((3, 7, geom.out_h, geom.out_w)).astype(np.float32)
+    one = direct.max_pool_forward_direct(x, geom, threads=1)
+    two = direct.max_pool_forward_direct(x, geom, threads=2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(direct.max_pool_backward_direct(dout, one[1], x.shape, threads=1),
+                                  direct.max_pool_backward_direct(dout, one[1], x.shape, threads=2))
+    np.testing.assert_array_equal(direct.avg_pool_forward_direct(x, geom, divisors, threads=1),
+                                  direct.avg_pool_forward_direct(x, geom, divisors, threads=3))
+    np.testing.assert_array_equal(direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads=1),
+                                  direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads=2))
+
+
+def test_non_contiguous_input_and_gradient():
+    base = np.random.default_rng(7).standard_normal((9, 11, 4, 3))
+    x = base.transpose(2, 3, 0, 1)[:, :, ::-1]  # (4, 3, 9, 11), no contiguous axis left
+    geom = pool_geometry(x.shape[2:], 3, 2, 1)
+    out, idx = direct.max_pool_forward_direct(x, geom)
+    ref_out, ref_idx = direct.max_pool_forward_direct(np.ascontiguousarray(x), geom)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+    dout = np.asfortranarray(np.random.default_rng(8).standard_normal(out.shape))
+    np.testing.assert_array_equal(direct.max_pool_backward_direct(dout, idx, x.shape),
+                                  direct.max_pool_backward_direct(np.ascontiguousarray(dout), idx, x.shape))
+    divisors = avg_divisors(geom)
+    np.testing.assert_array_equal(direct.avg_pool_forward_direct(x, geom, divisors),
+                                  direct.avg_pool_forward_direct(np.ascontiguousarray(x), geom, divisors))
+    np.testing.assert_array_equal(direct.avg_pool_backward_direct(dout, geom, divisors, x.shape),
+                                  direct.avg_pool_backward_direct(np.ascontiguousarray(dout), geom, divisors,
+                                                                  x.shape))
+
+
+def test_empty_batch():
+    x = np.empty((0, 2, 5, 5), dtype=np.float32)
+    geom = pool_geometry((5, 5), 2)
+    out, idx = direct.max_pool_forward_direct(x, geom)
+    assert out.shape == idx.shape == (0, 2, 2, 2)
+    assert direct.max_pool_backward_direct(out, idx, x.shape).shape == x.shape
+
+
+# ----------------------------------------------------------------------------- the threads setting
+
+@pytest.fixture
+def clean_threads(monkeypatch):
+    monkeypatch.delenv(direct.ENV_THREADS, raising=False)
+    yield
+    direct.set_num_threads(None)
+
+
+def test_default_threads_is_all_cores_and_env_and_setter_override(clean_threads, monkeypatch):
+    assert direct.get_num_threads() == (os.cpu_count() or 1)
+    monkeypatch.setenv(direct.ENV_THREADS, "3")
+    assert direct.get_num_threads() == 3
+    direct.set_num_threads(1)
+    assert direct.get_num_threads() == 1
+    direct.set_num_threads(None)
+    assert direct.get_num_threads() == 3
+
+
+@pytest.mark.parametrize("value,error", [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError),
+                                         ("2", TypeError)])
+def test_threads_setter_rejects_bad_values(clean_threads, value, error):
+    with pytest.raises(error, match=r"threads.*" + repr(value).replace(".", r"\.")):
+        direct.set_num_threads(value)
+    x = np.zeros((1, 1, 4, 4))
+    with pytest.raises(error, match="threads"):
+        direct.max_pool_forward_direct(x, pool_geometry((4, 4), 2), threads=value)
+
+
+@pytest.mark.parametrize("env", ["0", "two", "-1"])
+def test_bad_environment_value_names_the_variable(clean_threads, monkeypatch, env):
+    monkeypatch.setenv(direct.ENV_THREADS, env)
+    with pytest.raises(ValueError, match=f"{direct.ENV_THREADS}.*{env}"):
+        direct.get_num_threads()
+
+
+def test_more_threads_without_openmp_warns_once_and_runs(clean_threads, monkeypatch):
+    monkeypatch.setattr(direct, "HAVE_OPENMP", False)
+    monkeypatch.setattr(direct, "_warned_no_openmp", False)
+    x = np.random.default_rng(9).standard_normal((2, 2, 6, 6))
+    geom = pool_geometry((6, 6), 2)
+    with pytest.warns(RuntimeWarning, match="without OpenMP"):
+        out, _ = direct.max_pool_forward_direct(x, geom, threads=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        direct.max_pool_forward_direct(x, geom, threads=2)
+    np.testing.assert_array_equal(out, fn.max_pool2d(x, 2))
+
+
+def test_openmp_flag_reflects_the_build():
+    assert direct.HAVE_OPENMP == bool(direct._direct.HAVE_OPENMP)
+    assert direct._direct.openmp_max_threads() >= 1
+
+
+def test_missing_extension_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(direct, "_direct", None)
+    with pytest.raises(ImportError, match="make build"):
+        direct.max_pool_forward_direct(np.zeros((1, 1, 2, 2)), pool_geometry((2, 2), 2))
