@@ -19,10 +19,10 @@ from cython cimport floating
 from libc.stdint cimport INT32_MAX, int32_t, int64_t
 
 cdef enum:
-    # Images per pass of im2col/col2im. Small, because planes whose size is a
-    # multiple of 4 KiB (32x32 float32) share cache sets, and more than ~8 such
-    # lines in flight start evicting each other (measured: 8 beats 16 and 32).
-    N_BLOCK = 8
+    # im2col/col2im tile: N_BLOCK images by W_BLOCK windows (measured on
+    # S1-S4: 64x32 beats 32x32, 128x16 and 256x8 or ties with them).
+    N_BLOCK = 64
+    W_BLOCK = 32
     # Columns per pass of column_argmax: the running max/row stay in L1.
     M_BLOCK = 1024
 
@@ -42,6 +42,14 @@ def im2col(const floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssiz
     return cols
 
 
+# Both kernels walk the column matrix row by row (c, i, j) and, inside a row,
+# window by window. A column-matrix row is a transpose: entry (window, n) comes
+# from image n. Transposing straight from x either scatters the writes or reads
+# N planes per window, so the kernels go through a small tile instead: for a
+# block of N_BLOCK images and W_BLOCK windows of one output row, one pass moves
+# data between the image rows (read/written along the row) and the tile, the
+# other between the tile and the column matrix (runs of N_BLOCK cells).
+
 cdef void _im2col_fill(const floating[:, :, :, ::1] x, floating* out, Py_ssize_t kh, Py_ssize_t kw,
                        Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
                        Py_ssize_t dw, Py_ssize_t out_h, Py_ssize_t out_w, floating pad) noexcept nogil:
@@ -50,30 +58,50 @@ cdef void _im2col_fill(const floating[:, :, :, ::1] x, floating* out, Py_ssize_t
     cdef const floating* base = &x[0, 0, 0, 0]
     cdef const floating* src
     cdef floating* dst
-    cdef Py_ssize_t c, block, n0, nb, i, j, oh, ow, n, ih, iw
-    # Rows, then windows, then images, as the layout asks, but a block of
-    # N_BLOCK images at a time: every column entry is still written in runs of
-    # N_BLOCK consecutive cells, while the reads stay within N_BLOCK image planes
-    # (cache- and TLB-resident) instead of touching all N planes per window.
+    cdef floating* tile_row
+    cdef floating tile[W_BLOCK * N_BLOCK]
+    cdef Py_ssize_t c, block, n0, nb, i, j, oh, ih, wblock, ow0, tw, iw0, lo, hi, t, n
     for c in range(C):
         for block in range((N + N_BLOCK - 1) // N_BLOCK):
             n0 = block * N_BLOCK
             nb = min(<Py_ssize_t>N_BLOCK, N - n0)
             for i in range(kh):
                 for j in range(kw):
-                    dst = out + ((c * kh + i) * kw + j) * P * N + n0
                     for oh in range(out_h):
                         ih = oh * sh - ph + i * dh
-                        for ow in range(out_w):
-                            iw = ow * sw - pw + j * dw
-                            if 0 <= ih < H and 0 <= iw < W:
-                                src = base + n0 * image + (c * H + ih) * W + iw
+                        for wblock in range((out_w + W_BLOCK - 1) // W_BLOCK):
+                            ow0 = wblock * W_BLOCK
+                            tw = min(<Py_ssize_t>W_BLOCK, out_w - ow0)
+                            iw0 = ow0 * sw - pw + j * dw
+                            lo, hi = _inside(iw0, sw, tw, W)
+                            if not 0 <= ih < H:
+                                hi = lo
+                            if hi > lo:
                                 for n in range(nb):
-                                    dst[n] = src[n * image]
-                            else:
-                                for n in range(nb):
-                                    dst[n] = pad
-                            dst += N
+                                    src = base + (n0 + n) * image + (c * H + ih) * W
+                                    for t in range(lo, hi):
+                                        tile[t * N_BLOCK + n] = src[iw0 + t * sw]
+                            dst = out + ((c * kh + i) * kw + j) * P * N + (oh * out_w + ow0) * N + n0
+                            for t in range(tw):
+                                tile_row = tile + t * N_BLOCK
+                                if lo <= t < hi:
+                                    for n in range(nb):
+                                        dst[n] = tile_row[n]
+                                else:
+                                    for n in range(nb):
+                                        dst[n] = pad
+                                dst += N
+
+
+cdef inline (Py_ssize_t, Py_ssize_t) _inside(Py_ssize_t start, Py_ssize_t step, Py_ssize_t count,
+                                             Py_ssize_t size) noexcept nogil:
+    """[lo, hi): the t in [0, count) with 0 <= start + t*step < size (step > 0)."""
+    cdef Py_ssize_t lo = 0, hi = count
+    if start < 0:
+        lo = min((-start + step - 1) // step, count)
+    if start + (count - 1) * step >= size:
+        hi = (size - start + step - 1) // step if size > start else 0
+    return lo, max(lo, hi)
 
 
 def col2im(const floating[:, ::1] cols, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
@@ -98,26 +126,34 @@ cdef void _col2im_add(const floating* cols, floating[:, :, :, ::1] dx, Py_ssize_
     cdef floating* base = &dx[0, 0, 0, 0]
     cdef floating* dst
     cdef const floating* src
-    cdef Py_ssize_t c, block, n0, nb, i, j, oh, ow, n, ih, iw
-    # im2col's loop order (blocks of N_BLOCK images, read in runs). Each cell
-    # still sums its contributions in (i, j, oh, ow) order, the order numpy's
-    # np.add.at uses, so the result matches the reference bit for bit.
+    cdef floating tile[W_BLOCK * N_BLOCK]
+    cdef Py_ssize_t c, block, n0, nb, i, j, oh, ih, wblock, ow0, tw, iw0, lo, hi, t, n
+    # im2col's order run backwards through the tile. Each cell still sums its
+    # contributions in (i, j, oh, ow) order, the order numpy's np.add.at uses,
+    # so the result matches the reference bit for bit.
     for c in range(C):
         for block in range((N + N_BLOCK - 1) // N_BLOCK):
             n0 = block * N_BLOCK
             nb = min(<Py_ssize_t>N_BLOCK, N - n0)
             for i in range(kh):
                 for j in range(kw):
-                    src = cols + ((c * kh + i) * kw + j) * P * N + n0
                     for oh in range(out_h):
                         ih = oh * sh - ph + i * dh
-                        for ow in range(out_w):
-                            iw = ow * sw - pw + j * dw
-                            if 0 <= ih < H and 0 <= iw < W:
-                                dst = base + n0 * image + (c * H + ih) * W + iw
+                        if not 0 <= ih < H:
+                            continue
+                        for wblock in range((out_w + W_BLOCK - 1) // W_BLOCK):
+                            ow0 = wblock * W_BLOCK
+                            tw = min(<Py_ssize_t>W_BLOCK, out_w - ow0)
+                            iw0 = ow0 * sw - pw + j * dw
+                            lo, hi = _inside(iw0, sw, tw, W)
+                            src = cols + ((c * kh + i) * kw + j) * P * N + (oh * out_w + ow0) * N + n0
+                            for t in range(lo, hi):
                                 for n in range(nb):
-                                    dst[n * image] += src[n]
-                            src += N
+                                    tile[t * N_BLOCK + n] = src[t * N + n]
+                            for n in range(nb):
+                                dst = base + (n0 + n) * image + (c * H + ih) * W
+                                for t in range(lo, hi):
+                                    dst[iw0 + t * sw] += tile[t * N_BLOCK + n]
 
 
 def column_argmax(const floating[:, ::1] cols):

@@ -117,11 +117,14 @@ def test_cython_matches_numpy_with_empty_batch(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cython_matches_numpy_across_image_blocks(dtype):
-    # The Cython kernels work on blocks of 8 images: 19 = two full blocks and a partial one.
-    x = np.random.default_rng(8).standard_normal((19, 2, 5, 6)).astype(dtype)
-    for kernel, stride, pad in (((2, 2), (2, 2), (0, 0)), ((3, 2), (1, 2), (1, 1))):
-        _assert_backends_agree(x, kernel_args(x.shape, kernel, stride, pad, (1, 1), (1, 0)),
+@pytest.mark.parametrize("shape", [(150, 1, 5, 6), (2, 2, 3, 75)])
+def test_cython_matches_numpy_across_tiles(shape, dtype):
+    # The Cython kernels tile 64 images by 32 windows: 150 images are two full
+    # image blocks and a partial one, 75 columns three window blocks.
+    x = np.random.default_rng(8).standard_normal(shape).astype(dtype)
+    for kernel, stride, pad, dilation in (((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 1), (1, 1), (1, 1)),
+                                          ((2, 3), (1, 2), (1, 1), (1, 2))):
+        _assert_backends_agree(x, kernel_args(x.shape, kernel, stride, pad, dilation, (1, 1)),
                                np.random.default_rng(9))
 
 
