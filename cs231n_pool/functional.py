@@ -120,39 +120,45 @@ def flat_to_rows(indices: np.ndarray, geom: PoolGeometry) -> np.ndarray:
     return i * geom.kernel_w + j
 
 
+def to_columns(a: np.ndarray) -> np.ndarray:
+    """(N, C, H', W') -> (H'*W'*N*C,) in im2col column order: column ``(h'*W' + w')*N*C + n*C + c``."""
+    N, C, out_h, out_w = a.shape
+    return a.reshape(N * C, out_h * out_w).T.ravel()
+
+
+def from_columns(a: np.ndarray, N: int, C: int, geom: PoolGeometry) -> np.ndarray:
+    """Inverse of :func:`to_columns`: (H'*W'*N*C,) -> (N, C, H', W')."""
+    return a.reshape(geom.out_h * geom.out_w, N * C).T.reshape(N, C, geom.out_h, geom.out_w)
+
+
 def _max_forward_im2col(x4: np.ndarray, geom: PoolGeometry):
-    """im2col max pooling: returns (out, indices, rows), rows = argmax row per window (N, C, H', W')."""
+    """im2col max pooling: (out, indices, max_idx); max_idx is the argmax row of each column (1-D)."""
     N, C = x4.shape[:2]
     first_i, first_j = _check_windows(geom)
     cols = im2col_geometry(_planes(x4), geom, pad_value=-np.inf)  # (kh*kw, H'*W'*N*C)
-    values, rows = column_argmax(cols)
-    shape = (geom.out_h, geom.out_w, N * C)
-    values, rows = values.reshape(shape), rows.reshape(shape)
-    first = (first_i[:, None] * geom.kernel_w + first_j[None, :])[:, :, None]
-    rows = np.where(rows < 0, first, rows)  # an all -inf window: its first in-bounds cell
-    to_nchw = (lambda a: a.transpose(2, 0, 1).reshape(N, C, geom.out_h, geom.out_w))
-    rows = to_nchw(rows)
-    return np.ascontiguousarray(to_nchw(values)), rows_to_flat(rows, geom), rows
+    values, max_idx = column_argmax(cols)
+    first = np.repeat((first_i[:, None] * geom.kernel_w + first_j[None, :]).ravel(), N * C)
+    max_idx = np.where(max_idx < 0, first, max_idx)  # an all -inf window: its first in-bounds cell
+    out = np.ascontiguousarray(from_columns(values, N, C, geom))
+    return out, rows_to_flat(from_columns(max_idx, N, C, geom), geom), max_idx
 
 
-def max_backward_cols(dout4: np.ndarray, rows: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
-    """im2col max backward: place dout at each window's argmax row, then col2im (sums overlaps)."""
+def max_backward_cols(dout4: np.ndarray, max_idx: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
+    """im2col max backward: put dout in each column's argmax row, then col2im (sums overlaps)."""
     N, C, H, W = x_shape
-    n_cols = geom.out_h * geom.out_w * N * C
-    dcols = np.zeros((geom.window_size, n_cols), dtype=dout4.dtype)
-    to_cols = (lambda a: a.reshape(N * C, geom.out_h * geom.out_w).T.ravel())
-    dcols[to_cols(rows), np.arange(n_cols)] = to_cols(dout4)
+    dcols = np.zeros((geom.window_size, max_idx.size), dtype=dout4.dtype)
+    dcols[max_idx, np.arange(max_idx.size)] = to_columns(dout4)
     return col2im_geometry(dcols, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
 def _max_forward(x4: np.ndarray, geom: PoolGeometry, method: str):
-    """Dispatch max pooling: (out, flat indices, window rows), all (N, C, H', W')."""
+    """Dispatch max pooling: (out, flat indices (N, C, H', W'), max_idx (H'*W'*N*C,) argmax rows)."""
     if check_method(method) == "im2col":
         return _max_forward_im2col(x4, geom)
     from .direct import max_pool_forward_direct
     _check_windows(geom)
     out, indices = max_pool_forward_direct(x4, geom)
-    return out, indices, flat_to_rows(indices, geom)
+    return out, indices, to_columns(flat_to_rows(indices, geom))
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,

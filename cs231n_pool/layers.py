@@ -45,9 +45,10 @@ class Maxpool(_Layer):
     or 'same'/'valid' ('same' is the TensorFlow rule, beyond PyTorch).
     forward(x): x (N, C, H, W) or (C, H, W) -> (N, C, H', W'),
     ``H' = (H + 2p - d*(k-1) - 1) // s + 1`` (ceil_mode rounds up, last window starting
-    inside the input or left padding). After forward, ``self.max_idx`` holds the argmax row
-    ``i*kw + j`` of each window's column and ``self.indices`` the flat PyTorch indices, both
-    int64 (N, C, H', W') (unbatched input: (C, H', W')).
+    inside the input or left padding). After forward, ``self.max_idx`` (int64, (N*C*H'*W',))
+    holds the argmax row ``i*kw + j`` of each im2col column (column ``(h'*W' + w')*N*C + n*C + c``,
+    CS231n style) and ``self.indices`` the flat PyTorch indices, int64 (N, C, H', W')
+    (unbatched input: (C, H', W')).
     backward(dout) -> dx: each window's dout to its argmax cell; overlaps accumulate.
     method: "im2col" (default) or "direct" (loop kernels).
     """
@@ -68,19 +69,18 @@ class Maxpool(_Layer):
         geom = pool_geometry(x4.shape[2:], self.size, self.stride, self.padding, self.dilation, self.ceil_mode)
         if x4.shape[0] == 0:
             out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
-            indices = rows = np.empty(out.shape, dtype=np.int64)
+            indices, max_idx = np.empty(out.shape, dtype=np.int64), np.empty(0, dtype=np.int64)
         else:
-            out, indices, rows = F._max_forward(x4, geom, self.method)
+            out, indices, max_idx = F._max_forward(x4, geom, self.method)
         self._state = (tuple(x4.shape), batched, x4.dtype, geom)
-        self.max_idx, self.indices = F._unbatch(rows, batched), F._unbatch(indices, batched)
+        self.max_idx, self.indices = max_idx, F._unbatch(indices, batched)
         return F._unbatch(out, batched)
 
     def backward(self, dout):
         x_shape, batched, dtype, geom = self._saved()
         dout4 = check_grad(dout, self.indices.shape, dtype).reshape(x_shape[:2] + (geom.out_h, geom.out_w))
-        rows = self.max_idx if batched else self.max_idx[None]
         if self.method == "im2col":
-            dx = F.max_backward_cols(dout4, rows, x_shape, geom) if x_shape[0] else np.zeros(x_shape, dtype)
+            dx = F.max_backward_cols(dout4, self.max_idx, x_shape, geom) if x_shape[0] else np.zeros(x_shape, dtype)
         else:
             dx = F.max_pool2d_backward(dout4, self.indices.reshape(dout4.shape), x_shape, method="direct")
         return F._unbatch(dx, batched)

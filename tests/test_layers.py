@@ -4,6 +4,8 @@ import pytest
 
 from conftest import METHODS, distinct_values, normal_values
 from cs231n_pool import functional as fn, layers
+from cs231n_pool.geometry import pool_geometry
+from cs231n_pool.im2col import im2col_geometry
 
 X = distinct_values((2, 3, 7, 6), np.float64)
 
@@ -44,7 +46,7 @@ def test_second_forward_refreshes_indices_and_state(method):
     first = layer.indices.copy()
     y = distinct_values((1, 2, 4, 4), np.float64, seed=3)
     out = layer.forward(y)
-    assert layer.indices.shape == layer.max_idx.shape == out.shape == (1, 2, 2, 2)
+    assert layer.indices.shape == out.shape == (1, 2, 2, 2) and layer.max_idx.shape == (8,)
     assert first.shape != layer.indices.shape
     _, expected_idx = fn.max_pool2d(y, 2, return_indices=True)
     np.testing.assert_array_equal(layer.indices, expected_idx)
@@ -55,13 +57,17 @@ def test_second_forward_refreshes_indices_and_state(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_max_idx_is_the_argmax_row_of_each_window_column(method):
+def test_max_idx_is_the_argmax_row_of_each_im2col_column(method):
     layer = layers.Maxpool((3, 2), (2, 1), 1, 2, True, method=method)
-    layer.forward(X)
+    out = layer.forward(X)
     assert layer.max_idx.dtype == layer.indices.dtype == np.int64
+    assert layer.max_idx.shape == (out.size,)  # one entry per column, CS231n style
     assert layer.max_idx.min() >= 0 and layer.max_idx.max() < 3 * 2
-    geom = fn.pool_geometry(X.shape[2:], (3, 2), (2, 1), 1, 2, True)
-    np.testing.assert_array_equal(fn.rows_to_flat(layer.max_idx, geom), layer.indices)
+    geom = pool_geometry(X.shape[2:], (3, 2), (2, 1), 1, 2, True)
+    cols = im2col_geometry(X.reshape(6, 1, 7, 6), geom, pad_value=-np.inf)
+    np.testing.assert_array_equal(cols[layer.max_idx, np.arange(out.size)], fn.to_columns(out))
+    rows = fn.from_columns(layer.max_idx, 2, 3, geom)
+    np.testing.assert_array_equal(fn.rows_to_flat(rows, geom), layer.indices)
 
 
 @pytest.mark.parametrize("method,i", LAYER_CASES)
