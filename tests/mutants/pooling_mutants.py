@@ -201,6 +201,22 @@ MUTANTS = [
         (public(COL_P, "test_im2col_layout"), hidden(COL_H, "test_im2col_square_field")),
     ),
     Mutant(
+        "im2col_pads_nothing",
+        "im2col forgets to pad, so windows near the top-left read the wrong cells",
+        "    x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))\n"
+        "    # Axes of cols",
+        "    x_pad = np.pad(x, ((0, 0), (0, 0), (0, 2 * padding), (0, 2 * padding)))\n"
+        "    # Axes of cols",
+        (public(COL_P, "test_im2col_layout"), hidden(COL_H, "test_im2col_square_field")),
+    ),
+    Mutant(
+        "col2im_keeps_padding_rows",
+        "col2im crops the padded image from the top-left corner instead of from `padding`",
+        "    x = x_pad[:, :, padding:padding + H, padding:padding + W]",
+        "    x = x_pad[:, :, :H, :W]",
+        both(COL_P, COL_H, "test_col2im_sums_overlaps"),
+    ),
+    Mutant(
         "col2im_overwrites_overlaps",
         "col2im assigns instead of summing where windows overlap",
         "            x_pad[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += cols[:, i, j]",
