@@ -37,6 +37,11 @@ def column_argmax(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     0..K-1 and a value replaces the running max when it is greater or NaN, so
     ties -> FIRST max, NaN -> LAST NaN, an all -inf column -> row -1, value -inf.
     """
+    if not isinstance(cols, np.ndarray):
+        raise TypeError(f"cols must be a numpy.ndarray, got {type(cols).__name__}")
+    _check_dtype(cols.dtype, "cols")
+    if cols.ndim != 2:
+        raise ValueError(f"cols must be 2-D (K, M), got cols.ndim={cols.ndim} with cols.shape={cols.shape}")
     return im2col_kernels.column_argmax(np.ascontiguousarray(cols))
 
 

@@ -247,6 +247,16 @@ def test_column_argmax_dispatch_accepts_non_contiguous_columns():
     np.testing.assert_array_equal(column_argmax(cols)[1], np.argmax(cols, axis=0))
 
 
+def test_public_functions_accept_an_empty_batch_and_read_only_input():
+    x = np.zeros((0, 2, 4, 4), dtype=np.float32)
+    cols = im2col_indices(x, 3, 3, padding=1)
+    assert cols.shape == (18, 0) and cols.dtype == np.float32
+    assert col2im_indices(cols, x.shape, 3, 3, padding=1).shape == x.shape
+    y = np.arange(32.0).reshape(1, 2, 4, 4)
+    y.setflags(write=False)
+    np.testing.assert_array_equal(im2col_indices(y, 2, 2, stride=2)[:, 0], [0, 1, 4, 5, 16, 17, 20, 21])
+
+
 # ---------------------------------------------------------------- memory order
 
 @pytest.mark.parametrize("make", [
@@ -298,6 +308,9 @@ COLS = im2col_indices(X, 2, 2)
     (lambda: col2im_indices(COLS[:, :-1], X.shape, 2, 2), ValueError, ["cols.shape=(12, 23)"]),
     (lambda: col2im_indices(COLS, X.shape, 2, 0), ValueError, ["field_width=0"]),
     (lambda: col2im_indices(COLS, X.shape, 2, 2, stride=-2), ValueError, ["stride=-2"]),
+    (lambda: column_argmax(COLS.tolist()), TypeError, ["cols", "list"]),
+    (lambda: column_argmax(COLS.astype(np.float16)), TypeError, ["cols.dtype=float16"]),
+    (lambda: column_argmax(COLS.ravel()), ValueError, ["cols.ndim=1"]),
 ])
 def test_bad_input_names_the_parameter_and_value(call, error, words):
     with pytest.raises(error) as info:
