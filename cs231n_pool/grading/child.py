@@ -162,6 +162,7 @@ class Driver:
         user_frames = [f for f in frames if os.path.abspath(f.filename) != here]
         text = "".join(traceback.format_list(user_frames))
         text += "".join(traceback.format_exception_only(type(exc), exc))
+        text = text.replace(os.path.dirname(self.config["student_file"]) + os.sep, "")  # show "pooling_layers.py"
         forbidden = None
         err = exc
         while err is not None:

@@ -189,11 +189,16 @@ def _fmt(x):
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
+def pytest_unconfigure(config):
+    """Print the score as the very last line, after pytest's own summary."""
+    state = getattr(config, "_grading", None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if state is None or reporter is None or not state.graded or config.option.collectonly:
+        return
     tests = _results(config)
     score = sum(t["score"] for t in tests)
     total = sum(t["max_score"] for t in tests)
-    terminalreporter.write_line(f"Score: {_fmt(score)}/{_fmt(total)}")
+    reporter.write_line(f"Score: {_fmt(score)}/{_fmt(total)}")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -17,6 +17,8 @@ never pickle. The child's stdout/stderr go to a third pipe read into a bounded b
 
 Failures surface in the grader as `SubmissionFailure` subclasses (AssertionError), so the
 test that made the call fails with a readable message and the rest of the run goes on.
+The methods a test calls set ``__tracebackhide__`` so pytest shows the test's own line
+and this message, not the sandbox's internals.
 """
 import ast
 import ctypes
@@ -256,6 +258,7 @@ class Handle:
         return f"<Handle #{self.id} to a {self.type_name!s} in the submission>"
 
     def __array__(self, *args, **kwargs):
+        __tracebackhide__ = True
         raise SubmissionFailure(f"expected an array from the submission, got {self!r} "
                                 f"(only plain numeric ndarrays cross the sandbox)")
 
@@ -276,6 +279,7 @@ class Session:
 
     # --- lifecycle ------------------------------------------------------------------------
     def __enter__(self):
+        __tracebackhide__ = True
         try:
             self.start()
         except BaseException:
@@ -288,6 +292,7 @@ class Session:
         return False
 
     def start(self):
+        __tracebackhide__ = True
         sub = self.submission
         sub.check_static()
         _become_subreaper()
@@ -397,6 +402,7 @@ class Session:
 
     # --- protocol -------------------------------------------------------------------------
     def _receive(self, deadline, what):
+        __tracebackhide__ = True
         try:
             return wire.read_frame(self._resp_r, deadline, max_blob_bytes=self.limits.memory_mb << 20)
         except wire.WireTimeout:
@@ -411,6 +417,7 @@ class Session:
             self._fail_protocol(what, str(exc))
 
     def _fail_protocol(self, what, detail):
+        __tracebackhide__ = True
         self._kill("protocol")
         raise StudentCrashed(f"{what}: the submission's process sent an invalid reply ({detail})")
 
@@ -422,6 +429,7 @@ class Session:
         return f"\nits last output:\n{text[-2000:]}" if text else ""
 
     def _request(self, header, blobs, what):
+        __tracebackhide__ = True
         if self.dead_reason is not None:
             raise StudentCrashed(f"{what}: the submission's process is no longer running "
                                  f"(it stopped earlier in this test: {self.dead_reason})")
@@ -466,6 +474,7 @@ class Session:
     # --- calls ----------------------------------------------------------------------------
     def call(self, name, *args, **kwargs):
         """Call the submission's top-level `name`; arrays and scalars come back as ndarrays."""
+        __tracebackhide__ = True
         args_node, kwargs_node, blobs = self._encode_args(args, kwargs)
         result = self._request({"op": "call", "name": name, "args": args_node, "kwargs": kwargs_node},
                                blobs, f"{name}()")
@@ -473,6 +482,7 @@ class Session:
 
     def call_method(self, handle, name, *args, **kwargs):
         """Call `handle.name(*args, **kwargs)` in the child."""
+        __tracebackhide__ = True
         target = self._localize(handle)
         args_node, kwargs_node, blobs = self._encode_args(args, kwargs)
         result = self._request({"op": "call_method", "target": target.id, "name": name, "args": args_node,
@@ -481,6 +491,7 @@ class Session:
 
     def getattr(self, handle, name):
         """`handle.name`: a plain value (array, number, str, None, tuple of those) or a Handle."""
+        __tracebackhide__ = True
         target = self._localize(handle)
         return self._request({"op": "getattr", "target": target.id, "name": name}, [],
                              f"reading {handle.type_name}.{name}")
@@ -506,6 +517,7 @@ class Submission:
 
     def check_static(self):
         """Fail before running anything if the file is missing or names a forbidden module."""
+        __tracebackhide__ = True
         if not os.path.isfile(self.student_file):
             raise MissingSubmission(f"the submission has no {os.path.basename(self.student_file)}")
         with open(self.student_file, "rb") as f:
@@ -520,6 +532,7 @@ class Submission:
         return Session(self, label)
 
     def call(self, name, *args, **kwargs):
+        __tracebackhide__ = True
         with self.session() as s:
             return s.call(name, *args, **kwargs)
 
