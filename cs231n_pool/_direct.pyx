@@ -56,8 +56,11 @@ def openmp_max_threads():
 cdef extern from *:
     """
     #include <stdint.h>
-    /* kept out of line: inlined into the OpenMP body, GCC stops vectorising them */
-    #if defined(__GNUC__)
+    /* Kept out of line: inlined into the OpenMP body, GCC stops vectorising them.
+       On x86-64 GCC also builds an AVX2 clone, picked at load time when the CPU has it. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define CS231N_POOL_NOINLINE __attribute__((noinline, target_clones("avx2", "default")))
+    #elif defined(__GNUC__)
     #define CS231N_POOL_NOINLINE __attribute__((noinline))
     #else
     #define CS231N_POOL_NOINLINE
@@ -137,6 +140,32 @@ cdef extern from *:
     }
     CS231N_POOL_MAX_WINDOWS(float, _f)
     CS231N_POOL_MAX_WINDOWS(double, _d)
+
+    /* One clipped window (border column), scanned row-major from -inf. The select is
+       done on the bits with a mask, so random data costs no branch mispredictions. */
+    #define CS231N_POOL_MAX_CLIPPED(NAME, T, UT)                                          \
+    static T NAME(const T* x, Py_ssize_t W, Py_ssize_t r0, Py_ssize_t rows, Py_ssize_t dh, \
+                  Py_ssize_t c0, Py_ssize_t cols, Py_ssize_t dw, int64_t* best_out) {    \
+        union { T f; UT u; } cur, v;                                                     \
+        int64_t best = r0 * W + c0, cell, keep;                                          \
+        Py_ssize_t i, j;                                                                 \
+        UT take;                                                                         \
+        cur.f = -(T)INFINITY;                                                            \
+        for (i = 0; i < rows; i++) {                                                     \
+            for (j = 0; j < cols; j++) {                                                 \
+                cell = (r0 + i * dh) * W + c0 + j * dw;                                  \
+                v.f = x[cell];                                                           \
+                take = (UT)0 - (UT)((v.f > cur.f) | (v.f != v.f));                       \
+                cur.u = (v.u & take) | (cur.u & ~take);                                  \
+                keep = (int64_t)(take & 1) - 1;  /* all ones when not taken */           \
+                best = (best & keep) | (cell & ~keep);                                   \
+            }                                                                            \
+        }                                                                                \
+        *best_out = best;                                                                \
+        return cur.f;                                                                    \
+    }
+    CS231N_POOL_MAX_CLIPPED(cs231n_pool_max_clipped_f, float, uint32_t)
+    CS231N_POOL_MAX_CLIPPED(cs231n_pool_max_clipped_d, double, uint64_t)
     """
     void cs231n_pool_max_f1(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
     void cs231n_pool_max_f2(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
@@ -144,6 +173,10 @@ cdef extern from *:
     void cs231n_pool_max_d1(const double* xs, double* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
     void cs231n_pool_max_d2(const double* xs, double* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
     void cs231n_pool_max_ds(const double* xs, double* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
+    float cs231n_pool_max_clipped_f(const float* x, Py_ssize_t W, Py_ssize_t r0, Py_ssize_t rows, Py_ssize_t dh,
+                                    Py_ssize_t c0, Py_ssize_t cols, Py_ssize_t dw, int64_t* best) noexcept nogil
+    double cs231n_pool_max_clipped_d(const double* x, Py_ssize_t W, Py_ssize_t r0, Py_ssize_t rows, Py_ssize_t dh,
+                                     Py_ssize_t c0, Py_ssize_t cols, Py_ssize_t dw, int64_t* best) noexcept nogil
     int cs231n_pool_max_window_f(const float* x0, Py_ssize_t rstride, float* o, int32_t* b,
                                  Py_ssize_t n, Py_ssize_t stride, Py_ssize_t kernel, int32_t base) noexcept nogil
     int cs231n_pool_max_window_d(const double* x0, Py_ssize_t rstride, double* o, int32_t* b,
@@ -194,6 +227,15 @@ cdef inline bint _max_windows(const floating* x0, Py_ssize_t rstride, floating* 
         return cs231n_pool_max_window_d(x0, rstride, o, b, n, stride, kernel, base)
 
 
+cdef inline void _max_clipped(const floating* x, Py_ssize_t W, Py_ssize_t r0, Py_ssize_t rows, Py_ssize_t dh,
+                              Py_ssize_t c0, Py_ssize_t cols, Py_ssize_t dw, floating* out, int64_t* best) noexcept nogil:
+    """out[0], best[0] = max and argmax of one clipped window (rows x cols in-bounds cells)."""
+    if floating is float:
+        out[0] = cs231n_pool_max_clipped_f(x, W, r0, rows, dh, c0, cols, dw, best)
+    else:
+        out[0] = cs231n_pool_max_clipped_d(x, W, r0, rows, dh, c0, cols, dw, best)
+
+
 cdef void _max_plane(const floating* x, floating* o, int64_t* idx, int32_t* b, Py_ssize_t W,
                      Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t pl,
                      Py_ssize_t dh, Py_ssize_t dw,
@@ -201,9 +243,7 @@ cdef void _max_plane(const floating* x, floating* o, int64_t* idx, int32_t* b, P
                      const Py_ssize_t* col_start, const Py_ssize_t* col_count,
                      Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
     """One plane. b: scratch for the running 32-bit indices of one output row."""
-    cdef Py_ssize_t oh, ow, i, j, r, c, n_in
-    cdef Py_ssize_t cell, best
-    cdef floating v, cur
+    cdef Py_ssize_t oh, ow, n_in, cell
     for oh in range(OH):
         # a dilated window can miss the plane entirely; then every column takes the border path
         n_in = ow_hi - ow_lo if row_count[oh] > 0 else 0
@@ -216,22 +256,11 @@ cdef void _max_plane(const floating* x, floating* o, int64_t* idx, int32_t* b, P
                 _max_rows(x, o + ow_lo, b, W, n_in, kw, sw, dh, dw, row_count[oh], cell)
             for ow in range(n_in):
                 idx[ow_lo + ow] = b[ow]
-        # border columns: clipped windows, one at a time
-        for ow in range(OW):
-            if n_in > 0 and ow_lo <= ow < ow_hi:
-                continue
-            cur = -INFINITY
-            best = row_start[oh] * W + col_start[ow]
-            for i in range(row_count[oh]):
-                r = row_start[oh] + i * dh
-                for j in range(col_count[ow]):
-                    c = col_start[ow] + j * dw
-                    v = x[r * W + c]
-                    if v > cur or v != v:
-                        cur = v
-                        best = r * W + c
-            o[ow] = cur
-            idx[ow] = best
+        # border columns (all columns when no interior run was done): clipped windows, one at a time
+        for ow in range(ow_lo if n_in > 0 else OW):
+            _max_clipped(x, W, row_start[oh], row_count[oh], dh, col_start[ow], col_count[ow], dw, o + ow, idx + ow)
+        for ow in range(ow_hi if n_in > 0 else OW, OW):
+            _max_clipped(x, W, row_start[oh], row_count[oh], dh, col_start[ow], col_count[ow], dw, o + ow, idx + ow)
         o += OW
         idx += OW
 
