@@ -213,29 +213,37 @@ def _read_results(path):
         raise GradingError(f"the grading plugin wrote no usable results ({exc})") from None
 
 
-def grade_submission(assignment_dir, submission, timeout=None, seed=None):
+def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapshot=None):
     """Grade one submission (folder or .zip) against the assignment's public + hidden tests.
 
     Returns the Gradescope results dict: score, execution_time, output, tests[] with name,
     score, max_score, status, output, visibility. Raises GradingError when the assignment
-    itself cannot be graded.
+    itself cannot be graded. `snapshot` (from snapshot_tree) is the trusted content of the
+    assignment folder; by default it is read now.
     """
     start = time.monotonic()
+    root = os.path.abspath(assignment_dir)
     try:
-        cfg = load_config(assignment_dir)
+        load_config(root)  # a clear message for a wrong folder; the verdicts use the copy's config
     except ConfigError as exc:
         raise GradingError(str(exc)) from None
-    snapshot = snapshot_tree(cfg.root)
+    if snapshot is None:
+        snapshot = snapshot_tree(root)
     notes = []
     workdir = tempfile.mkdtemp(prefix="cs231n-pool-grade-")
     try:
         copy_dir = os.path.join(workdir, "assignment")
         sub_dir = os.path.join(workdir, "submission")
         os.makedirs(sub_dir)
+        os.makedirs(copy_dir)
         write_tree({rel: data for rel, data in snapshot.items()
                     if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"}, copy_dir)
         with open(os.path.join(copy_dir, "pytest.ini"), "w") as f:
             f.write(PYTEST_INI)
+        try:
+            cfg = load_config(copy_dir)
+        except ConfigError as exc:
+            raise GradingError(f"{assignment_dir} (as snapshotted): {exc}") from None
         try:
             note = fetch_student_file(os.path.abspath(submission), cfg.student_file, sub_dir)
         except SubmissionRejected as exc:
@@ -245,7 +253,7 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None):
         results_path = os.path.join(workdir, "results.json")
         env = _pytest_env(sub_dir, seed)
         returncode, tail = _run_pytest(copy_dir, results_path, env, timeout)
-        changed = restore_tree(cfg.root, snapshot)
+        changed = restore_tree(root, snapshot)
         if changed:
             notes.append("the submission changed files of the assignment folder during grading; they were "
                          "restored and did not affect the verdicts: " + ", ".join(changed[:10]))
@@ -257,13 +265,13 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None):
             notes.append(f"the grading run was interrupted (pytest status {returncode}); no test is credited")
             tests = _collect_only(copy_dir, workdir, env)
         elif returncode == 5:
-            raise GradingError(f"no graded tests were collected in {cfg.tests_dir}")
+            raise GradingError(f"no graded tests were collected in {assignment_dir}/tests")
         else:
             raise GradingError(f"pytest failed with status {returncode}:\n{tail}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if not tests:
-        raise GradingError(f"no graded tests (@pytest.mark.points) in {cfg.tests_dir}")
+        raise GradingError(f"no graded tests (@pytest.mark.points) in {assignment_dir}/tests")
     return gradescope_results(tests, time.monotonic() - start, "\n".join(notes))
 
 
