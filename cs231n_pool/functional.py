@@ -88,8 +88,7 @@ def _check_indices(indices, expected_shape, plane_size: int, name: str = "indice
 
 def first_in_bounds(starts: np.ndarray, kernel: int, dilation: int, size: int) -> np.ndarray:
     """Offset (in window steps) of each window's first in-bounds cell along one axis."""
-    steps = np.maximum(-(starts // dilation), 0)  # ceil(-start / d) for start < 0
-    steps = np.where(starts + steps * dilation < 0, steps + 1, steps)
+    steps = np.maximum(-(starts // dilation), 0)  # ceil(-start / d) for start < 0, else 0
     empty = (steps >= kernel) | (starts + steps * dilation >= size)
     if empty.any():
         raise ValueError("a pooling window contains no cell of the input (with this dilation the window steps over "
@@ -172,6 +171,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     first maximum in row-major window order, NaN propagates (index = last NaN).
     With return_indices, also int64 indices shaped like the output, flat ``ih*W + iw``
     within each (n, c) plane of the unpadded input.
+    A dilated window that holds no input cell at all (e.g. H=1, k=3, d=2, p=1, ceil_mode)
+    raises ValueError; PyTorch returns -inf there with an index outside the plane.
     """
     x4, batched = check_input(x)
     geom = pool_geometry(x4.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)

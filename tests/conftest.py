@@ -16,6 +16,13 @@ METHODS = ["im2col"] + (["direct"] if direct._direct is not None else [])
 TOL = {np.dtype(np.float32): dict(rtol=1e-6, atol=1e-6), np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12)}
 
 
+@pytest.fixture
+def single_thread_direct(monkeypatch):
+    """Run the direct kernels on one thread: these inputs are tiny, and on a busy 2-core machine
+    OpenMP start-up and barriers cost more than the work (tests/test_direct.py covers threads)."""
+    monkeypatch.setenv(direct.ENV_THREADS, "1")
+
+
 def distinct_values(shape, dtype, seed=0):
     """A shuffled arange scaled to ~[-1, 1): all values differ, so every argmax is unambiguous."""
     n = int(np.prod(shape))
@@ -60,28 +67,30 @@ def _expect_rejected(*calls):
 
 
 @pytest.fixture
-def check_max_pool2d():
-    """check(x, kernel_size, stride, padding, dilation, ceil_mode, method) against torch, layer and naive."""
-    def check(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, method="im2col"):
+def check_max_pool2d(single_thread_direct):
+    """check(x, kernel_size, stride, padding, dilation, ceil_mode) against torch, on every kernel
+    (functional and layer), and against the naive loops when they apply (floor mode, no dilation)."""
+    def check(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         F = _torch().nn.functional
         args = (kernel_size, stride, padding, dilation, ceil_mode)
         ref = _torch_run(lambda t: F.max_pool2d(t, *args, return_indices=True), x)
-        layer = layers.Maxpool(kernel_size, stride, padding, dilation, ceil_mode, method=method)
-        if ref is None:
-            _expect_rejected(lambda: fn.max_pool2d(x, *args, method=method), lambda: layer.forward(x))
-            return
-        out, idx, dx, dout = ref
-        got, got_idx = fn.max_pool2d(x, *args, return_indices=True, method=method)
-        assert_close(got, out, x.dtype, "max_pool2d forward")
-        assert got_idx.dtype == np.int64
-        np.testing.assert_array_equal(got_idx, idx, err_msg="max_pool2d indices")
-        assert_close(fn.max_pool2d_backward(dout, got_idx, x.shape, method=method), dx, x.dtype,
-                     "max_pool2d_backward")
-        assert_close(layer.forward(x), out, x.dtype, "Maxpool.forward")
-        np.testing.assert_array_equal(layer.indices, idx, err_msg="Maxpool.indices")
-        assert_close(layer.backward(dout), dx, x.dtype, "Maxpool.backward")
-        if dilation == 1 and not ceil_mode:
-            _check_naive_max(x, kernel_size, stride, padding, out, idx, dout, dx)
+        for method in METHODS:
+            layer = layers.Maxpool(kernel_size, stride, padding, dilation, ceil_mode, method=method)
+            if ref is None:
+                _expect_rejected(lambda: fn.max_pool2d(x, *args, method=method), lambda: layer.forward(x))
+                continue
+            out, idx, dx, dout = ref
+            got, got_idx = fn.max_pool2d(x, *args, return_indices=True, method=method)
+            assert_close(got, out, x.dtype, f"max_pool2d forward ({method})")
+            assert got_idx.dtype == np.int64
+            np.testing.assert_array_equal(got_idx, idx, err_msg=f"max_pool2d indices ({method})")
+            assert_close(fn.max_pool2d_backward(dout, got_idx, x.shape, method=method), dx, x.dtype,
+                         f"max_pool2d_backward ({method})")
+            assert_close(layer.forward(x), out, x.dtype, f"Maxpool.forward ({method})")
+            np.testing.assert_array_equal(layer.indices, idx, err_msg=f"Maxpool.indices ({method})")
+            assert_close(layer.backward(dout), dx, x.dtype, f"Maxpool.backward ({method})")
+        if ref is not None and dilation == 1 and not ceil_mode:
+            _check_naive_max(x, kernel_size, stride, padding, *ref)
     return check
 
 
@@ -90,7 +99,7 @@ def _pool_param(kernel_size, stride, padding):
     return dict(pool_height=kh, pool_width=kw, stride=(kh, kw) if stride is None else stride, pad=padding)
 
 
-def _check_naive_max(x, kernel_size, stride, padding, out, idx, dout, dx):
+def _check_naive_max(x, kernel_size, stride, padding, out, idx, dx, dout):
     got, cache = naive.max_pool_forward_naive(x, _pool_param(kernel_size, stride, padding))
     assert_close(got, out, x.dtype, "max_pool_forward_naive")
     np.testing.assert_array_equal(cache.indices.reshape(idx.shape), idx, err_msg="naive indices")
@@ -98,25 +107,27 @@ def _check_naive_max(x, kernel_size, stride, padding, out, idx, dout, dx):
 
 
 @pytest.fixture
-def check_avg_pool2d():
-    """check(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, method)."""
+def check_avg_pool2d(single_thread_direct):
+    """check(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override) against torch
+    on every kernel (functional and layer), and against the naive loops when they apply."""
     def check(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-              divisor_override=None, method="im2col"):
+              divisor_override=None):
         F = _torch().nn.functional
         args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         ref = _torch_run(lambda t: F.avg_pool2d(t, *args), x)
-        layer = layers.Avgpool(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
-                               method=method)
-        if ref is None:
-            _expect_rejected(lambda: fn.avg_pool2d(x, *args, method=method), lambda: layer.forward(x))
-            return
-        out, _, dx, dout = ref
-        assert_close(fn.avg_pool2d(x, *args, method=method), out, x.dtype, "avg_pool2d forward")
-        assert_close(fn.avg_pool2d_backward(dout, x.shape, *args, method=method), dx, x.dtype,
-                     "avg_pool2d_backward")
-        assert_close(layer.forward(x), out, x.dtype, "Avgpool.forward")
-        assert_close(layer.backward(dout), dx, x.dtype, "Avgpool.backward")
-        if not ceil_mode and count_include_pad and divisor_override is None:
+        for method in METHODS:
+            layer = layers.Avgpool(*args, method=method)
+            if ref is None:
+                _expect_rejected(lambda: fn.avg_pool2d(x, *args, method=method), lambda: layer.forward(x))
+                continue
+            out, _, dx, dout = ref
+            assert_close(fn.avg_pool2d(x, *args, method=method), out, x.dtype, f"avg_pool2d forward ({method})")
+            assert_close(fn.avg_pool2d_backward(dout, x.shape, *args, method=method), dx, x.dtype,
+                         f"avg_pool2d_backward ({method})")
+            assert_close(layer.forward(x), out, x.dtype, f"Avgpool.forward ({method})")
+            assert_close(layer.backward(dout), dx, x.dtype, f"Avgpool.backward ({method})")
+        if ref is not None and not ceil_mode and count_include_pad and divisor_override is None:
+            out, _, dx, dout = ref
             got, cache = naive.avg_pool_forward_naive(x, _pool_param(kernel_size, stride, padding))
             assert_close(got, out, x.dtype, "avg_pool_forward_naive")
             assert_close(naive.avg_pool_backward_naive(dout, cache), dx, x.dtype, "avg_pool_backward_naive")

@@ -10,6 +10,8 @@ import pytest
 
 from cs231n_pool import functional as fn, layers, naive
 
+pytestmark = pytest.mark.usefixtures("single_thread_direct")
+
 X = np.arange(2 * 3 * 6 * 5, dtype=np.float64).reshape(2, 3, 6, 5)
 
 

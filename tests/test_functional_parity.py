@@ -11,6 +11,10 @@ import numpy as np
 import pytest
 
 from conftest import METHODS, distinct_values, normal_values
+from cs231n_pool import functional as fn, layers
+from cs231n_pool.geometry import as_pair
+
+pytestmark = pytest.mark.usefixtures("single_thread_direct")
 
 pytest.importorskip("torch")
 
@@ -29,30 +33,26 @@ def _input(maker, dtype, batched, seed=0):
 GRID = list(itertools.product(KERNELS, STRIDES, PADDINGS, [1, 2], [False, True], DTYPES, [True, False]))
 
 
-@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode,dtype,batched", GRID)
-def test_max_pool2d_grid(check_max_pool2d, kernel, stride, padding, dilation, ceil_mode, dtype, batched, method):
+def test_max_pool2d_grid(check_max_pool2d, kernel, stride, padding, dilation, ceil_mode, dtype, batched):
     x = _input(distinct_values, dtype, batched)
-    check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, method)
+    check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
 
 
 AVG_GRID = list(itertools.product(KERNELS, STRIDES, PADDINGS, [False, True], [True, False], DTYPES, [True, False]))
 
 
-@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kernel,stride,padding,ceil_mode,count_include_pad,dtype,batched", AVG_GRID)
-def test_avg_pool2d_grid(check_avg_pool2d, kernel, stride, padding, ceil_mode, count_include_pad, dtype, batched,
-                         method):
+def test_avg_pool2d_grid(check_avg_pool2d, kernel, stride, padding, ceil_mode, count_include_pad, dtype, batched):
     x = _input(normal_values, dtype, batched)
-    check_avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, None, method)
+    check_avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, None)
 
 
-@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("divisor_override", [1, 5, -3])
 @pytest.mark.parametrize("kernel,stride,padding,ceil_mode", [(3, 2, 1, True), ((3, 2), (2, 1), 1, False), (2, None, 0, True)])
-def test_avg_pool2d_divisor_override(check_avg_pool2d, kernel, stride, padding, ceil_mode, divisor_override, method):
+def test_avg_pool2d_divisor_override(check_avg_pool2d, kernel, stride, padding, ceil_mode, divisor_override):
     x = normal_values(SHAPE, np.float64)
-    check_avg_pool2d(x, kernel, stride, padding, ceil_mode, True, divisor_override, method)
+    check_avg_pool2d(x, kernel, stride, padding, ceil_mode, True, divisor_override)
 
 
 @pytest.mark.parametrize("kernel,stride,padding", list(itertools.product(KERNELS, STRIDES, PADDINGS)))
@@ -81,13 +81,12 @@ def test_adaptive_avg_pool2d_grid(check_adaptive_avg_pool2d, output_size, dtype,
     check_adaptive_avg_pool2d(_input(normal_values, dtype, batched), output_size)
 
 
-@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", [
     (3, 2, 1, 1, True), ((3, 2), 1, 0, 2, False), (2, (2, 1), 1, 1, True), (1, 2, 0, 1, True),
 ])
-def test_max_pool2d_random_normal_input(check_max_pool2d, kernel, stride, padding, dilation, ceil_mode, method):
+def test_max_pool2d_random_normal_input(check_max_pool2d, kernel, stride, padding, dilation, ceil_mode):
     x = normal_values((3, 2, 9, 8), np.float64, seed=5)
-    check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, method)
+    check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1, 1), (1, 2, 2, 9), (4, 1, 5, 3), (0, 2, 5, 5)])
@@ -100,7 +99,6 @@ def test_max_and_avg_pool2d_odd_shapes(check_max_pool2d, check_avg_pool2d, shape
 @pytest.mark.parametrize("kernel,padding,dilation", [(2, 2, 1), (9, 0, 1), (3, 2, 1), (5, 0, 2)])
 def test_configs_torch_rejects_are_rejected(kernel, padding, dilation):
     torch = pytest.importorskip("torch")
-    from cs231n_pool import functional as fn, layers
     x = distinct_values(SHAPE, np.float64)
     with pytest.raises(RuntimeError):
         torch.nn.functional.max_pool2d(torch.tensor(x), kernel, None, padding, dilation)
@@ -113,3 +111,45 @@ def test_configs_torch_rejects_are_rejected(kernel, padding, dilation):
             torch.nn.functional.avg_pool2d(torch.tensor(x), kernel, None, padding)
         with pytest.raises(ValueError, match="padding|output size"):
             fn.avg_pool2d(x, kernel, None, padding)
+
+
+def _torch_same_padding(size, kernel, stride, dilation):
+    """TensorFlow 'SAME' (top, bottom) padding, written out independently of geometry.py."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+SAME_GRID = list(itertools.product(KERNELS, [1, 2, (2, 1), 3], [1, 2]))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kernel,stride,dilation", SAME_GRID)
+def test_same_padding_matches_torch_on_explicitly_padded_input(kernel, stride, dilation, method):
+    """'same' is not in torch pooling: compare with torch on an input padded by hand (-inf for max,
+    and for average the sum over the window divided by the number of real cells in it)."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    kh, kw = as_pair(kernel, "k")
+    sh, sw = as_pair(stride, "s")
+    x = distinct_values(SHAPE, np.float64)
+    top, bottom = _torch_same_padding(SHAPE[2], kh, sh, dilation)
+    left, right = _torch_same_padding(SHAPE[3], kw, sw, dilation)
+    xt = torch.tensor(x, requires_grad=True)
+    ref = F.max_pool2d(F.pad(xt, (left, right, top, bottom), value=-np.inf), (kh, kw), (sh, sw), 0, dilation)
+    dout = normal_values(tuple(ref.shape), np.float64, 1)
+    ref.backward(torch.tensor(dout))
+    out, idx = fn.max_pool2d(x, kernel, stride, "same", dilation, return_indices=True, method=method)
+    np.testing.assert_array_equal(out, ref.detach().numpy())
+    np.testing.assert_allclose(fn.max_pool2d_backward(dout, idx, x.shape, method=method), xt.grad.numpy(), rtol=1e-12)
+    if dilation == 2:
+        return
+    xt.grad = None
+    pad = (left, right, top, bottom)
+    sums = F.avg_pool2d(F.pad(xt, pad), (kh, kw), (sh, sw), divisor_override=1)
+    counts = F.avg_pool2d(F.pad(torch.ones_like(xt), pad), (kh, kw), (sh, sw), divisor_override=1)
+    ref = sums / counts
+    ref.backward(torch.tensor(dout))
+    np.testing.assert_allclose(fn.avg_pool2d(x, kernel, stride, "same", method=method), ref.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(fn.avg_pool2d_backward(dout, x.shape, kernel, stride, "same", method=method),
+                               xt.grad.numpy(), rtol=1e-12, atol=1e-15)

@@ -8,6 +8,8 @@ import pytest
 from conftest import METHODS
 from cs231n_pool import functional as fn, layers
 
+pytestmark = pytest.mark.usefixtures("single_thread_direct")
+
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.npz"))
 TOL = {np.dtype(np.float32): dict(rtol=1e-6, atol=1e-6), np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12)}
 

@@ -7,6 +7,8 @@ from cs231n_pool import functional as fn, layers
 from cs231n_pool.geometry import pool_geometry
 from cs231n_pool.im2col import im2col_geometry
 
+pytestmark = pytest.mark.usefixtures("single_thread_direct")
+
 X = distinct_values((2, 3, 7, 6), np.float64)
 
 

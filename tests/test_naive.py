@@ -13,6 +13,8 @@ from cs231n_pool import functional as fn, layers, naive
 from cs231n_pool.geometry import as_pair
 from cs231n_pool.gradient_check import eval_numerical_gradient_array, rel_error
 
+pytestmark = pytest.mark.usefixtures("single_thread_direct")
+
 
 
 def _padding_fits(kernel, pad):

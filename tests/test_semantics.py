@@ -10,6 +10,8 @@ from conftest import METHODS
 from cs231n_pool import functional as fn, layers, naive
 from cs231n_pool.geometry import pool_geometry
 
+pytestmark = pytest.mark.usefixtures("single_thread_direct")
+
 MAX_PATHS = [f"{api}-{m}" for api in ("functional", "layer") for m in METHODS] + ["naive"]
 
 
@@ -153,6 +155,19 @@ def test_same_padding_follows_tensorflow_not_the_seed(method):
     layer = layers.Avgpool((1, 3), (1, 2), "same", method=method)
     layer.forward(x)
     np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 1, 2))), [[[[1 / 3, 1 / 3, 1 / 3 + 1 / 2, 1 / 2]]]])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_same_padding_with_stride_one_matches_symmetric_padding(method):
+    x = np.random.default_rng(1).standard_normal((2, 3, 6, 5))
+    np.testing.assert_array_equal(fn.max_pool2d(x, 3, 1, "same", method=method), fn.max_pool2d(x, 3, 1, 1))
+    np.testing.assert_allclose(fn.avg_pool2d(x, 3, 1, "same", method=method),
+                               fn.avg_pool2d(x, 3, 1, 1, count_include_pad=False), rtol=1e-14)
+    layer = layers.Maxpool(3, 1, "same", method=method)
+    assert layer.forward(x).shape == x.shape
+    np.testing.assert_array_equal(layer.backward(np.ones(x.shape)),
+                                  fn.max_pool2d_backward(np.ones(x.shape), fn.max_pool2d(x, 3, 1, 1, return_indices=True)[1],
+                                                         x.shape))
 
 
 def test_valid_padding_is_zero_padding():
