@@ -37,6 +37,7 @@ lab: build
 	$(PIP) install --quiet --no-build-isolation -e ".[notebooks]"
 	rm -rf out/lab && $(VENV)/bin/cs231n-pool release assignments/pooling --out out/lab
 	cp assignments/pooling/pooling_layers.py out/lab/pooling_layers.py
+	cp notebooks/*.ipynb out/lab/  # the notebooks' own exercises, solved
 	cd out/lab && ../../$(VENV)/bin/python -m jupyter lab
 
 clean:
