@@ -224,13 +224,26 @@ def test_column_argmax_ties_nan_and_minus_inf(kernels, dtype):
     np.testing.assert_array_equal(values, np.array([3.0, nan, nan, nan, -inf, 1.0], dtype=dtype))
 
 
+@pytest.mark.parametrize("K", [1, 2, 3, 4, 5, 8, 9])
 @pytest.mark.parametrize("kernels", ALL_ARGMAX)
-def test_column_argmax_matches_numpy_argmax_across_cache_blocks(kernels):
-    # 2500 columns span several of the Cython kernel's column blocks; rounding makes ties.
-    cols = np.round(np.random.default_rng(5).standard_normal((9, 2500)), 1).astype(np.float32)
+def test_column_argmax_matches_numpy_argmax_across_cache_blocks(kernels, K):
+    # 2500 columns span several of the Cython kernel's column blocks, and K covers
+    # its four-rows-at-a-time sweep plus every remainder; rounding makes ties.
+    cols = np.round(np.random.default_rng(K).standard_normal((K, 2500)), 1).astype(np.float32)
     values, rows = _argmax(kernels, cols)
     np.testing.assert_array_equal(rows, np.argmax(cols, axis=0))
     np.testing.assert_array_equal(values, cols.max(axis=0))
+
+
+@pytest.mark.parametrize("K", [1, 3, 4, 6, 9])
+def test_column_argmax_cython_matches_numpy_with_nan_and_minus_inf(K):
+    cols = np.round(np.random.default_rng(K).standard_normal((K, 1500)), 1)
+    cols[cols > 1.2] = np.nan
+    cols[cols < -1.2] = -np.inf
+    for dtype in (np.float32, np.float64):
+        c = cols.astype(dtype)
+        for got, want in zip(cython_kernels.column_argmax(c), numpy_kernels.column_argmax(c)):
+            np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("kernels", ALL_ARGMAX)
