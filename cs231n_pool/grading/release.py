@@ -103,7 +103,9 @@ def _readme(cfg, total_points):
         with open(template_path, encoding="utf-8") as f:
             template = f.read()
     else:
-        template = "# {title}\n\nImplement `{student_file}`, then run `pytest` here to see your score ({points} points).\n"
+        template = ("# {title}\n\nImplement `{student_file}`, then run `pytest` in this folder: its last line is "
+                    "your score on the public tests, `Score: 0/{points}` until you start.\n"
+                    "The tests need the cs231n_pool kit installed (`pip install cs231n_pool`).\n")
     return template.format(title=cfg.title, name=cfg.name, student_file=cfg.student_file,
                            points=total_points, forbidden=", ".join(f"`{m}`" for m in cfg.forbidden))
 
