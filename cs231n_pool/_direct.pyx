@@ -278,7 +278,7 @@ def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:,
     cdef Py_ssize_t p, P = x.shape[0], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
     if P == 0:
         return
-    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+    for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
         _max_plane(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], &scratch[threadid(), 0], W, OH, OW,
                    kw, sw, pl, dh, dw, &row_start[0], &row_count[0], &col_start[0], &col_count[0],
                    ow_lo, ow_hi)
@@ -295,7 +295,7 @@ def max_backward(const floating[:, :, ::1] dout, const int64_t[:, :, ::1] idx,
     cdef const int64_t* where
     if P == 0:
         return
-    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+    for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
         plane = &dx[p, 0, 0]
         g = &dout[p, 0, 0]
         where = &idx[p, 0, 0]
@@ -309,20 +309,153 @@ def max_backward(const floating[:, :, ::1] dout, const int64_t[:, :, ::1] idx,
 
 # ---------------------------------------------------------------- average
 
-cdef inline void _add_cells(const floating* xs, floating* acc, Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
-    cdef Py_ssize_t k
-    for k in range(n):
-        acc[k] += xs[k * stride]
+# Sums run in the input dtype in row-major window order (as PyTorch's CPU kernel and
+# the im2col column sum do), so the outputs match both bit for bit.
+cdef extern from *:
+    """
+    #define CS231N_POOL_ADD_CELLS(NAME, T, STRIDE)                                        \
+    static CS231N_POOL_NOINLINE void NAME(const T* __restrict xs, T* __restrict acc,      \
+                                          Py_ssize_t n, Py_ssize_t stride) {              \
+        Py_ssize_t k;                                                                    \
+        (void)stride;                                                                    \
+        for (k = 0; k < n; k++) acc[k] += xs[k * (STRIDE)];                              \
+    }
+    #define CS231N_POOL_SPREAD_CELLS(NAME, T, STRIDE)                                     \
+    static CS231N_POOL_NOINLINE void NAME(T* __restrict dxs, const T* __restrict g,       \
+                                          Py_ssize_t n, Py_ssize_t stride) {              \
+        Py_ssize_t k;                                                                    \
+        (void)stride;                                                                    \
+        for (k = 0; k < n; k++) dxs[k * (STRIDE)] += g[k];                               \
+    }
+    /* K x K window sums (adjacent columns), held in registers: 0 + c00 + c01 + ... */
+    #define CS231N_POOL_SUM_WINDOW(NAME, T, STRIDE, K)                                    \
+    static CS231N_POOL_NOINLINE void NAME(const T* __restrict x0, Py_ssize_t rstride,     \
+                                          T* __restrict o, Py_ssize_t n, Py_ssize_t stride) { \
+        Py_ssize_t k;                                                                    \
+        int i, j;                                                                        \
+        (void)stride;                                                                    \
+        for (k = 0; k < n; k++) {                                                        \
+            T total = 0;                                                                 \
+            for (i = 0; i < (K); i++)                                                    \
+                for (j = 0; j < (K); j++)                                                \
+                    total += x0[i * rstride + j + k * (STRIDE)];                         \
+            o[k] = total;                                                                \
+        }                                                                                \
+    }
+    /* Non-overlapping K x K tiles (stride K, adjacent columns): each output's share
+       goes to its K*K cells; no two windows of one output row touch the same cell. */
+    #define CS231N_POOL_SPREAD_TILES(NAME, T, K)                                          \
+    static CS231N_POOL_NOINLINE void NAME(T* __restrict x0, Py_ssize_t rstride,           \
+                                          const T* __restrict g, Py_ssize_t n) {          \
+        Py_ssize_t k;                                                                    \
+        int i, j;                                                                        \
+        for (k = 0; k < n; k++) {                                                        \
+            T share = g[k];                                                              \
+            for (i = 0; i < (K); i++)                                                    \
+                for (j = 0; j < (K); j++)                                                \
+                    x0[i * rstride + j + k * (K)] += share;                              \
+        }                                                                                \
+    }
+    #define CS231N_POOL_AVG_KERNELS(T, SUFFIX)                                            \
+    CS231N_POOL_SPREAD_TILES(cs231n_pool_tiles2##SUFFIX, T, 2)                            \
+    CS231N_POOL_SPREAD_TILES(cs231n_pool_tiles3##SUFFIX, T, 3)                            \
+    /* 1 when a specialised loop spread the K x K tiles, 0 when K is not 2 or 3 */        \
+    static int cs231n_pool_spread_tiles##SUFFIX(T* x0, Py_ssize_t rstride, const T* g,    \
+                                                Py_ssize_t n, Py_ssize_t kernel) {        \
+        if (kernel == 2) { cs231n_pool_tiles2##SUFFIX(x0, rstride, g, n); return 1; }     \
+        if (kernel == 3) { cs231n_pool_tiles3##SUFFIX(x0, rstride, g, n); return 1; }     \
+        return 0;                                                                         \
+    }                                                                                     \
+    CS231N_POOL_ADD_CELLS(cs231n_pool_add1##SUFFIX, T, 1)                                 \
+    CS231N_POOL_ADD_CELLS(cs231n_pool_add2##SUFFIX, T, 2)                                 \
+    CS231N_POOL_ADD_CELLS(cs231n_pool_adds##SUFFIX, T, stride)                            \
+    CS231N_POOL_SPREAD_CELLS(cs231n_pool_spread1##SUFFIX, T, 1)                           \
+    CS231N_POOL_SPREAD_CELLS(cs231n_pool_spread2##SUFFIX, T, 2)                           \
+    CS231N_POOL_SPREAD_CELLS(cs231n_pool_spreads##SUFFIX, T, stride)                      \
+    CS231N_POOL_SUM_WINDOW(cs231n_pool_sum2_1##SUFFIX, T, 1, 2)                           \
+    CS231N_POOL_SUM_WINDOW(cs231n_pool_sum2_2##SUFFIX, T, 2, 2)                           \
+    CS231N_POOL_SUM_WINDOW(cs231n_pool_sum2_s##SUFFIX, T, stride, 2)                      \
+    CS231N_POOL_SUM_WINDOW(cs231n_pool_sum3_1##SUFFIX, T, 1, 3)                           \
+    CS231N_POOL_SUM_WINDOW(cs231n_pool_sum3_2##SUFFIX, T, 2, 3)                           \
+    CS231N_POOL_SUM_WINDOW(cs231n_pool_sum3_s##SUFFIX, T, stride, 3)                      \
+    static void cs231n_pool_add##SUFFIX(const T* xs, T* acc, Py_ssize_t n, Py_ssize_t stride) { \
+        if (stride == 1) cs231n_pool_add1##SUFFIX(xs, acc, n, stride);                    \
+        else if (stride == 2) cs231n_pool_add2##SUFFIX(xs, acc, n, stride);               \
+        else cs231n_pool_adds##SUFFIX(xs, acc, n, stride);                                \
+    }                                                                                     \
+    static void cs231n_pool_spread##SUFFIX(T* dxs, const T* g, Py_ssize_t n, Py_ssize_t stride) { \
+        if (stride == 1) cs231n_pool_spread1##SUFFIX(dxs, g, n, stride);                  \
+        else if (stride == 2) cs231n_pool_spread2##SUFFIX(dxs, g, n, stride);             \
+        else cs231n_pool_spreads##SUFFIX(dxs, g, n, stride);                              \
+    }                                                                                     \
+    /* 1 when a specialised loop summed the K x K windows, 0 when K is not 2 or 3 */      \
+    static int cs231n_pool_sum_window##SUFFIX(const T* x0, Py_ssize_t rstride, T* o,      \
+                                              Py_ssize_t n, Py_ssize_t stride, Py_ssize_t kernel) { \
+        if (kernel == 2) {                                                                \
+            if (stride == 1) cs231n_pool_sum2_1##SUFFIX(x0, rstride, o, n, stride);       \
+            else if (stride == 2) cs231n_pool_sum2_2##SUFFIX(x0, rstride, o, n, stride);  \
+            else cs231n_pool_sum2_s##SUFFIX(x0, rstride, o, n, stride);                   \
+            return 1;                                                                     \
+        }                                                                                 \
+        if (kernel == 3) {                                                                \
+            if (stride == 1) cs231n_pool_sum3_1##SUFFIX(x0, rstride, o, n, stride);       \
+            else if (stride == 2) cs231n_pool_sum3_2##SUFFIX(x0, rstride, o, n, stride);  \
+            else cs231n_pool_sum3_s##SUFFIX(x0, rstride, o, n, stride);                   \
+            return 1;                                                                     \
+        }                                                                                 \
+        return 0;                                                                         \
+    }
+    CS231N_POOL_AVG_KERNELS(float, _f)
+    CS231N_POOL_AVG_KERNELS(double, _d)
+    """
+    void cs231n_pool_add_f(const float* xs, float* acc, Py_ssize_t n, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_add_d(const double* xs, double* acc, Py_ssize_t n, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_spread_f(float* dxs, const float* g, Py_ssize_t n, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_spread_d(double* dxs, const double* g, Py_ssize_t n, Py_ssize_t stride) noexcept nogil
+    int cs231n_pool_spread_tiles_f(float* x0, Py_ssize_t rstride, const float* g, Py_ssize_t n,
+                                   Py_ssize_t kernel) noexcept nogil
+    int cs231n_pool_spread_tiles_d(double* x0, Py_ssize_t rstride, const double* g, Py_ssize_t n,
+                                   Py_ssize_t kernel) noexcept nogil
+    int cs231n_pool_sum_window_f(const float* x0, Py_ssize_t rstride, float* o, Py_ssize_t n, Py_ssize_t stride,
+                                 Py_ssize_t kernel) noexcept nogil
+    int cs231n_pool_sum_window_d(const double* x0, Py_ssize_t rstride, double* o, Py_ssize_t n, Py_ssize_t stride,
+                                 Py_ssize_t kernel) noexcept nogil
 
 
 cdef inline void _add_cells_any_stride(const floating* xs, floating* acc, Py_ssize_t n,
                                        Py_ssize_t stride) noexcept nogil:
-    if stride == 1:
-        _add_cells(xs, acc, n, 1)
-    elif stride == 2:
-        _add_cells(xs, acc, n, 2)
+    """acc[k] += xs[k*stride] for k < n."""
+    if floating is float:
+        cs231n_pool_add_f(xs, acc, n, stride)
     else:
-        _add_cells(xs, acc, n, stride)
+        cs231n_pool_add_d(xs, acc, n, stride)
+
+
+cdef inline void _spread_cells_any_stride(floating* dxs, const floating* g, Py_ssize_t n,
+                                          Py_ssize_t stride) noexcept nogil:
+    """dxs[k*stride] += g[k] for k < n."""
+    if floating is float:
+        cs231n_pool_spread_f(dxs, g, n, stride)
+    else:
+        cs231n_pool_spread_d(dxs, g, n, stride)
+
+
+cdef inline bint _spread_tiles(floating* x0, Py_ssize_t rstride, const floating* g, Py_ssize_t n,
+                               Py_ssize_t kernel) noexcept nogil:
+    """Non-overlapping square tiles of side 2 or 3 at once; False (nothing done) otherwise."""
+    if floating is float:
+        return cs231n_pool_spread_tiles_f(x0, rstride, g, n, kernel)
+    else:
+        return cs231n_pool_spread_tiles_d(x0, rstride, g, n, kernel)
+
+
+cdef inline bint _sum_windows(const floating* x0, Py_ssize_t rstride, floating* o, Py_ssize_t n,
+                              Py_ssize_t stride, Py_ssize_t kernel) noexcept nogil:
+    """Square in-bounds blocks of side 2 or 3 with adjacent columns at once; False (nothing done) otherwise."""
+    if floating is float:
+        return cs231n_pool_sum_window_f(x0, rstride, o, n, stride, kernel)
+    else:
+        return cs231n_pool_sum_window_d(x0, rstride, o, n, stride, kernel)
 
 
 cdef void _avg_plane(const floating* x, floating* o, const double* div, Py_ssize_t W,
@@ -333,13 +466,16 @@ cdef void _avg_plane(const floating* x, floating* o, const double* div, Py_ssize
                      Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
     cdef Py_ssize_t oh, ow, i, j, r, n_in = ow_hi - ow_lo
     cdef floating total
+    cdef bint whole
     for oh in range(OH):
         # sums in the input dtype, cells added in row-major window order
         for ow in range(OW):
             o[ow] = 0
+        whole = (n_in > 0 and row_count[oh] == kw and dw == 1 and
+                 _sum_windows(x + row_start[oh] * W + ow_lo * sw - pl, dh * W, o + ow_lo, n_in, sw, kw))
         for i in range(row_count[oh]):
             r = row_start[oh] + i * dh
-            if n_in > 0:
+            if n_in > 0 and not whole:
                 for j in range(kw):
                     _add_cells_any_stride(x + r * W + ow_lo * sw - pl + j * dw, o + ow_lo, n_in, sw)
             for ow in range(OW):
@@ -364,25 +500,9 @@ def avg_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, const doub
     cdef Py_ssize_t p, P = x.shape[0], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
     if P == 0:
         return
-    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+    for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
         _avg_plane(&x[p, 0, 0], &out[p, 0, 0], &divisors[0, 0], W, OH, OW, kw, sw, pl, dh, dw,
                    &row_start[0], &row_count[0], &col_start[0], &col_count[0], ow_lo, ow_hi)
-
-
-cdef inline void _spread_cells(floating* dxs, const floating* g, Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
-    cdef Py_ssize_t k
-    for k in range(n):
-        dxs[k * stride] += g[k]
-
-
-cdef inline void _spread_cells_any_stride(floating* dxs, const floating* g, Py_ssize_t n,
-                                          Py_ssize_t stride) noexcept nogil:
-    if stride == 1:
-        _spread_cells(dxs, g, n, 1)
-    elif stride == 2:
-        _spread_cells(dxs, g, n, 2)
-    else:
-        _spread_cells(dxs, g, n, stride)
 
 
 cdef void _avg_back_plane(const floating* dout, floating* dx, floating* g, const double* div,
@@ -392,14 +512,17 @@ cdef void _avg_back_plane(const floating* dout, floating* dx, floating* g, const
                           const Py_ssize_t* col_start, const Py_ssize_t* col_count,
                           Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
     cdef Py_ssize_t oh, ow, i, j, r, n_in = ow_hi - ow_lo
+    cdef bint whole
     memset(dx, 0, HW * sizeof(floating))
     for oh in range(OH):
         # each window's share, rounded once to the input dtype (as PyTorch does)
         for ow in range(OW):
             g[ow] = <floating>(dout[ow] / div[ow])
+        whole = (n_in > 0 and row_count[oh] == kw and sw == kw and dw == 1 and
+                 _spread_tiles(dx + row_start[oh] * W + ow_lo * sw - pl, dh * W, g + ow_lo, n_in, kw))
         for i in range(row_count[oh]):
             r = row_start[oh] + i * dh
-            if n_in > 0:
+            if n_in > 0 and not whole:
                 for j in range(kw):
                     _spread_cells_any_stride(dx + r * W + ow_lo * sw - pl + j * dw, g + ow_lo, n_in, sw)
             for ow in range(OW):
@@ -425,7 +548,7 @@ def avg_backward(const floating[:, :, ::1] dout, floating[:, :, ::1] dx, const d
     cdef Py_ssize_t OH = dout.shape[1], OW = dout.shape[2]
     if P == 0:
         return
-    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+    for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
         _avg_back_plane(&dout[p, 0, 0], &dx[p, 0, 0], &scratch[p, 0], &divisors[0, 0], HW, W, OH, OW,
                         kw, sw, pl, dh, dw, &row_start[0], &row_count[0], &col_start[0], &col_count[0],
                         ow_lo, ow_hi)
