@@ -356,7 +356,23 @@ cdef extern from *:
                     x0[i * rstride + j + k * (K)] += share;                              \
         }                                                                                \
     }
+    /* One window row of 3-wide, stride-2 windows (neighbours share one column), written
+       cell by cell so the stores are contiguous: cell 2m gets window m's share, then
+       window m-1's (the order of the j = 0 and j = 2 passes); cell 2m+1 gets window m's. */
+    #define CS231N_POOL_SPREAD_3S2(NAME, T)                                               \
+    static CS231N_POOL_NOINLINE void NAME(T* __restrict x0, const T* __restrict g,        \
+                                          Py_ssize_t n) {                                 \
+        Py_ssize_t m;                                                                    \
+        x0[0] += g[0];                                                                   \
+        x0[1] += g[0];                                                                   \
+        for (m = 1; m < n; m++) {                                                        \
+            x0[2 * m] = (x0[2 * m] + g[m]) + g[m - 1];                                   \
+            x0[2 * m + 1] += g[m];                                                       \
+        }                                                                                \
+        x0[2 * n] += g[n - 1];                                                           \
+    }
     #define CS231N_POOL_AVG_KERNELS(T, SUFFIX)                                            \
+    CS231N_POOL_SPREAD_3S2(cs231n_pool_spread_3s2##SUFFIX, T)                             \
     CS231N_POOL_SPREAD_TILES(cs231n_pool_tiles2##SUFFIX, T, 2)                            \
     CS231N_POOL_SPREAD_TILES(cs231n_pool_tiles3##SUFFIX, T, 3)                            \
     /* 1 when a specialised loop spread the K x K tiles, 0 when K is not 2 or 3 */        \
@@ -412,6 +428,8 @@ cdef extern from *:
     void cs231n_pool_add_d(const double* xs, double* acc, Py_ssize_t n, Py_ssize_t stride) noexcept nogil
     void cs231n_pool_spread_f(float* dxs, const float* g, Py_ssize_t n, Py_ssize_t stride) noexcept nogil
     void cs231n_pool_spread_d(double* dxs, const double* g, Py_ssize_t n, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_spread_3s2_f(float* x0, const float* g, Py_ssize_t n) noexcept nogil
+    void cs231n_pool_spread_3s2_d(double* x0, const double* g, Py_ssize_t n) noexcept nogil
     int cs231n_pool_spread_tiles_f(float* x0, Py_ssize_t rstride, const float* g, Py_ssize_t n,
                                    Py_ssize_t kernel) noexcept nogil
     int cs231n_pool_spread_tiles_d(double* x0, Py_ssize_t rstride, const double* g, Py_ssize_t n,
@@ -438,6 +456,14 @@ cdef inline void _spread_cells_any_stride(floating* dxs, const floating* g, Py_s
         cs231n_pool_spread_f(dxs, g, n, stride)
     else:
         cs231n_pool_spread_d(dxs, g, n, stride)
+
+
+cdef inline void _spread_3s2(floating* x0, const floating* g, Py_ssize_t n) noexcept nogil:
+    """One window row of n windows 3 wide at stride 2 (adjacent columns), n >= 1."""
+    if floating is float:
+        cs231n_pool_spread_3s2_f(x0, g, n)
+    else:
+        cs231n_pool_spread_3s2_d(x0, g, n)
 
 
 cdef inline bint _spread_tiles(floating* x0, Py_ssize_t rstride, const floating* g, Py_ssize_t n,
@@ -522,7 +548,9 @@ cdef void _avg_back_plane(const floating* dout, floating* dx, floating* g, const
                  _spread_tiles(dx + row_start[oh] * W + ow_lo * sw - pl, dh * W, g + ow_lo, n_in, kw))
         for i in range(row_count[oh]):
             r = row_start[oh] + i * dh
-            if n_in > 0 and not whole:
+            if n_in > 0 and not whole and kw == 3 and sw == 2 and dw == 1:
+                _spread_3s2(dx + r * W + ow_lo * sw - pl, g + ow_lo, n_in)
+            elif n_in > 0 and not whole:
                 for j in range(kw):
                     _spread_cells_any_stride(dx + r * W + ow_lo * sw - pl + j * dw, g + ow_lo, n_in, sw)
             for ow in range(OW):
