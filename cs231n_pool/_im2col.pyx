@@ -126,7 +126,8 @@ cdef void _col2im_add(const floating* cols, floating[:, :, :, ::1] dx, Py_ssize_
     cdef floating* base = &dx[0, 0, 0, 0]
     cdef floating* dst
     cdef const floating* src
-    cdef floating tile[W_BLOCK * N_BLOCK]
+    cdef floating* from_tile
+    cdef floating tile[N_BLOCK * W_BLOCK]  # (image, window): each image's row of windows is contiguous
     cdef Py_ssize_t c, block, n0, nb, i, j, oh, ih, wblock, ow0, tw, iw0, lo, hi, t, n
     # im2col's order run backwards through the tile. Each cell still sums its
     # contributions in (i, j, oh, ow) order, the order numpy's np.add.at uses,
@@ -149,11 +150,16 @@ cdef void _col2im_add(const floating* cols, floating[:, :, :, ::1] dx, Py_ssize_
                             src = cols + ((c * kh + i) * kw + j) * P * N + (oh * out_w + ow0) * N + n0
                             for t in range(lo, hi):
                                 for n in range(nb):
-                                    tile[t * N_BLOCK + n] = src[t * N + n]
+                                    tile[n * W_BLOCK + t] = src[t * N + n]
                             for n in range(nb):
                                 dst = base + (n0 + n) * image + (c * H + ih) * W
-                                for t in range(lo, hi):
-                                    dst[iw0 + t * sw] += tile[t * N_BLOCK + n]
+                                from_tile = tile + n * W_BLOCK
+                                if sw == 1:  # a separate loop the compiler can vectorise
+                                    for t in range(lo, hi):
+                                        dst[iw0 + t] += from_tile[t]
+                                else:
+                                    for t in range(lo, hi):
+                                        dst[iw0 + t * sw] += from_tile[t]
 
 
 def column_argmax(const floating[:, ::1] cols):
