@@ -49,6 +49,9 @@ def im2col(const floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssiz
 # block of N_BLOCK images and W_BLOCK windows of one output row, one pass moves
 # data between the image rows (read/written along the row) and the tile, the
 # other between the tile and the column matrix (runs of N_BLOCK cells).
+# im2col's tile is window-major, so it is copied out in runs; col2im's is
+# image-major, so each image row is added from a contiguous run (measured:
+# each layout is the faster one for its kernel).
 
 cdef void _im2col_fill(const floating[:, :, :, ::1] x, floating* out, Py_ssize_t kh, Py_ssize_t kw,
                        Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
@@ -59,7 +62,7 @@ cdef void _im2col_fill(const floating[:, :, :, ::1] x, floating* out, Py_ssize_t
     cdef const floating* src
     cdef floating* dst
     cdef floating* tile_row
-    cdef floating tile[W_BLOCK * N_BLOCK]
+    cdef floating tile[W_BLOCK * N_BLOCK]  # (window, image)
     cdef Py_ssize_t c, block, n0, nb, i, j, oh, ih, wblock, ow0, tw, iw0, lo, hi, t, n
     for c in range(C):
         for block in range((N + N_BLOCK - 1) // N_BLOCK):
