@@ -117,10 +117,11 @@ def test_cython_matches_numpy_with_empty_batch(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(150, 1, 5, 6), (2, 2, 3, 75)])
+@pytest.mark.parametrize("shape", [(150, 1, 5, 6), (2, 2, 3, 75), (9, 2, 3, 75)])
 def test_cython_matches_numpy_across_tiles(shape, dtype):
-    # The Cython kernels tile 64 images by 32 windows: 150 images are two full
-    # image blocks and a partial one, 75 columns three window blocks.
+    # Cython's im2col reads windows straight from x for up to 8 images, else it
+    # tiles 64 images by 32 windows (col2im always tiles): 150 images are two
+    # full image blocks and a partial one, 75 columns three window blocks.
     x = np.random.default_rng(8).standard_normal(shape).astype(dtype)
     for kernel, stride, pad, dilation in (((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 1), (1, 1), (1, 1)),
                                           ((2, 3), (1, 2), (1, 1), (1, 2))):
