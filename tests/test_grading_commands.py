@@ -294,6 +294,8 @@ def test_grade_reports_student_errors_per_test(toy, tmp_path):
 def test_grade_exit_status_for_a_broken_assignment(tmp_path):
     result = cli("grade", tmp_path, tmp_path)
     assert result.returncode == 2 and "has no assignment.toml" in result.stderr
+    result = cli("grade", POOLING, tmp_path / "missing")
+    assert result.returncode == 2 and "does not exist" in result.stderr
 
 
 def test_grade_pooling_solution_full_marks():

@@ -31,7 +31,7 @@ import zipfile
 from .config import ConfigError, load_config
 from .results import gradescope_results, text_table, validate_plugin_results
 
-SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
+SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".git"}
 MAX_SUBMISSION_BYTES = 5 << 20     # largest student file accepted
 MAX_ZIP_BYTES = 100 << 20          # total uncompressed size of a submission zip
 MAX_ZIP_MEMBERS = 2000
@@ -223,6 +223,8 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
     """
     start = time.monotonic()
     root = os.path.abspath(assignment_dir)
+    if not os.path.exists(submission):
+        raise GradingError(f"submission={submission!r} does not exist")
     try:
         load_config(root)  # a clear message for a wrong folder; the verdicts use the copy's config
     except ConfigError as exc:

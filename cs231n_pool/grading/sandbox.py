@@ -89,6 +89,7 @@ class Limits:
     memory_mb: int = 2048      # RLIMIT_AS of the child
     output_bytes: int = 10000  # captured student output kept per session
     file_mb: int = 64          # RLIMIT_FSIZE: largest file the child may write
+    reply_mb: int = 256        # largest reply (sum of its arrays) the grader accepts
 
 
 def describe_exit(returncode):
@@ -404,7 +405,7 @@ class Session:
     def _receive(self, deadline, what):
         __tracebackhide__ = True
         try:
-            return wire.read_frame(self._resp_r, deadline, max_blob_bytes=self.limits.memory_mb << 20)
+            return wire.read_frame(self._resp_r, deadline, max_blob_bytes=self.limits.reply_mb << 20)
         except wire.WireTimeout:
             self._kill("timeout")
             raise StudentTimeout(f"{what} did not finish within {self.limits.timeout:g} s "

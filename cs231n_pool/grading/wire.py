@@ -101,10 +101,11 @@ def read_frame(fd, deadline=None, max_blob_bytes=None):
     (head_len,) = struct.unpack(">I", _read_exact(fd, 4, deadline))
     if head_len > MAX_HEADER_BYTES:
         raise WireError(f"header of {head_len} bytes exceeds the {MAX_HEADER_BYTES}-byte limit")
+    data = _read_exact(fd, head_len, deadline)
     try:
-        header = json.loads(_read_exact(fd, head_len, deadline).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"invalid header: {exc}") from None
+        header = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 / JSON, or nesting too deep
+        raise WireError(f"invalid header: {type(exc).__name__}") from None
     sizes = header.get("blobs") if isinstance(header, dict) else None
     if not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes):
         raise WireError("invalid header: missing blob sizes")
