@@ -34,7 +34,7 @@ import warnings
 
 import numpy as np
 
-from .geometry import PoolGeometry
+from .geometry import SUPPORTED_DTYPES, PoolGeometry
 
 try:
     from . import _direct
@@ -128,6 +128,35 @@ def _layout(geom: PoolGeometry):
             row_start, row_count, col_start, col_count, ow_lo, ow_hi)
 
 
+def _check_float4(a, name: str, shape=None) -> None:
+    """Cheap guards so a kernel never reads or writes out of bounds, even when called directly."""
+    if not isinstance(a, np.ndarray) or a.dtype not in SUPPORTED_DTYPES or a.ndim != 4:
+        what = f"{type(a).__name__} {getattr(a, 'dtype', '')} of ndim {getattr(a, 'ndim', '?')}"
+        raise TypeError(f"{name} must be a 4-D float32/float64 numpy array, got a {what}")
+    if shape is not None and a.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {name}.shape={a.shape}")
+
+
+def _check_x_shape(x_shape, geom: PoolGeometry = None) -> tuple[int, int, int, int]:
+    shape = tuple(int(v) for v in x_shape)
+    if len(shape) != 4 or min(shape) < 0 or (geom is not None and shape[2:] != (geom.in_h, geom.in_w)):
+        raise ValueError(f"x_shape must be (N, C, H, W) matching the pooling geometry, got x_shape={x_shape!r}")
+    return shape
+
+
+def _check_geometry(x4: np.ndarray, geom: PoolGeometry) -> None:
+    _check_float4(x4, "x")
+    if x4.shape[2:] != (geom.in_h, geom.in_w):
+        raise ValueError(f"x's (H, W)={x4.shape[2:]} differs from the geometry's {(geom.in_h, geom.in_w)}")
+
+
+def _check_divisors(divisors, geom: PoolGeometry) -> np.ndarray:
+    divisors = np.ascontiguousarray(divisors, dtype=np.float64)
+    if divisors.shape != (geom.out_h, geom.out_w):
+        raise ValueError(f"divisors must have shape {(geom.out_h, geom.out_w)}, got divisors.shape={divisors.shape}")
+    return divisors
+
+
 def _planes(a: np.ndarray) -> np.ndarray:
     N, C, H, W = a.shape
     return np.ascontiguousarray(a).reshape(N * C, H, W)
@@ -140,6 +169,7 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     same shape holding the flat ``ih*W + iw`` argmax within each plane.
     """
     kernels = _require_extension()
+    _check_geometry(x4, geom)
     N, C, H, W = x4.shape
     if H * W > np.iinfo(np.int32).max:
         raise ValueError(f"method='direct' supports planes of up to 2**31 - 1 cells, got x.shape={x4.shape}; "
@@ -160,7 +190,13 @@ def max_pool_backward_direct(dout4: np.ndarray, idx: np.ndarray, x_shape, thread
     x_shape: (N, C, H, W). Returns dx of dout4's dtype.
     """
     kernels = _require_extension()
-    N, C, H, W = (int(v) for v in x_shape)
+    N, C, H, W = _check_x_shape(x_shape)
+    _check_float4(dout4, "dout")
+    if dout4.shape[:2] != (N, C):
+        raise ValueError(f"dout.shape={dout4.shape} does not match x_shape={tuple(x_shape)} in (N, C)")
+    if not (isinstance(idx, np.ndarray) and np.issubdtype(idx.dtype, np.integer) and idx.shape == dout4.shape):
+        raise ValueError(f"idx must be an integer array of dout's shape {dout4.shape}, got "
+                         f"{getattr(idx, 'dtype', type(idx).__name__)} of shape {getattr(idx, 'shape', None)}")
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
     kernels.max_backward(_planes(dout4), _planes(idx.astype(np.int64, copy=False)),
                          dx.reshape(N * C, H, W), _resolve_threads(threads))
@@ -174,10 +210,11 @@ def avg_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, divisors: np.nda
     (N, C, out_h, out_w) of x4's dtype: the sum of each window's in-bounds cells / divisor.
     """
     kernels = _require_extension()
+    _check_geometry(x4, geom)
     N, C = x4.shape[:2]
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
     kernels.avg_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
-                        np.ascontiguousarray(divisors, dtype=np.float64), *_layout(geom),
+                        _check_divisors(divisors, geom), *_layout(geom),
                         _resolve_threads(threads))
     return out
 
@@ -189,9 +226,10 @@ def avg_pool_backward_direct(dout4: np.ndarray, geom: PoolGeometry, divisors: np
     dout4: (N, C, out_h, out_w) float; x_shape: (N, C, H, W). Returns dx of dout4's dtype.
     """
     kernels = _require_extension()
-    N, C, H, W = (int(v) for v in x_shape)
+    N, C, H, W = _check_x_shape(x_shape, geom)
+    _check_float4(dout4, "dout", (N, C, geom.out_h, geom.out_w))
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
     scratch = np.empty((N * C, geom.out_w), dtype=dout4.dtype)
-    kernels.avg_backward(_planes(dout4), dx.reshape(N * C, H, W), np.ascontiguousarray(divisors, dtype=np.float64),
+    kernels.avg_backward(_planes(dout4), dx.reshape(N * C, H, W), _check_divisors(divisors, geom),
                          scratch, *_layout(geom), _resolve_threads(threads))
     return dx

@@ -242,3 +242,30 @@ def test_missing_extension_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(direct, "_direct", None)
     with pytest.raises(ImportError, match="make build"):
         direct.max_pool_forward_direct(np.zeros((1, 1, 2, 2)), pool_geometry((2, 2), 2))
+
+
+def test_wrappers_reject_mismatched_arrays_instead_of_reading_out_of_bounds():
+    x = np.zeros((2, 3, 6, 6), dtype=np.float32)
+    geom = pool_geometry((6, 6), 2)
+    out, idx = direct.max_pool_forward_direct(x, geom)
+    with pytest.raises(ValueError, match="geometry"):
+        direct.max_pool_forward_direct(np.zeros((2, 3, 8, 6), np.float32), geom)
+    with pytest.raises(TypeError, match="x must be a 4-D float32/float64"):
+        direct.max_pool_forward_direct(x.astype(np.float16), geom)
+    with pytest.raises(ValueError, match="idx must be an integer array"):
+        direct.max_pool_backward_direct(out, idx[:, :, :2], x.shape)
+    with pytest.raises(ValueError, match=r"x_shape=\(3, 3, 6, 6\)"):
+        direct.max_pool_backward_direct(out, idx, (3, 3, 6, 6))
+    with pytest.raises(ValueError, match="divisors must have shape"):
+        direct.avg_pool_forward_direct(x, geom, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="dout must have shape"):
+        direct.avg_pool_backward_direct(out[:, :, :2], geom, avg_divisors(geom), x.shape)
+    with pytest.raises(ValueError, match="x_shape"):
+        direct.avg_pool_backward_direct(out, geom, avg_divisors(geom), (2, 3, 7, 6))
+
+
+def test_out_of_plane_indices_are_skipped_by_the_kernel():
+    dout = np.ones((1, 1, 1, 2))
+    idx = np.array([[[[3, 99]]]])
+    dx = direct.max_pool_backward_direct(dout, idx, (1, 1, 2, 2))
+    np.testing.assert_array_equal(dx, [[[[0, 0], [0, 1]]]])
