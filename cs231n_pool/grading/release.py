@@ -105,7 +105,7 @@ def _readme(cfg, total_points):
     else:
         template = ("# {title}\n\nImplement `{student_file}`, then run `pytest` in this folder: its last line is "
                     "your score on the public tests, `Score: 0/{points}` until you start.\n"
-                    "The tests need the cs231n_pool kit installed (`pip install cs231n_pool`).\n")
+                    "The tests need the cs231n_pool kit installed (the copy your instructor gives you).\n")
     return template.format(title=cfg.title, name=cfg.name, student_file=cfg.student_file,
                            points=total_points, forbidden=", ".join(f"`{m}`" for m in cfg.forbidden))
 
