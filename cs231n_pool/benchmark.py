@@ -341,6 +341,52 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
+def targets(rows) -> list[dict]:
+    """The issue's performance targets, checked on this run's medians (float32 unless the row says)."""
+    med = {(r["shape"], r["dtype"], r["pool"], r["direction"], r["method"], r["threads"]): r["median_ms"]
+           for r in rows}
+    checks = []
+
+    def check(what, case, value, limit, at_most=True):
+        if value is not None:
+            checks.append(dict(target=what, shape=case[0], dtype=case[1], value=value, limit=limit,
+                               met=bool(value <= limit if at_most else value >= limit)))
+
+    def ratio(case, pool, direction, method, threads=1, ref="torch"):
+        ours = med.get(case + (pool, direction, method, threads))
+        base = med.get(case + (pool, direction, ref, 1))
+        return None if ours is None or base is None else ours / base
+
+    for case in dict.fromkeys((r["shape"], r["dtype"]) for r in rows):
+        check("direct max forward / torch 1-thread", case, ratio(case, "max", "forward", "direct"), 0.2)
+        check("direct max forward / bandwidth floor", case, ratio(case, "max", "forward", "direct", ref="floor"), 4.0)
+        check("direct max backward / torch 1-thread", case, ratio(case, "max", "backward", "direct"), 1.0)
+        for direction in ("forward", "backward"):
+            check(f"direct avg {direction} / torch 1-thread", case, ratio(case, "avg", direction, "direct"), 0.5)
+        im2col = [med.get(case + ("max", d, "im2col", 1)) for d in ("forward", "backward")]
+        torch1 = [med.get(case + ("max", d, "torch", 1)) for d in ("forward", "backward")]
+        if None not in im2col + torch1:
+            check("im2col max forward+backward / torch 1-thread", case, sum(im2col) / sum(torch1), 1.0)
+        for pool, direction in OPS:
+            one, two = (med.get(case + (pool, direction, "direct", n)) for n in (1, 2))
+            if case[0] in ("S1", "S2") and one is not None and two is not None:
+                check(f"direct {pool} {direction}: 2-thread speed-up", case, one / two, 1.7, at_most=False)
+    for r in rows:
+        if (r["method"], r["shape"], r["threads"]) == ("direct", "S4", 1) and r["extra_vs_input"] is not None:
+            check(f"direct {r['pool']} {r['direction']} extra memory / input", (r["shape"], r["dtype"]),
+                  r["extra_vs_input"], 1.0)
+    return checks
+
+
+def format_targets(checks) -> str:
+    lines = ["\nTargets (issue 5)", f"{'target':<48}{'shape':>7}{'dtype':>9}{'value':>9}{'limit':>8}  result"]
+    for c in checks:
+        bound = "<=" if "speed-up" not in c["target"] else ">="
+        lines.append(f"{c['target']:<48}{c['shape']:>7}{c['dtype']:>9}{c['value']:>9.3f}{bound:>4}{c['limit']:<4}"
+                     f"  {'met' if c['met'] else 'MISSED'}")
+    return "\n".join(lines)
+
+
 def metadata(args, torch, threads_list) -> dict:
     from . import direct
     return dict(
@@ -391,9 +437,10 @@ def plot(rows, path: str) -> None:
         ax.set_xticks(np.arange(len(cases)), [f"{s} {d}" for s, d in cases])
         ax.set_xlabel("shape and dtype")
         ax.set_ylabel("median time per call (ms, log scale)")
-    axes.flat[0].legend(fontsize="small", ncol=2)
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 8), fontsize="small")
     fig.suptitle("cs231n_pool pooling methods vs PyTorch and the bandwidth floor (lower is better)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -428,12 +475,14 @@ def run(args) -> int:
         if torch is not None:
             torch.set_num_threads(torch_threads)
     print(format_table(rows))
+    checks = targets(rows)
+    print(format_targets(checks))
     meta = metadata(args, torch, threads_list)
     print(f"\n{meta['date']}  {meta['machine']['processor']}  ({meta['machine']['cpu_count']} CPUs)  "
           f"OpenMP: {meta['openmp']}  torch {meta['torch']}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(meta=meta, results=rows), f, indent=1)
+            json.dump(dict(meta=meta, results=rows, targets=checks), f, indent=1)
         print(f"wrote {args.json}")
     if args.plot:
         plot(rows, args.plot)

@@ -83,3 +83,18 @@ def test_extra_memory_excludes_the_returned_arrays():
     v = benchmark.Variant("x", 1, lambda: None, run, 1, True, True)
     extra = benchmark.extra_memory(v)
     assert 7.9e6 < extra < 8.1e6
+
+
+def test_targets_compare_ratios_with_the_issue_limits():
+    def row(method, threads, ms, pool="max", direction="forward", extra=None):
+        return dict(shape="S1", dtype="float32", pool=pool, direction=direction, method=method, threads=threads,
+                    median_ms=ms, extra_vs_input=extra)
+    rows = [row("direct", 1, 1.0), row("direct", 2, 0.5), row("torch", 1, 10.0), row("floor", 1, 0.2),
+            row("direct", 1, 3.0, direction="backward"), row("torch", 1, 2.0, direction="backward")]
+    checks = {c["target"]: c for c in benchmark.targets(rows)}
+    assert checks["direct max forward / torch 1-thread"]["met"]          # 0.1 <= 0.2
+    assert not checks["direct max forward / bandwidth floor"]["met"]     # 5 > 4
+    assert not checks["direct max backward / torch 1-thread"]["met"]     # 1.5 > 1
+    assert checks["direct max forward: 2-thread speed-up"]["value"] == pytest.approx(2.0)
+    assert checks["direct max forward: 2-thread speed-up"]["met"]
+    assert "MISSED" in benchmark.format_targets(list(checks.values()))
