@@ -59,7 +59,7 @@ cdef extern from *:
     /* Kept out of line: inlined into the OpenMP body, GCC stops vectorising them.
        On x86-64 GCC also builds an AVX2 clone, picked at load time when the CPU has it. */
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    #define CS231N_POOL_NOINLINE __attribute__((noinline, target_clones("avx2", "default")))
+    #define CS231N_POOL_NOINLINE __attribute__((noinline, target_clones("avx512f", "avx2", "default")))
     #elif defined(__GNUC__)
     #define CS231N_POOL_NOINLINE __attribute__((noinline))
     #else
