@@ -16,6 +16,12 @@ across the whole output row (a contiguous, vectorisable loop); the scan order
 inside each window stays row-major, so ties and NaN resolve exactly as in a
 per-window scan. Padding is never read (max: it is -inf and never wins;
 average: it adds nothing).
+
+Hot loops are small C functions in ``cdef extern`` blocks so the compiler
+vectorises them: whole 2x2 / 3x3 windows held in registers, literal strides 1 and
+2, a 32-bit running argmax (same lane width as a float), and on x86-64 Linux with
+GCC AVX2 and AVX-512 clones chosen at load time. Every other geometry takes the
+generic cell-at-a-time loops, with the same scan order.
 """
 from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY
