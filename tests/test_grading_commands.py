@@ -7,8 +7,10 @@ a few run the real commands on assignments/pooling end to end.
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -160,6 +162,24 @@ def test_missing_file_forbidden_imports_and_crash_messages(tmp_path):
     (tmp_path / "toy.py").write_text("import os\n\ndef f():\n    os.abort()\n")
     with pytest.raises(StudentCrashed, match="SIGABRT"):
         Submission(tmp_path / "toy.py").call("f")
+
+
+def test_child_dies_with_the_grader(tmp_path):
+    """A grader killed mid-call (SIGKILL, no cleanup) takes the student's process with it."""
+    (tmp_path / "toy.py").write_text("def spin():\n    while True:\n        pass\n")
+    script = ("import sys\nfrom cs231n_pool.grading.sandbox import Limits, Submission\n"
+              f"with Submission({str(tmp_path / 'toy.py')!r}, Limits(timeout=60)).session() as s:\n"
+              "    print(s.proc.pid, flush=True)\n    s.call('spin')\n")
+    grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(grader.stdout.readline())
+    time.sleep(0.3)
+    os.kill(grader.pid, signal.SIGKILL)
+    grader.wait()
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = os.path.exists(f"/proc/{child}") and "Z" not in open(f"/proc/{child}/stat").read().split(")")[-1][:3]
+    assert not alive
 
 
 def test_find_forbidden_imports_sees_every_static_form():

@@ -206,8 +206,22 @@ class Driver:
             self.wire.write_frame(self.resp_fd, reply, reply_blobs)
 
 
+def die_with_parent(parent_pid):
+    """SIGKILL this process when the grader that started it dies (Linux prctl)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(1)  # the grader died before prctl took effect
+
+
 def main():
     config = json.loads(sys.argv[1])
+    die_with_parent(config["parent_pid"])
     set_limits(config["memory_mb"], config["file_mb"])
     sys.path[:0] = config["sys_path"]
     import numpy as np

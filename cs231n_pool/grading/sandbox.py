@@ -22,6 +22,7 @@ and this message, not the sandbox's internals.
 """
 import ast
 import ctypes
+import hashlib
 import json
 import os
 import shutil
@@ -106,6 +107,9 @@ def describe_exit(returncode):
 
 
 # --- static check --------------------------------------------------------------------------
+
+_STATIC_HITS = {}  # (sha256 of the source, forbidden modules) -> find_forbidden_imports result
+
 
 def find_forbidden_imports(source, forbidden):
     """Forbidden modules named by the source: import statements and __import__/import_module
@@ -295,14 +299,15 @@ class Session:
     def start(self):
         __tracebackhide__ = True
         sub = self.submission
-        sub.check_static()
+        source = sub.check_static()
         _become_subreaper()
         self._children_before = _our_children()
         self.tmp = tempfile.mkdtemp(prefix="cs231n-pool-child-")
         work = os.path.join(self.tmp, "work")
         os.mkdir(work)
         student_copy = os.path.join(work, os.path.basename(sub.student_file))
-        shutil.copyfile(sub.student_file, student_copy)
+        with open(student_copy, "wb") as f:
+            f.write(source)
         config = {
             "memory_mb": self.limits.memory_mb,
             "file_mb": self.limits.file_mb,
@@ -311,6 +316,7 @@ class Session:
             "forbidden": list(sub.forbidden),
             "student_file": student_copy,
             "module_name": sub.module_name,
+            "parent_pid": os.getpid(),
         }
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
@@ -517,17 +523,23 @@ class Submission:
         self.outputs = []  # captured output of every session, in order
 
     def check_static(self):
-        """Fail before running anything if the file is missing or names a forbidden module."""
+        """The student file's bytes; fails if it is missing or names a forbidden module.
+
+        The child gets exactly these bytes, so the file cannot change between check and run."""
         __tracebackhide__ = True
         if not os.path.isfile(self.student_file):
             raise MissingSubmission(f"the submission has no {os.path.basename(self.student_file)}")
         with open(self.student_file, "rb") as f:
             source = f.read()
-        hits = find_forbidden_imports(source, self.forbidden)
+        key = (hashlib.sha256(source).digest(), self.forbidden)
+        if key not in _STATIC_HITS:
+            _STATIC_HITS[key] = find_forbidden_imports(source, self.forbidden)
+        hits = _STATIC_HITS[key]
         if hits:
             where = ", ".join(f"line {line}: {name}" for line, name in hits[:5])
             raise ForbiddenImport(f"the submission imports modules this assignment forbids ({where}); "
                                   f"every graded test fails until they are removed", hits[0][1])
+        return source
 
     def session(self, label=""):
         return Session(self, label)
