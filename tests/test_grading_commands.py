@@ -7,6 +7,7 @@ a few run the real commands on assignments/pooling end to end.
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -169,9 +170,10 @@ def test_child_dies_with_the_grader(tmp_path):
     (tmp_path / "toy.py").write_text("def spin():\n    while True:\n        pass\n")
     script = ("import sys\nfrom cs231n_pool.grading.sandbox import Limits, Submission\n"
               f"with Submission({str(tmp_path / 'toy.py')!r}, Limits(timeout=60)).session() as s:\n"
-              "    print(s.proc.pid, flush=True)\n    s.call('spin')\n")
+              "    print(s.proc.pid, s.tmp, flush=True)\n    s.call('spin')\n")
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    child = int(grader.stdout.readline())
+    child, child_tmp = grader.stdout.readline().split()
+    child = int(child)
     time.sleep(0.3)
     os.kill(grader.pid, signal.SIGKILL)
     grader.wait()
@@ -179,6 +181,7 @@ def test_child_dies_with_the_grader(tmp_path):
     while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
         time.sleep(0.05)
     alive = os.path.exists(f"/proc/{child}") and "Z" not in open(f"/proc/{child}/stat").read().split(")")[-1][:3]
+    shutil.rmtree(child_tmp)  # the killed grader could not remove it
     assert not alive
 
 

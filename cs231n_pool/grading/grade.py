@@ -168,10 +168,12 @@ def _check_member(info):
 
 # --- running pytest --------------------------------------------------------------------------
 
-def _pytest_env(submission_dir, seed):
+def _pytest_env(submission_dir, tmp_dir, seed):
+    """pytest's environment: no PYTEST_* options, the submission folder, and a private TMPDIR
+    (removed after the run, so the sandboxes' temp dirs go even if pytest is killed)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k not in ("PYTHONSTARTUP",)}
     env.update(CS231N_POOL_SUBMISSION=submission_dir, PYTHONDONTWRITEBYTECODE="1",
-               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", TMPDIR=tmp_dir)
     if seed is not None:
         env["CS231N_POOL_SEED"] = str(seed)
     return env
@@ -253,7 +255,9 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
         if note:
             notes.append(note)
         results_path = os.path.join(workdir, "results.json")
-        env = _pytest_env(sub_dir, seed)
+        tmp_dir = os.path.join(workdir, "tmp")
+        os.makedirs(tmp_dir)
+        env = _pytest_env(sub_dir, tmp_dir, seed)
         returncode, tail = _run_pytest(copy_dir, results_path, env, timeout)
         changed = restore_tree(root, snapshot)
         if changed:
