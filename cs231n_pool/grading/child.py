@@ -20,11 +20,14 @@ MAX_TEXT = 8000
 
 
 def set_limits(memory_mb, file_mb):
-    mem = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    fsize = file_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    """Address space, core dumps and file size. A limit the OS refuses (macOS rejects some
+    RLIMIT_AS values) is skipped: students' local runs still work; grading runs on Linux."""
+    limits = [(resource.RLIMIT_AS, memory_mb << 20), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, file_mb << 20)]
+    for which, value in limits:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
 
 
 class ForbiddenImportError(ImportError):

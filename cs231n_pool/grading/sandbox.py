@@ -269,12 +269,15 @@ class Handle:
 
 
 class Session:
-    """One child process running the submission; use as a context manager."""
+    """One child process running the submission; use as a context manager.
 
-    def __init__(self, submission, label=""):
+    Open and use a session from a thread that outlives it: the child is SIGKILLed
+    (PR_SET_PDEATHSIG) when the thread that started it exits.
+    """
+
+    def __init__(self, submission):
         self.submission = submission
         self.limits = submission.limits
-        self.label = label
         self.proc = None
         self.tmp = None
         self.capture = None
@@ -384,13 +387,13 @@ class Session:
             pass
         self._kill_orphans()
 
-    def _descendants(self, include_self=False):
+    def _descendants(self):
         table = _process_table()
         found, frontier = set(), {self.proc.pid}
         while frontier:
             frontier = {pid for pid, ppid in table.items() if ppid in frontier} - found
             found |= frontier
-        return found | ({self.proc.pid} if include_self else set())
+        return found
 
     def _kill_orphans(self):
         """Kill processes re-parented to the grader (double-forked by student code)."""
@@ -541,8 +544,9 @@ class Submission:
                                   f"every graded test fails until they are removed", hits[0][1])
         return source
 
-    def session(self, label=""):
-        return Session(self, label)
+    def session(self):
+        """A child process for several calls that share objects: ``with sub.session() as s: ...``"""
+        return Session(self)
 
     def call(self, name, *args, **kwargs):
         __tracebackhide__ = True

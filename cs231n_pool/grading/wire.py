@@ -120,11 +120,10 @@ def read_frame(fd, deadline=None, max_blob_bytes=None):
 class Ref:
     """Wire-level reference to an object that lives in the child (id only)."""
 
-    __slots__ = ("id", "type_name")
+    __slots__ = ("id",)
 
-    def __init__(self, ref_id, type_name=""):
+    def __init__(self, ref_id):
         self.id = ref_id
-        self.type_name = type_name
 
 
 def encode_value(value, blobs):
