@@ -212,6 +212,37 @@ def test_wire_rejects_pickles_object_arrays_and_oversized_frames():
         os.close(write_fd)
 
 
+# --- the pytest plugin ------------------------------------------------------------------------
+
+def run_pytest(folder, *args, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k != "CS231N_POOL_SUBMISSION"}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *map(str, args)],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_plugin_scores_the_local_file_and_ignores_unmarked_tests(toy, tmp_path):
+    (toy / "tests" / "public" / "test_extra.py").write_text("def test_unmarked():\n    assert False\n")
+    result = run_pytest(toy, "tests", "--grading-results", tmp_path / "r.json")
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "Score: 3/3", result.stdout[-2000:]  # the local solution; the unmarked test does not count
+    assert "cs231n-pool grading seed:" in result.stdout
+    records = json.loads((tmp_path / "r.json").read_text())["tests"]
+    assert sorted(r["name"] for r in records) == ["hidden/test_toy_hidden.py::test_counter",
+                                                  "public/test_toy.py::test_double"]
+    stub = student(tmp_path, "stub", stub_source(TOY_SOLUTION))
+    result = run_pytest(toy, "tests", env_extra={"CS231N_POOL_SUBMISSION": str(stub), "CS231N_POOL_SEED": "11"})
+    assert result.stdout.strip().splitlines()[-1] == "Score: 0/3"
+    assert "CS231N_POOL_SEED=11" in result.stdout
+
+
+def test_plugin_rejects_bad_points(toy):
+    (toy / "tests" / "public" / "test_bad.py").write_text(
+        "import pytest\n\n@pytest.mark.points(0)\ndef test_zero():\n    pass\n")
+    result = run_pytest(toy, "tests")
+    assert result.returncode != 0 and "needs a positive number, got 0" in result.stdout + result.stderr
+
+
 # --- release ----------------------------------------------------------------------------------
 
 def test_stub_source_keeps_indentation_and_names_the_function():
