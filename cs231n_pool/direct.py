@@ -17,7 +17,9 @@ PyTorch's CPU semantics (POOLING_SEMANTICS.md), straight on (N, C, H, W):
 
 Every kernel runs an OpenMP loop over the N*C planes. The thread count is, in
 order of precedence: the ``threads`` argument, :func:`set_num_threads`, the
-``CS231N_POOL_NUM_THREADS`` environment variable, ``os.cpu_count()``. Without
+``CS231N_POOL_NUM_THREADS`` environment variable, ``os.cpu_count()``; without a
+``threads`` argument a call also uses at most one thread per ``GRAIN`` (32768)
+elements, so small arrays never pay for waking threads. Without
 OpenMP in the build the kernels run on one thread and a request for more warns
 once. The kernels need the compiled extension ``cs231n_pool._direct``; without it
 these functions raise ImportError (the im2col path keeps its numpy fallback).
@@ -42,6 +44,7 @@ except ImportError:  # the extension was not built
     _direct = None
 
 ENV_THREADS = "CS231N_POOL_NUM_THREADS"
+GRAIN = 1 << 15  # elements per thread below which the default thread count is reduced (PyTorch's grain size)
 HAVE_OPENMP = bool(_direct is not None and _direct.HAVE_OPENMP)
 
 _threads_override = None
@@ -87,9 +90,14 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _resolve_threads(threads) -> int:
+def _resolve_threads(threads, work: int) -> int:
+    """Threads for one call. An explicit ``threads`` is used as given; the default is capped
+    at one thread per GRAIN elements of work, so small calls skip the cost of waking threads."""
     global _warned_no_openmp
-    n = get_num_threads() if threads is None else _check_threads(threads, "threads")
+    if threads is None:
+        n = min(get_num_threads(), max(1, work // GRAIN))
+    else:
+        n = _check_threads(threads, "threads")
     if n > 1 and not HAVE_OPENMP:
         if not _warned_no_openmp:
             warnings.warn(f"cs231n_pool._direct was built without OpenMP; running on 1 thread instead of {n}",
@@ -174,7 +182,7 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     if H * W > np.iinfo(np.int32).max:
         raise ValueError(f"method='direct' supports planes of up to 2**31 - 1 cells, got x.shape={x4.shape}; "
                          f"use method='im2col'")
-    n_threads = _resolve_threads(threads)
+    n_threads = _resolve_threads(threads, x4.size)
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
     idx = np.empty(out.shape, dtype=np.int64)
     scratch = np.empty((n_threads, geom.out_w), dtype=np.int32)  # running indices, one row per thread
@@ -199,7 +207,7 @@ def max_pool_backward_direct(dout4: np.ndarray, idx: np.ndarray, x_shape, thread
                          f"{getattr(idx, 'dtype', type(idx).__name__)} of shape {getattr(idx, 'shape', None)}")
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
     kernels.max_backward(_planes(dout4), _planes(idx.astype(np.int64, copy=False)),
-                         dx.reshape(N * C, H, W), _resolve_threads(threads))
+                         dx.reshape(N * C, H, W), _resolve_threads(threads, dx.size))
     return dx
 
 
@@ -215,7 +223,7 @@ def avg_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, divisors: np.nda
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
     kernels.avg_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
                         _check_divisors(divisors, geom), *_layout(geom),
-                        _resolve_threads(threads))
+                        _resolve_threads(threads, x4.size))
     return out
 
 
@@ -231,5 +239,5 @@ def avg_pool_backward_direct(dout4: np.ndarray, geom: PoolGeometry, divisors: np
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
     scratch = np.empty((N * C, geom.out_w), dtype=dout4.dtype)
     kernels.avg_backward(_planes(dout4), dx.reshape(N * C, H, W), _check_divisors(divisors, geom),
-                         scratch, *_layout(geom), _resolve_threads(threads))
+                         scratch, *_layout(geom), _resolve_threads(threads, dx.size))
     return dx

@@ -203,6 +203,14 @@ def test_default_threads_is_all_cores_and_env_and_setter_override(clean_threads,
     assert direct.get_num_threads() == 3
 
 
+def test_small_calls_default_to_one_thread_but_explicit_threads_are_kept(clean_threads):
+    direct.set_num_threads(2)
+    assert direct._resolve_threads(None, direct.GRAIN - 1) == 1
+    assert direct._resolve_threads(3, 10) == (3 if direct.HAVE_OPENMP else 1)
+    if direct.HAVE_OPENMP:
+        assert direct._resolve_threads(None, 10 * direct.GRAIN) == 2
+
+
 @pytest.mark.parametrize("value,error", [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError),
                                          ("2", TypeError)])
 def test_threads_setter_rejects_bad_values(clean_threads, value, error):
