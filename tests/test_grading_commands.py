@@ -21,7 +21,8 @@ import pytest
 from cs231n_pool.grading import wire
 from cs231n_pool.grading.release import ReleaseError, stub_source
 from cs231n_pool.grading.sandbox import (ForbiddenImport, Handle, Limits, MissingSubmission, StudentCrashed,
-                                         StudentError, Submission, SubmissionFailure, find_forbidden_imports)
+                                         StudentError, StudentTimeout, Submission, SubmissionFailure,
+                                         find_forbidden_imports)
 
 REPO = Path(__file__).resolve().parents[1]
 POOLING = REPO / "assignments" / "pooling"
@@ -163,6 +164,24 @@ def test_missing_file_forbidden_imports_and_crash_messages(tmp_path):
     (tmp_path / "toy.py").write_text("import os\n\ndef f():\n    os.abort()\n")
     with pytest.raises(StudentCrashed, match="SIGABRT"):
         Submission(tmp_path / "toy.py").call("f")
+
+
+def test_time_limit_is_per_test_and_holds_when_the_child_stops_reading(tmp_path):
+    (tmp_path / "toy.py").write_text("import os\nimport time\n\n\ndef nap(t):\n    time.sleep(t)\n    return t\n\n\n"
+                                     "def jam():\n    os.readv = lambda fd, buffers: time.sleep(3600)\n")
+    sub = Submission(tmp_path / "toy.py", Limits(timeout=1.5))
+    with sub.session() as s:
+        s.call("nap", 0.6)
+        s.call("nap", 0.6)
+        with pytest.raises(StudentTimeout, match="the 1.5 s .* per test"):
+            s.call("nap", 0.6)  # each call fits, the three together do not
+    jammed = Submission(tmp_path / "toy.py", Limits(timeout=1.5))
+    with jammed.session() as s:
+        s.call("jam")  # the child's driver no longer reads requests
+        start = time.monotonic()
+        with pytest.raises(StudentTimeout):
+            s.call("nap", np.zeros(1 << 20))  # 8 MB: more than a pipe buffer
+        assert time.monotonic() - start < 5
 
 
 def test_child_dies_with_the_grader(tmp_path):

@@ -35,7 +35,7 @@ SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".git"}
 MAX_SUBMISSION_BYTES = 5 << 20     # largest student file accepted
 MAX_ZIP_BYTES = 100 << 20          # total uncompressed size of a submission zip
 MAX_ZIP_MEMBERS = 2000
-TOTAL_TIMEOUT = 1800.0             # seconds for one whole grading run (per-call limits apply inside)
+TOTAL_TIMEOUT = 1800.0             # seconds for one whole grading run (the per-test limits apply inside)
 PYTEST_INI = "[pytest]\n"
 
 
@@ -303,7 +303,7 @@ def add_arguments(parser):
                              "submission path; text: a table (default: gradescope)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="wall-clock limit per call into the submission (default: assignment.toml)")
+                        help="wall-clock seconds the submission may run per test (default: assignment.toml)")
     parser.add_argument("--seed", type=int, help="seed of the random test inputs (default: fresh)")
 
 

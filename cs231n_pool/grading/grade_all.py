@@ -149,7 +149,7 @@ def add_arguments(parser):
     parser.add_argument("--out", required=True, metavar="OUTDIR", help="folder for the results")
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="wall-clock limit per call into a submission (default: assignment.toml)")
+                        help="wall-clock seconds a submission may run per test (default: assignment.toml)")
 
 
 def run(args):

@@ -33,7 +33,7 @@ def pytest_addoption(parser):
     group.addoption("--grading-results", metavar="FILE", default=None,
                     help="write one JSON record per graded test to FILE")
     group.addoption("--grading-timeout", metavar="SECONDS", type=float, default=None,
-                    help="wall-clock limit per call into the submission (default: assignment.toml)")
+                    help="wall-clock seconds the submission may run per test (default: assignment.toml)")
 
 
 def pytest_configure(config):

@@ -8,7 +8,7 @@ The grader (the pytest process that decides verdicts) never imports student code
 - numpy as the only importable third-party package, and an import hook that refuses the
   assignment's forbidden modules;
 - RLIMIT_AS (the memory limit), RLIMIT_CORE 0 and an RLIMIT_FSIZE cap;
-- its own session and process group, killed with SIGKILL when a call times out and when the
+- its own session and process group, killed with SIGKILL when the time limit runs out and when the
   session ends; processes the student starts are killed after every call, including
   double-forked ones (the grader becomes a child subreaper, so orphans come back to it).
 
@@ -86,7 +86,7 @@ class MissingSubmission(SubmissionFailure):
 
 @dataclass(frozen=True)
 class Limits:
-    timeout: float = 10.0      # wall-clock seconds per call
+    timeout: float = 10.0      # wall-clock seconds the submission may run per Submission (= per test)
     memory_mb: int = 2048      # RLIMIT_AS of the child
     output_bytes: int = 10000  # captured student output kept per session
     file_mb: int = 64          # RLIMIT_FSIZE: largest file the child may write
@@ -322,6 +322,7 @@ class Session:
             "parent_pid": os.getpid(),
         }
         req_r, self._req_w = os.pipe()
+        os.set_blocking(self._req_w, False)  # writes wait with a deadline (wire.write_frame)
         self._resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         config["req_fd"], config["resp_fd"] = req_r, resp_w
@@ -347,7 +348,8 @@ class Session:
         _LIVE_CHILDREN.add(self.proc.pid)
         self.capture = _OutputCapture(out_r, self.limits.output_bytes)
         self.capture.start()
-        header, _ = self._receive(time.monotonic() + STARTUP_SECONDS, "starting the submission")
+        header, _ = self._receive(time.monotonic() + STARTUP_SECONDS, "starting the submission",
+                                  f"the {STARTUP_SECONDS:g} s allowed to start Python and numpy")
         if header.get("op") != "ready":
             self._fail_protocol("starting the submission", "unexpected first message")
         self._request({"op": "load"}, [], f"importing {os.path.basename(sub.student_file)}")
@@ -411,20 +413,23 @@ class Session:
         self._kill_orphans()
 
     # --- protocol -------------------------------------------------------------------------
-    def _receive(self, deadline, what):
+    def _receive(self, deadline, what, limit_text):
         __tracebackhide__ = True
         try:
             return wire.read_frame(self._resp_r, deadline, max_blob_bytes=self.limits.reply_mb << 20)
         except wire.WireTimeout:
-            self._kill("timeout")
-            raise StudentTimeout(f"{what} did not finish within {self.limits.timeout:g} s "
-                                 f"(wall clock); the submission was stopped") from None
+            self._timed_out(what, limit_text)
         except wire.WireClosed:
             self._kill("exited")
             raise StudentCrashed(f"{what}: the submission's process {describe_exit(self.proc.returncode)}"
                                  f"{self._output_hint()}", self.proc.returncode) from None
         except wire.WireError as exc:
             self._fail_protocol(what, str(exc))
+
+    def _timed_out(self, what, limit_text):
+        __tracebackhide__ = True
+        self._kill("timeout")
+        raise StudentTimeout(f"{what} did not finish within {limit_text}; it was stopped") from None
 
     def _fail_protocol(self, what, detail):
         __tracebackhide__ = True
@@ -443,13 +448,21 @@ class Session:
         if self.dead_reason is not None:
             raise StudentCrashed(f"{what}: the submission's process is no longer running "
                                  f"(it stopped earlier in this test: {self.dead_reason})")
+        sub = self.submission
+        limit_text = f"the {self.limits.timeout:g} s (wall clock) the submission may run per test"
+        start = time.monotonic()
+        deadline = start + self.limits.timeout - sub.spent
         try:
-            wire.write_frame(self._req_w, header, blobs)
+            wire.write_frame(self._req_w, header, blobs, deadline)
+            reply, reply_blobs = self._receive(deadline, what, limit_text)
+        except wire.WireTimeout:
+            self._timed_out(what, limit_text)
         except OSError:
             self._kill("exited")
             raise StudentCrashed(f"{what}: the submission's process {describe_exit(self.proc.returncode)}",
                                  self.proc.returncode) from None
-        reply, reply_blobs = self._receive(time.monotonic() + self.limits.timeout, what)
+        finally:
+            sub.spent += time.monotonic() - start
         self._after_call()
         if reply.get("ok") is True:
             return wire.decode_value(reply.get("body"), reply_blobs,
@@ -516,7 +529,12 @@ def _scalars_to_arrays(value):
 
 
 class Submission:
-    """The student file under test. `session()` starts a child; `call()` is a one-call session."""
+    """The student file under test. `session()` starts a child; `call()` is a one-call session.
+
+    `limits.timeout` is a wall-clock budget for the submission's code across all sessions of
+    this object (importing the file and every call; not the time to start Python). The pytest
+    plugin makes one Submission per test, so it is the time limit per test.
+    """
 
     def __init__(self, student_file, limits=Limits(), forbidden=(), module_name=None):
         self.student_file = os.path.abspath(student_file)
@@ -524,6 +542,7 @@ class Submission:
         self.forbidden = tuple(forbidden)
         self.module_name = module_name or os.path.splitext(os.path.basename(student_file))[0]
         self.outputs = []  # captured output of every session, in order
+        self.spent = 0.0   # seconds spent waiting for the submission's code, all sessions together
 
     def check_static(self):
         """The student file's bytes; fails if it is missing or names a forbidden module.

@@ -65,10 +65,19 @@ def encode_frame(header, blobs):
     return struct.pack(">I", len(head)) + head + b"".join(blobs)
 
 
-def write_frame(fd, header, blobs=()):
+def write_frame(fd, header, blobs=(), deadline=None):
+    """Write one frame; with a deadline (time.monotonic), a peer that stops reading cannot
+    block the writer past it (WireTimeout). A deadline needs a non-blocking fd."""
     data = memoryview(encode_frame(header, list(blobs)))
     while data:
-        written = os.write(fd, data)
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+                raise WireTimeout("timed out writing to the child")
+        try:
+            written = os.write(fd, data)
+        except BlockingIOError:
+            continue
         data = data[written:]
 
 
