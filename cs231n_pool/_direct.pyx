@@ -172,6 +172,51 @@ cdef extern from *:
     }
     CS231N_POOL_MAX_CLIPPED(cs231n_pool_max_clipped_f, float, uint32_t)
     CS231N_POOL_MAX_CLIPPED(cs231n_pool_max_clipped_d, double, uint64_t)
+
+    /* Separable max for K x K windows at stride 1: the max of each K-cell run of one input
+       row (first maximum, last NaN), then across K rows with the same rule. That equals
+       the row-major scan of the whole window, and each row run serves K output rows. */
+    #define CS231N_POOL_ROW_MAX(NAME, T, K)                                               \
+    static CS231N_POOL_NOINLINE void NAME(const T* __restrict row, T* __restrict hv,      \
+                                          int32_t* __restrict hi, Py_ssize_t n, int32_t base) { \
+        Py_ssize_t k;                                                                    \
+        int j, take;                                                                     \
+        for (k = 0; k < n; k++) {                                                        \
+            T cur = row[k], v;                                                           \
+            int32_t best = base + (int32_t)k;                                            \
+            for (j = 1; j < (K); j++) {                                                  \
+                v = row[k + j];                                                          \
+                take = (v > cur) | (v != v);                                             \
+                cur = take ? v : cur;                                                    \
+                best = take ? base + (int32_t)(k + j) : best;                            \
+            }                                                                            \
+            hv[k] = cur;                                                                 \
+            hi[k] = best;                                                                \
+        }                                                                                \
+    }
+    /* Fold one more row of run maxima (v, vi) into the running (o, b). */
+    #define CS231N_POOL_FOLD_ROWS(NAME, T)                                                \
+    static CS231N_POOL_NOINLINE void NAME(const T* __restrict v, const int32_t* __restrict vi, \
+                                          T* __restrict o, int32_t* __restrict b, Py_ssize_t n) { \
+        Py_ssize_t k;                                                                    \
+        for (k = 0; k < n; k++) {                                                        \
+            T cur = o[k], x = v[k];                                                      \
+            int take = (x > cur) | (x != x);                                             \
+            o[k] = take ? x : cur;                                                       \
+            b[k] = take ? vi[k] : b[k];                                                  \
+        }                                                                                \
+    }
+    #define CS231N_POOL_SEPARABLE(T, SUFFIX)                                              \
+    CS231N_POOL_ROW_MAX(cs231n_pool_rowmax2##SUFFIX, T, 2)                                \
+    CS231N_POOL_ROW_MAX(cs231n_pool_rowmax3##SUFFIX, T, 3)                                \
+    CS231N_POOL_FOLD_ROWS(cs231n_pool_fold##SUFFIX, T)                                    \
+    static void cs231n_pool_rowmax##SUFFIX(const T* row, T* hv, int32_t* hi, Py_ssize_t n, \
+                                           Py_ssize_t kernel, int32_t base) {             \
+        if (kernel == 2) cs231n_pool_rowmax2##SUFFIX(row, hv, hi, n, base);               \
+        else cs231n_pool_rowmax3##SUFFIX(row, hv, hi, n, base);                           \
+    }
+    CS231N_POOL_SEPARABLE(float, _f)
+    CS231N_POOL_SEPARABLE(double, _d)
     """
     void cs231n_pool_max_f1(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
     void cs231n_pool_max_f2(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
@@ -183,6 +228,12 @@ cdef extern from *:
                                     Py_ssize_t c0, Py_ssize_t cols, Py_ssize_t dw, int64_t* best) noexcept nogil
     double cs231n_pool_max_clipped_d(const double* x, Py_ssize_t W, Py_ssize_t r0, Py_ssize_t rows, Py_ssize_t dh,
                                      Py_ssize_t c0, Py_ssize_t cols, Py_ssize_t dw, int64_t* best) noexcept nogil
+    void cs231n_pool_rowmax_f(const float* row, float* hv, int32_t* hi, Py_ssize_t n, Py_ssize_t kernel,
+                              int32_t base) noexcept nogil
+    void cs231n_pool_rowmax_d(const double* row, double* hv, int32_t* hi, Py_ssize_t n, Py_ssize_t kernel,
+                              int32_t base) noexcept nogil
+    void cs231n_pool_fold_f(const float* v, const int32_t* vi, float* o, int32_t* b, Py_ssize_t n) noexcept nogil
+    void cs231n_pool_fold_d(const double* v, const int32_t* vi, double* o, int32_t* b, Py_ssize_t n) noexcept nogil
     int cs231n_pool_max_window_f(const float* x0, Py_ssize_t rstride, float* o, int32_t* b,
                                  Py_ssize_t n, Py_ssize_t stride, Py_ssize_t kernel, int32_t base) noexcept nogil
     int cs231n_pool_max_window_d(const double* x0, Py_ssize_t rstride, double* o, int32_t* b,
@@ -271,23 +322,76 @@ cdef void _max_plane(const floating* x, floating* o, int64_t* idx, int32_t* b, P
         idx += OW
 
 
+cdef void _max_plane_separable(const floating* x, floating* o, int64_t* idx, int32_t* b,
+                               floating* hv, int32_t* hi, Py_ssize_t H, Py_ssize_t W,
+                               Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kw, Py_ssize_t pl,
+                               const Py_ssize_t* row_start, const Py_ssize_t* row_count,
+                               const Py_ssize_t* col_start, const Py_ssize_t* col_count,
+                               Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
+    """One plane of kw x kw pooling at stride 1, no dilation (see CS231N_POOL_ROW_MAX).
+
+    hv/hi: (H, OW) scratch for the run maxima of every input row under every output column.
+    """
+    cdef Py_ssize_t oh, ow, r, i, n_in = ow_hi - ow_lo, cell
+    cdef int64_t best
+    for r in range(H):
+        if n_in > 0:
+            cell = r * W + ow_lo - pl
+            if floating is float:
+                cs231n_pool_rowmax_f(x + cell, hv + r * OW + ow_lo, hi + r * OW + ow_lo, n_in, kw, <int32_t>cell)
+            else:
+                cs231n_pool_rowmax_d(x + cell, hv + r * OW + ow_lo, hi + r * OW + ow_lo, n_in, kw, <int32_t>cell)
+        for ow in range(OW):
+            if n_in > 0 and ow_lo <= ow < ow_hi:
+                continue
+            # clipped run of a border column
+            _max_clipped(x, W, r, 1, 1, col_start[ow], col_count[ow], 1, hv + r * OW + ow, &best)
+            hi[r * OW + ow] = <int32_t>best
+    for oh in range(OH):
+        if row_count[oh] > 0:
+            r = row_start[oh]
+            for ow in range(OW):
+                o[ow] = hv[r * OW + ow]
+                b[ow] = hi[r * OW + ow]
+            for i in range(1, row_count[oh]):
+                if floating is float:
+                    cs231n_pool_fold_f(hv + (r + i) * OW, hi + (r + i) * OW, o, b, OW)
+                else:
+                    cs231n_pool_fold_d(hv + (r + i) * OW, hi + (r + i) * OW, o, b, OW)
+            for ow in range(OW):
+                idx[ow] = b[ow]
+        else:
+            for ow in range(OW):
+                _max_clipped(x, W, row_start[oh], 0, 1, col_start[ow], col_count[ow], 1, o + ow, idx + ow)
+        o += OW
+        idx += OW
+
+
 def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:, :, ::1] idx,
-                int32_t[:, ::1] scratch,
+                int32_t[:, ::1] scratch, floating[:, ::1] row_values, int32_t[:, ::1] row_indices,
+                bint separable,
                 Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t pl, Py_ssize_t dh, Py_ssize_t dw,
                 const Py_ssize_t[::1] row_start, const Py_ssize_t[::1] row_count,
                 const Py_ssize_t[::1] col_start, const Py_ssize_t[::1] col_count,
                 Py_ssize_t ow_lo, Py_ssize_t ow_hi, int threads):
     """Max pooling of every plane: fills out (P, OH, OW) and idx (flat ih*W + iw).
 
-    scratch: (threads, max(OW, 1)) int32, one row per thread; H*W must fit in int32.
+    scratch: (threads, OW) int32, one row per thread; H*W must fit in int32.
+    separable: square 2x2/3x3 windows at stride 1 without dilation; then row_values and
+    row_indices are (threads, H * OW) scratch for the per-row run maxima.
     """
-    cdef Py_ssize_t p, P = x.shape[0], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    cdef Py_ssize_t p, P = x.shape[0], H = x.shape[1], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
     if P == 0:
         return
     for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
-        _max_plane(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], &scratch[threadid(), 0], W, OH, OW,
-                   kw, sw, pl, dh, dw, &row_start[0], &row_count[0], &col_start[0], &col_count[0],
-                   ow_lo, ow_hi)
+        if separable:
+            _max_plane_separable(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], &scratch[threadid(), 0],
+                                 &row_values[threadid(), 0], &row_indices[threadid(), 0], H, W, OH, OW, kw, pl,
+                                 &row_start[0], &row_count[0], &col_start[0], &col_count[0], ow_lo, ow_hi)
+        else:
+            _max_plane(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], &scratch[threadid(), 0], W, OH, OW,
+                       kw, sw, pl, dh, dw, &row_start[0], &row_count[0], &col_start[0], &col_count[0],
+                       ow_lo, ow_hi)
 
 
 def max_backward(const floating[:, :, ::1] dout, const int64_t[:, :, ::1] idx,

@@ -183,11 +183,19 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
         raise ValueError(f"method='direct' supports planes of up to 2**31 - 1 cells, got x.shape={x4.shape}; "
                          f"use method='im2col'")
     n_threads = _resolve_threads(threads, x4.size)
+    layout = _layout(geom)
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
     idx = np.empty(out.shape, dtype=np.int64)
     scratch = np.empty((n_threads, geom.out_w), dtype=np.int32)  # running indices, one row per thread
+    # square 2x2/3x3 windows at stride 1: max over row runs first, then across rows (exact, fewer compares)
+    separable = (geom.kernel_h == geom.kernel_w in (2, 3) and geom.stride_h == geom.stride_w == 1
+                 and geom.dilation_h == geom.dilation_w == 1)
+    run_cells = H * geom.out_w if separable else 1
+    row_values = np.empty((n_threads, run_cells), dtype=x4.dtype)
+    row_indices = np.empty((n_threads, run_cells), dtype=np.int32)
     kernels.max_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
-                        idx.reshape(N * C, geom.out_h, geom.out_w), scratch, *_layout(geom), n_threads)
+                        idx.reshape(N * C, geom.out_h, geom.out_w), scratch, row_values, row_indices, separable,
+                        *layout, n_threads)
     return out, idx
 
 
