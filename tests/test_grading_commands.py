@@ -364,6 +364,27 @@ def test_grade_reports_student_errors_per_test(toy, tmp_path):
     assert all("NotImplementedError" in t["output"] for t in results["tests"])
 
 
+def test_restore_tree_undoes_edits_links_and_permissions(toy, tmp_path):
+    from cs231n_pool.grading.grade import restore_tree, snapshot_tree
+
+    snapshot = snapshot_tree(toy)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("untouched")
+    (toy / "tests" / "public" / "test_toy.py").write_text("tampered")
+    (toy / "tests" / "hidden" / "test_toy_hidden.py").unlink()
+    (toy / "tests" / "hidden" / "test_toy_hidden.py").symlink_to(outside)
+    (toy / "tests" / "public" / "conftest.py").write_text("planted")
+    (toy / "assignment.toml").unlink()
+    (toy / "assignment.toml").mkdir()
+    os.chmod(toy / "tests" / "public", 0o500)
+    changed = restore_tree(toy, snapshot)
+    assert changed == sorted(["assignment.toml", os.path.join("tests", "hidden", "test_toy_hidden.py"),
+                              os.path.join("tests", "public", "conftest.py"),
+                              os.path.join("tests", "public", "test_toy.py")])
+    assert snapshot_tree(toy) == snapshot
+    assert outside.read_text() == "untouched"
+
+
 def test_grade_exit_status_for_a_broken_assignment(tmp_path):
     result = cli("grade", tmp_path, tmp_path)
     assert result.returncode == 2 and "has no assignment.toml" in result.stderr

@@ -72,19 +72,45 @@ def write_tree(files, dest):
 
 
 def restore_tree(root, files):
-    """Undo every change under root relative to the snapshot; returns the changed paths."""
+    """Undo every change under root relative to the snapshot; returns the changed paths.
+
+    Links the submission may have planted are removed, never followed, and permissions it
+    took away are given back; a file that still cannot be restored raises GradingError.
+    """
     current = snapshot_tree(root)
     changed = sorted(set(current) ^ set(files) | {rel for rel in current if rel in files and current[rel] != files[rel]})
     for rel in changed:
-        path = os.path.join(root, rel)
-        if rel not in files:
-            os.remove(path)
-    write_tree({rel: files[rel] for rel in changed if rel in files}, root)
+        try:
+            _restore_file(root, rel, files.get(rel))
+        except OSError as exc:
+            raise GradingError(f"could not restore {os.path.join(root, rel)} after the submission changed it: "
+                               f"{exc}; restore the assignment folder before grading more") from None
     for folder, dirs, _ in os.walk(root):
         for d in dirs:  # a __pycache__ the submission planted next to a test must not survive either
             if d == "__pycache__":
                 shutil.rmtree(os.path.join(folder, d), ignore_errors=True)
     return changed
+
+
+def _restore_file(root, rel, data):
+    """Write `data` at root/rel (or remove the file when data is None) without following links."""
+    folder = root
+    for part in rel.split(os.sep)[:-1]:
+        folder = os.path.join(folder, part)
+        if os.path.islink(folder) or (os.path.exists(folder) and not os.path.isdir(folder)):
+            os.remove(folder)
+        if not os.path.isdir(folder):
+            os.mkdir(folder)
+        os.chmod(folder, os.stat(folder).st_mode | stat.S_IRWXU)
+    path = os.path.join(root, rel)
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.remove(path)
+    if data is not None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
 
 
 # --- the student's file ----------------------------------------------------------------------
