@@ -29,6 +29,12 @@ cdef enum:
     SMALL_BATCH = 8
     # Columns per pass of column_argmax: the running max/row stay in L1.
     M_BLOCK = 1024
+    # columns_to_planes transposes T_BLOCK x T_BLOCK tiles.
+    T_BLOCK = 32
+    # col2im_onehot copies the argmax rows of up to ONEHOT_IMAGES images at a
+    # time into an int32 tile of at most ONEHOT_TILE entries (256 KB: in L2).
+    ONEHOT_IMAGES = 64
+    ONEHOT_TILE = 65536
 
 
 def im2col(const floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
@@ -290,3 +296,148 @@ cdef void _column_argmax(const floating* cols, Py_ssize_t K, Py_ssize_t M, float
         for m in range(nb):
             values[m0 + m] = best[m]
             rows[m0 + m] = where[m]
+
+
+def columns_to_planes(const floating[::1] values, int64_t[::1] rows, const int64_t[::1] first,
+                      const int64_t[::1] flat_base, const int64_t[::1] flat_offset):
+    """column_argmax's result for pooling planes, in plane order, with flat indices.
+
+    values, rows: (P*Q,) for P windows of Q planes, column ``p*Q + q`` (window p of
+    plane q), as column_argmax returns them. A row of -1 (an all -inf window) is set
+    to ``first[p]`` IN PLACE. Returns (out (Q, P) of values' dtype, indices (Q, P)
+    int64) with ``out[q, p] = values[p*Q + q]`` and
+    ``indices[q, p] = flat_base[p] + flat_offset[rows[p*Q + q]]``.
+    first, flat_base: (P,); flat_offset: (K,), one per window row.
+    """
+    cdef Py_ssize_t P = first.shape[0], K = flat_offset.shape[0]
+    if flat_base.shape[0] != P or values.shape[0] != rows.shape[0] or (P and values.shape[0] % P):
+        raise ValueError(f"columns_to_planes: inconsistent sizes values={values.shape[0]}, "
+                         f"rows={rows.shape[0]}, first={P}, flat_base={flat_base.shape[0]}")
+    cdef Py_ssize_t Q = values.shape[0] // P if P else 0
+    dtype = np.float32 if floating is float else np.float64
+    out = np.empty((Q, P), dtype=dtype)
+    indices = np.empty((Q, P), dtype=np.int64)
+    cdef floating[:, ::1] o = out
+    cdef int64_t[:, ::1] idx = indices
+    cdef Py_ssize_t bad = 0
+    if Q == 0 or P == 0:
+        return out, indices
+    with nogil:
+        bad = _columns_to_planes(&values[0], &rows[0], &first[0], &flat_base[0], &flat_offset[0], K, P, Q,
+                                 &o[0, 0], &idx[0, 0])
+    if bad:
+        raise ValueError(f"rows must lie in [-1, {K}) (one row per window offset), got {bad} outside")
+    return out, indices
+
+
+cdef Py_ssize_t _columns_to_planes(const floating* values, int64_t* rows, const int64_t* first,
+                                   const int64_t* flat_base, const int64_t* flat_offset, Py_ssize_t K,
+                                   Py_ssize_t P, Py_ssize_t Q, floating* out, int64_t* indices) noexcept nogil:
+    # A tiled transpose: T_BLOCK windows by T_BLOCK planes per tile, so the reads
+    # (runs along q) and the writes (runs along p) both stay in L1.
+    cdef Py_ssize_t qb, pb, p0, q0, pe, qe, p, q, r, bad = 0
+    for qb in range((Q + T_BLOCK - 1) // T_BLOCK):
+        q0 = qb * T_BLOCK
+        qe = min(q0 + <Py_ssize_t>T_BLOCK, Q)
+        for pb in range((P + T_BLOCK - 1) // T_BLOCK):
+            p0 = pb * T_BLOCK
+            pe = min(p0 + <Py_ssize_t>T_BLOCK, P)
+            for p in range(p0, pe):
+                for q in range(q0, qe):
+                    r = rows[p * Q + q]
+                    if r < 0:
+                        r = first[p]
+                        rows[p * Q + q] = r
+                    if r >= K:
+                        bad += 1
+                        r = 0
+                    out[q * P + p] = values[p * Q + q]
+                    indices[q * P + p] = flat_base[p] + flat_offset[r]
+    return bad
+
+def col2im_onehot(const floating[:, :] values, const int64_t[:, :] rows, Py_ssize_t N, Py_ssize_t C,
+                  Py_ssize_t H, Py_ssize_t W, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                  Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t out_h, Py_ssize_t out_w):
+    """col2im of a column matrix with one non-zero per column, without building it.
+
+    Column ``(oh*out_w + ow)*N + n`` holds ``values[oh*out_w + ow, n]`` in row
+    ``rows[oh*out_w + ow, n]`` (in [0, C*kh*kw)) and zeros elsewhere; values and rows
+    are (out_h*out_w, N), any strides. Returns (N, C, H, W) exactly as col2im of that
+    matrix: overlapping windows sum in col2im's order, padded cells are dropped.
+    A row outside [0, C*kh*kw) raises ValueError.
+    """
+    cdef Py_ssize_t P = out_h * out_w, K = kh * kw
+    if values.shape[0] != P or values.shape[1] != N or rows.shape[0] != P or rows.shape[1] != N:
+        raise ValueError(f"values and rows must have shape {(P, N)}, got "
+                         f"values.shape={(values.shape[0], values.shape[1])}, rows.shape={(rows.shape[0], rows.shape[1])}")
+    if C * K > INT32_MAX:
+        raise ValueError(f"C*kh*kw must be below 2**31, got {C * K}")
+    dtype = np.float32 if floating is float else np.float64
+    x = np.zeros((N, C, H, W), dtype=dtype)
+    cdef floating[:, :, :, ::1] dx = x
+    if x.size == 0 or P == 0:
+        return x
+    # Per row r = c*K + i*kw + j: its cell's offset from the window corner. Per
+    # window p: its corner (negative inside the padding), as a flat offset too,
+    # and whether all its cells are inside the input (then no bounds check).
+    r = np.arange(C * K)
+    i, j = (r % K) // kw, r % kw
+    cdef int64_t[::1] row_h = i * dh, row_w = j * dw
+    cdef int64_t[::1] row_off = (r // K) * (H * W) + i * dh * W + j * dw
+    p = np.arange(P)
+    top, left = (p // out_w) * sh - ph, (p % out_w) * sw - pw
+    inside = (top >= 0) & (top + (kh - 1) * dh < H) & (left >= 0) & (left + (kw - 1) * dw < W)
+    cdef int64_t[::1] win_h = top, win_w = left, corner = top * W + left
+    cdef const unsigned char[::1] interior = inside.view(np.uint8)
+    cdef Py_ssize_t block = max(1, min(<Py_ssize_t>ONEHOT_IMAGES, ONEHOT_TILE // P))
+    cdef int32_t[::1] tile = np.empty(block * P, dtype=np.int32)
+    cdef Py_ssize_t bad = 0
+    with nogil:
+        bad = _col2im_onehot(values, rows, dx, C * K, &row_h[0], &row_w[0], &row_off[0], &win_h[0], &win_w[0],
+                             &corner[0], &interior[0], &tile[0], block)
+    if bad:
+        raise ValueError(f"rows must lie in [0, {C * K}) (C*kh*kw), got {bad} outside")
+    return x
+
+
+cdef Py_ssize_t _col2im_onehot(const floating[:, :] values, const int64_t[:, :] rows, floating[:, :, :, ::1] dx,
+                               Py_ssize_t R, const int64_t* row_h, const int64_t* row_w, const int64_t* row_off,
+                               const int64_t* win_h, const int64_t* win_w, const int64_t* corner,
+                               const unsigned char* interior, int32_t* tile, Py_ssize_t block) noexcept nogil:
+    # Dense col2im adds each cell's contributions in (i, j, oh, ow) order, zeros
+    # included (adding +0 never changes a sum that starts at +0). Within one cell,
+    # i falls as oh rises and j falls as ow rises, so that order is the windows'
+    # row-major order REVERSED: walking an image's windows from last to first adds
+    # the same non-zeros in the same order, bit for bit, with no sort.
+    # The rows of `block` images are first copied into a tile, image-major: read
+    # straight from the (window, image) layout, one image's rows are 8*N bytes
+    # apart, and scattering from there ran 2-3x slower (a cache line and a TLB
+    # entry per value).
+    cdef Py_ssize_t N = dx.shape[0], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t image = dx.shape[1] * H * W
+    cdef Py_ssize_t P = values.shape[0]
+    cdef Py_ssize_t b, n0, nb, n, p, r, ih, iw, bad = 0
+    cdef floating* dst
+    cdef int32_t* mine
+    for b in range((N + block - 1) // block):
+        n0 = b * block
+        nb = min(block, N - n0)
+        for p in range(P):
+            for n in range(nb):
+                r = rows[p, n0 + n]
+                tile[n * P + p] = <int32_t>r if 0 <= r < R else -1
+        for n in range(nb):
+            dst = &dx[n0 + n, 0, 0, 0]
+            mine = tile + n * P
+            for p in range(P - 1, -1, -1):
+                r = mine[p]
+                if r < 0:
+                    bad += 1
+                elif interior[p]:
+                    dst[corner[p] + row_off[r]] += values[p, n0 + n]
+                else:
+                    ih = win_h[p] + row_h[r]
+                    iw = win_w[p] + row_w[r]
+                    if 0 <= ih < H and 0 <= iw < W:
+                        dst[corner[p] + row_off[r]] += values[p, n0 + n]
+    return bad

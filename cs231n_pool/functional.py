@@ -27,7 +27,7 @@ import numpy as np
 
 from .geometry import (PoolGeometry, _positive_pair, as_pair, avg_divisors, check_grad, check_input,
                        pool_geometry, window_starts)
-from .im2col import col2im_geometry, column_argmax, im2col_geometry
+from .im2col import col2im_geometry, col2im_onehot_geometry, column_argmax, columns_to_planes, im2col_geometry
 
 METHODS = ("im2col", "direct")
 
@@ -130,24 +130,42 @@ def from_columns(a: np.ndarray, N: int, C: int, geom: PoolGeometry) -> np.ndarra
     return a.reshape(geom.out_h * geom.out_w, N * C).T.reshape(N, C, geom.out_h, geom.out_w)
 
 
+def _argmax_tables(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What turns an argmax row into a flat index (int64): per window, the row of its first
+    in-bounds cell and the flat index of its corner ``h0*W + w0``; per row ``i*kw + j``, the
+    offset ``i*dh*W + j*dw``. Raises if a window holds no input cell."""
+    first_i, first_j = _check_windows(geom)
+    h0, w0 = window_starts(geom)
+    first = (first_i[:, None] * geom.kernel_w + first_j[None, :]).ravel()
+    corner = (h0[:, None] * geom.in_w + w0[None, :]).ravel()
+    rows = np.arange(geom.window_size)
+    offset = (rows // geom.kernel_w) * geom.dilation_h * geom.in_w + (rows % geom.kernel_w) * geom.dilation_w
+    return tuple(np.ascontiguousarray(a, dtype=np.int64) for a in (first, corner, offset))
+
+
 def _max_forward_im2col(x4: np.ndarray, geom: PoolGeometry):
     """im2col max pooling: (out, indices, max_idx); max_idx is the argmax row of each column (1-D)."""
     N, C = x4.shape[:2]
-    first_i, first_j = _check_windows(geom)
+    first, corner, offset = _argmax_tables(geom)
     cols = im2col_geometry(_planes(x4), geom, pad_value=-np.inf)  # (kh*kw, H'*W'*N*C)
     values, max_idx = column_argmax(cols)
-    first = np.repeat((first_i[:, None] * geom.kernel_w + first_j[None, :]).ravel(), N * C)
-    max_idx = np.where(max_idx < 0, first, max_idx)  # an all -inf window: its first in-bounds cell
-    out = np.ascontiguousarray(from_columns(values, N, C, geom))
-    return out, rows_to_flat(from_columns(max_idx, N, C, geom), geom), max_idx
+    # Back to (N, C, H', W') order; an all -inf window's row -1 becomes its first in-bounds cell.
+    out, indices = columns_to_planes(values, max_idx, first, corner, offset)
+    shape = (N, C, geom.out_h, geom.out_w)
+    return out.reshape(shape), indices.reshape(shape), max_idx
 
 
 def max_backward_cols(dout4: np.ndarray, max_idx: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
-    """im2col max backward: put dout in each column's argmax row, then col2im (sums overlaps)."""
+    """im2col max backward: col2im of the column matrix holding dout in each column's argmax row.
+
+    That matrix is one-hot per column, so it is never built: col2im_onehot scatters each
+    column's value (summing overlaps in col2im's order, so the result is the same bit for bit).
+    """
     N, C, H, W = x_shape
-    dcols = np.zeros((geom.window_size, max_idx.size), dtype=dout4.dtype)
-    dcols[max_idx, np.arange(max_idx.size)] = to_columns(dout4)
-    return col2im_geometry(dcols, (N * C, 1, H, W), geom).reshape(N, C, H, W)
+    P = geom.out_h * geom.out_w
+    values = dout4.reshape(N * C, P).T  # (P, N*C) view: to_columns(dout4) without the copy
+    rows = np.asarray(max_idx, dtype=np.int64).reshape(P, N * C)
+    return col2im_onehot_geometry(values, rows, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
 def _max_forward(x4: np.ndarray, geom: PoolGeometry, method: str):

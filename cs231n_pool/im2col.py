@@ -30,6 +30,31 @@ def col2im_geometry(cols: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray
         geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
 
 
+def col2im_onehot_geometry(values: np.ndarray, rows: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
+    """col2im of a one-hot column matrix, for already-validated arguments.
+
+    values, rows: (out_h*out_w, N), any strides; column ``p*N + n`` holds ``values[p, n]``
+    in row ``rows[p, n]`` (int64, in [0, C*kh*kw)) and zeros elsewhere. Returns
+    (N, C, H, W), equal to :func:`col2im_geometry` of that matrix bit for bit.
+    """
+    N, C, H, W = x_shape
+    return im2col_kernels.col2im_onehot(
+        values, rows, N, C, H, W, geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
+        geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
+
+
+def columns_to_planes(values: np.ndarray, rows: np.ndarray, first: np.ndarray, flat_base: np.ndarray,
+                      flat_offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """column_argmax's (values, rows) for P windows of Q planes -> plane order, plus flat indices.
+
+    Column ``p*Q + q`` is window p of plane q. Rows of -1 (all -inf windows) become
+    ``first[p]`` in place. Returns (out (Q, P), indices (Q, P) int64) with
+    ``indices[q, p] = flat_base[p] + flat_offset[row]``. All arrays 1-D contiguous,
+    rows/first/flat_base/flat_offset int64.
+    """
+    return im2col_kernels.columns_to_planes(values, rows, first, flat_base, flat_offset)
+
+
 def column_argmax(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Max over axis 0 of a (K, M) column matrix and the row it is in.
 

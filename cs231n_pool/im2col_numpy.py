@@ -64,3 +64,40 @@ def column_argmax(cols):
         values[take] = row[take]
         rows[take] = r
     return values, rows
+
+
+def columns_to_planes(values, rows, first, flat_base, flat_offset):
+    """column_argmax's result for pooling planes, in plane order, with flat indices.
+
+    values, rows: (P*Q,) for P windows of Q planes, column ``p*Q + q``. A row of -1
+    (an all -inf window) is set to ``first[p]`` in place. Returns (out (Q, P),
+    indices (Q, P) int64): ``out[q, p] = values[p*Q + q]``,
+    ``indices[q, p] = flat_base[p] + flat_offset[rows[p*Q + q]]``.
+    """
+    P, K = first.shape[0], flat_offset.shape[0]
+    if flat_base.shape[0] != P or values.shape[0] != rows.shape[0] or (P and values.shape[0] % P):
+        raise ValueError(f"columns_to_planes: inconsistent sizes values={values.shape[0]}, "
+                         f"rows={rows.shape[0]}, first={P}, flat_base={flat_base.shape[0]}")
+    grid = rows.reshape(P, -1)  # a view: the fix lands in rows
+    np.copyto(grid, np.broadcast_to(first[:, None], grid.shape), where=grid < 0)
+    if grid.size and grid.max() >= K:
+        raise ValueError(f"rows must lie in [-1, {K}) (one row per window offset), "
+                         f"got {int((grid >= K).sum())} outside")
+    out = np.ascontiguousarray(values.reshape(P, -1).T)
+    return out, np.ascontiguousarray((flat_base[:, None] + flat_offset[grid]).T)
+
+
+def col2im_onehot(values, rows, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+    """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in row
+    ``rows[p, n]`` and zeros elsewhere; values and rows are (out_h*out_w, N)."""
+    P = out_h * out_w
+    if values.shape != (P, N) or rows.shape != (P, N):
+        raise ValueError(f"values and rows must have shape {(P, N)}, got values.shape={values.shape}, "
+                         f"rows.shape={rows.shape}")
+    rows = rows.ravel()
+    if rows.size and (rows.min() < 0 or rows.max() >= C * kh * kw):
+        raise ValueError(f"rows must lie in [0, {C * kh * kw}) (C*kh*kw), got "
+                         f"{int(((rows < 0) | (rows >= C * kh * kw)).sum())} outside")
+    dcols = np.zeros((C * kh * kw, P * N), dtype=values.dtype)
+    dcols[rows, np.arange(P * N)] = values.ravel()
+    return col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)

@@ -272,6 +272,126 @@ def test_public_functions_accept_an_empty_batch_and_read_only_input():
     np.testing.assert_array_equal(im2col_indices(y, 2, 2, stride=2)[:, 0], [0, 1, 4, 5, 16, 17, 20, 21])
 
 
+# ---------------------------------------------------------------- one-hot col2im and the pooling epilogue
+
+def _one_hot(values, rows, K):
+    """The dense (K, P*N) column matrix that col2im_onehot stands for."""
+    dcols = np.zeros((K, values.size), dtype=values.dtype)
+    dcols[rows.ravel(), np.arange(values.size)] = values.ravel()
+    return dcols
+
+
+def _wide_range_values(rng, shape, dtype):
+    # Magnitudes from 1e-6 to 1e6: a sum of three or more of them depends on the order.
+    return (rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 7, size=shape)).astype(dtype)
+
+
+ONEHOT_CASES = [
+    # (x shape, kernel, stride, pad, dilation, extra output rows/cols)
+    ((5, 2, 7, 6), (3, 3), (1, 1), (1, 1), (1, 1), (0, 0)),  # 9-fold overlap, padding
+    ((4, 1, 9, 8), (3, 2), (2, 1), (1, 0), (1, 1), (1, 0)),  # ceil-mode row reaching past the edge
+    ((3, 3, 8, 8), (2, 3), (1, 2), (1, 1), (2, 1), (0, 1)),  # dilation
+    ((6, 1, 6, 6), (2, 2), (2, 2), (0, 0), (1, 1), (0, 0)),  # no overlap
+    ((150, 1, 5, 6), (3, 3), (1, 1), (1, 1), (1, 1), (0, 0)),  # more images than one tile
+    ((70, 1, 70, 66), (2, 2), (2, 2), (0, 0), (1, 1), (0, 0)),  # many windows: fewer images per tile
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernels", BACKENDS)
+@pytest.mark.parametrize("shape, kernel, stride, pad, dilation, extra", ONEHOT_CASES)
+def test_col2im_onehot_is_col2im_of_the_one_hot_matrix_bit_for_bit(kernels, shape, kernel, stride, pad, dilation,
+                                                                    extra, dtype):
+    rng = np.random.default_rng(21)
+    N, C = shape[:2]
+    args = kernel_args(shape, kernel, stride, pad, dilation, extra)
+    K, P = C * kernel[0] * kernel[1], args[-2] * args[-1]
+    rows = rng.integers(0, K, size=(P, N))  # includes rows that land in the padding: dropped
+    values = _wide_range_values(rng, (N, P), dtype).T  # (P, N) view with strides (item, P*item), as Maxpool passes
+    got = kernels.col2im_onehot(values, rows, *shape, *args)
+    want = cython_kernels.col2im(_one_hot(values, rows, K), *shape, *args)
+    assert got.dtype == dtype and got.shape == shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_col2im_onehot_keeps_col2ims_summation_order():
+    # All nine 3x3 windows of a 5x5 input pick the centre cell, so it sums nine values of very
+    # different sizes: adding them in window order would round differently from col2im.
+    rng = np.random.default_rng(5)
+    shape, args = (1, 1, 5, 5), kernel_args((1, 1, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
+    P = args[-2] * args[-1]  # window (oh, ow) holds the centre (2, 2) at offset (2 - oh, 2 - ow)
+    rows = np.array([(2 - oh) * 3 + (2 - ow) for oh in range(3) for ow in range(3)]).reshape(P, 1)
+    values = np.array([1e8, 1.0, -1e8, 3.0, 1e-3, 7.0, -1.0, 1e4, 0.5])[:, None]
+    want = cython_kernels.col2im(_one_hot(values, rows, 9), *shape, *args)
+    window_order = np.zeros(1)
+    for v in values.ravel():
+        window_order += v
+    assert want[0, 0, 2, 2] != window_order[0]  # the order matters for these values
+    for kernels in (cython_kernels, numpy_kernels):
+        np.testing.assert_array_equal(kernels.col2im_onehot(values, rows, *shape, *args), want)
+
+
+@pytest.mark.parametrize("kernels", BACKENDS)
+def test_col2im_onehot_accepts_read_only_and_broadcast_values(kernels):
+    shape, args = (3, 1, 4, 4), kernel_args((3, 1, 4, 4), (2, 2), (1, 1), (0, 0), (1, 1))
+    P = args[-2] * args[-1]
+    values = np.broadcast_to(np.float32(2.0), (P, 3))
+    rows = np.zeros((P, 3), dtype=np.int64)
+    rows.flags.writeable = False
+    want = np.zeros(shape, dtype=np.float32)
+    want[:, :, :3, :3] = 2.0
+    np.testing.assert_array_equal(kernels.col2im_onehot(values, rows, *shape, *args), want)
+
+
+@pytest.mark.parametrize("kernels", BACKENDS)
+@pytest.mark.parametrize("bad", [-1, 4])
+def test_col2im_onehot_rejects_rows_outside_the_window(kernels, bad):
+    shape, args = (2, 1, 4, 4), kernel_args((2, 1, 4, 4), (2, 2), (2, 2), (0, 0), (1, 1))
+    rows = np.zeros((4, 2), dtype=np.int64)
+    rows[3, 1] = bad
+    with pytest.raises(ValueError, match=r"rows must lie in \[0, 4\)"):
+        kernels.col2im_onehot(np.ones((4, 2)), rows, *shape, *args)
+    with pytest.raises(ValueError, match="values and rows must have shape"):
+        kernels.col2im_onehot(np.ones((4, 3)), rows, *shape, *args)
+
+
+def _plane_tables(rng, P, K):
+    first = rng.integers(0, K, size=P)
+    return first, rng.integers(0, 1000, size=P), rng.integers(0, 1000, size=K)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("P, Q", [(1, 1), (7, 3), (33, 65), (64, 32), (5, 100)])  # tile edges at 32
+def test_columns_to_planes_cython_matches_numpy(P, Q, dtype):
+    rng = np.random.default_rng(P * 1000 + Q)
+    K = 9
+    values = rng.standard_normal(P * Q).astype(dtype)
+    rows = rng.integers(-1, K, size=P * Q)
+    first, corner, offset = _plane_tables(rng, P, K)
+    fixed = np.where(rows.reshape(P, Q) < 0, first[:, None], rows.reshape(P, Q)).ravel()
+    results = []
+    for kernels in (cython_kernels, numpy_kernels):
+        r = rows.copy()
+        out, indices = kernels.columns_to_planes(values, r, first, corner, offset)
+        np.testing.assert_array_equal(r, fixed)  # -1 rows replaced in place
+        assert out.dtype == dtype and indices.dtype == np.int64 and out.shape == indices.shape == (Q, P)
+        results.append((out, indices))
+    np.testing.assert_array_equal(results[0][0], values.reshape(P, Q).T)
+    np.testing.assert_array_equal(results[0][1], (corner[:, None] + offset[fixed.reshape(P, Q)]).T)
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("kernels", BACKENDS)
+def test_columns_to_planes_rejects_bad_rows_and_sizes(kernels):
+    rng = np.random.default_rng(1)
+    first, corner, offset = _plane_tables(rng, 4, 3)
+    with pytest.raises(ValueError, match=r"rows must lie in \[-1, 3\)"):
+        kernels.columns_to_planes(np.zeros(8), np.array([0, 1, 2, 3, 0, 0, 0, 0]), first, corner, offset)
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        kernels.columns_to_planes(np.zeros(6), np.zeros(6, dtype=np.int64), first, corner, offset)
+
+
 # ---------------------------------------------------------------- memory order
 
 @pytest.mark.parametrize("make", [
