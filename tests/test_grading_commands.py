@@ -385,6 +385,20 @@ def test_restore_tree_undoes_edits_links_and_permissions(toy, tmp_path):
     assert outside.read_text() == "untouched"
 
 
+def test_write_output_replaces_planted_links(tmp_path):
+    from cs231n_pool.grading.results import write_output
+
+    target = tmp_path / "precious.txt"
+    target.write_text("keep")
+    out = tmp_path / "results.json"
+    out.symlink_to(target)
+    write_output(out, "{}")
+    assert not out.is_symlink() and out.read_text() == "{}" and target.read_text() == "keep"
+    (tmp_path / "linked").symlink_to(tmp_path)
+    with pytest.raises(OSError, match="symbolic link"):
+        write_output(tmp_path / "linked" / "r.json", "{}")
+
+
 def test_grade_exit_status_for_a_broken_assignment(tmp_path):
     result = cli("grade", tmp_path, tmp_path)
     assert result.returncode == 2 and "has no assignment.toml" in result.stderr

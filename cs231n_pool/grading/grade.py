@@ -29,7 +29,7 @@ import time
 import zipfile
 
 from .config import ConfigError, load_config
-from .results import gradescope_results, text_table, validate_plugin_results
+from .results import gradescope_results, text_table, validate_plugin_results, write_output
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".git"}
 MAX_SUBMISSION_BYTES = 5 << 20     # largest student file accepted
@@ -352,8 +352,11 @@ def run(args):
         return 2
     text = render(results, args.format, args.submission)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            write_output(args.out, text)
+        except OSError as exc:
+            print(f"cs231n-pool grade: cannot write --out {args.out}: {exc}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     return 0

@@ -11,6 +11,7 @@ processes (--jobs) so that each grading run has its own process tree to clean up
 """
 import concurrent.futures
 import csv
+import io
 import json
 import multiprocessing
 import os
@@ -18,7 +19,7 @@ import sys
 
 from .config import ConfigError, load_config
 from .grade import GradingError, grade_submission, snapshot_tree
-from .results import fmt_points
+from .results import fmt_points, write_output
 
 
 def find_students(submissions_dir):
@@ -61,13 +62,13 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
         for future in _progress(concurrent.futures.as_completed(futures), len(futures), progress):
             student, results, error = future.result()
             folder = os.path.join(out_dir, student)
-            os.makedirs(folder, exist_ok=True)
-            if results is None:
-                with open(os.path.join(folder, "error.txt"), "w", encoding="utf-8") as f:
-                    f.write(error + "\n")
-            else:
-                with open(os.path.join(folder, "results.json"), "w", encoding="utf-8") as f:
-                    json.dump(results, f, indent=2)
+            try:
+                if results is None:
+                    write_output(os.path.join(folder, "error.txt"), error + "\n")
+                else:
+                    write_output(os.path.join(folder, "results.json"), json.dumps(results, indent=2))
+            except OSError as exc:  # e.g. a link planted at the output path: reported, not followed
+                print(f"cs231n-pool grade-all: cannot write the results of {student}: {exc}", file=sys.stderr)
             outcomes[student] = results
     outcomes = {student: outcomes[student] for student, _ in students}
     write_csv(outcomes, os.path.join(out_dir, "grades.csv"))
@@ -95,17 +96,18 @@ def _test_names(outcomes):
 
 def write_csv(outcomes, path):
     names = _test_names(outcomes)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", "graded", *names])
-        for student, results in outcomes.items():
-            if results is None:
-                writer.writerow([student, "", "", "no", *[""] * len(names)])
-                continue
-            scores = {t["name"]: t["score"] for t in results["tests"]}
-            max_score = sum(t["max_score"] for t in results["tests"])
-            writer.writerow([student, fmt_points(results["score"]), fmt_points(max_score), "yes",
-                             *[fmt_points(scores[n]) if n in scores else "" for n in names]])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "score", "max_score", "graded", *names])
+    for student, results in outcomes.items():
+        if results is None:
+            writer.writerow([student, "", "", "no", *[""] * len(names)])
+            continue
+        scores = {t["name"]: t["score"] for t in results["tests"]}
+        max_score = sum(t["max_score"] for t in results["tests"])
+        writer.writerow([student, fmt_points(results["score"]), fmt_points(max_score), "yes",
+                         *[fmt_points(scores[n]) if n in scores else "" for n in names]])
+    write_output(path, buffer.getvalue())
 
 
 def pass_rates(outcomes):
@@ -139,8 +141,10 @@ def plot_pass_rates(outcomes, path, name):
     ax.set_title(f"Pass rate per test: {name} ({n_graded} submissions)")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=100)
     plt.close(fig)
+    write_output(path, image.getvalue())
 
 
 def add_arguments(parser):

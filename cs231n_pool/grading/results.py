@@ -1,4 +1,6 @@
-"""Gradescope-style results: building them, checking them, printing them as a table."""
+"""Gradescope-style results: building them, checking them, printing them, writing them."""
+import os
+import stat
 
 GRADESCOPE_TEST_KEYS = ("name", "score", "max_score", "status", "output", "visibility")
 STATUSES = ("passed", "failed")
@@ -61,3 +63,28 @@ def text_table(results, title=""):
     lines.append("")
     lines.append(f"Score: {fmt_points(score)}/{fmt_points(max_score)}")
     return "\n".join(lines) + "\n"
+
+
+def write_output(path, data):
+    """Write bytes or text at path, replacing whatever is there without following a link.
+
+    Output paths appear on the grader's command line, so a submission can find them and
+    plant a symbolic link there while it runs; the grader must not write through it.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.islink(folder):
+        raise OSError(f"{folder} is a symbolic link; refusing to write {os.path.basename(path)} there")
+    os.makedirs(folder, exist_ok=True)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            raise OSError(f"{path} is a folder")
+        os.remove(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
