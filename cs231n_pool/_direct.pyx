@@ -19,12 +19,12 @@ average: it adds nothing).
 
 Hot loops are small C functions in ``cdef extern`` blocks so the compiler
 vectorises them: whole 2x2 / 3x3 windows held in registers, literal strides 1 and
-2, a 32-bit running argmax (same lane width as a float), and on x86-64 Linux with
-GCC AVX2 and AVX-512 clones chosen at load time. Every other geometry takes the
+2, a 32-bit running argmax (same lane width as a float), a separable max (row
+runs, then across rows) for 2x2 / 3x3 windows at stride 1, and on x86-64 Linux
+with GCC AVX2 and AVX-512 clones chosen at load time. Every other geometry takes the
 generic cell-at-a-time loops, with the same scan order.
 """
 from cython.parallel cimport prange, threadid
-from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memset
 
@@ -61,6 +61,7 @@ def openmp_max_threads():
 # and the select is unconditional. Literal strides 1 and 2 get their own loops.
 cdef extern from *:
     """
+    #include <math.h>
     #include <stdint.h>
     /* Kept out of line: inlined into the OpenMP body, GCC stops vectorising them.
        On x86-64 GCC also builds an AVX2 clone, picked at load time when the CPU has it. */
