@@ -35,6 +35,10 @@ cdef enum:
     # time into an int32 tile of at most ONEHOT_TILE entries (256 KB: in L2).
     ONEHOT_IMAGES = 64
     ONEHOT_TILE = 65536
+    # column_mean_planes sums SUM_P windows by SUM_Q planes at a time: a tile row
+    # of SUM_P float32 values is one cache line of the (planes, windows) output.
+    SUM_P = 16
+    SUM_Q = 64
 
 
 def im2col(const floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
@@ -441,3 +445,111 @@ cdef Py_ssize_t _col2im_onehot(const floating[:, :] values, const int64_t[:, :] 
                     if 0 <= ih < H and 0 <= iw < W:
                         dst[corner[p] + row_off[r]] += values[p, n0 + n]
     return bad
+
+
+def column_mean_planes(const floating[:, ::1] cols, const floating[::1] divisors):
+    """Column sums of a (K, P*Q) matrix over P windows of Q planes, divided per window, in plane order.
+
+    Column ``p*Q + q`` is window p of plane q. Returns (Q, P) of cols' dtype with
+    ``out[q, p] = (cols[0, c] + cols[1, c] + ... + cols[K-1, c]) / divisors[p]``,
+    ``c = p*Q + q``, added row by row in that order (as ``cols.sum(axis=0)`` does).
+    """
+    cdef Py_ssize_t K = cols.shape[0], M = cols.shape[1], P = divisors.shape[0]
+    if K == 0 or (P == 0 and M) or (P and M % P):
+        raise ValueError(f"cols must be (K, P*Q) with K > 0 and P={P} windows (divisors), got "
+                         f"cols.shape={(K, M)}")
+    cdef Py_ssize_t Q = M // P if P else 0
+    dtype = np.float32 if floating is float else np.float64
+    out = np.empty((Q, P), dtype=dtype)
+    cdef floating[:, ::1] o = out
+    if Q == 0 or P == 0:
+        return out
+    with nogil:
+        _column_mean_planes(&cols[0, 0], K, P, Q, &divisors[0], &o[0, 0])
+    return out
+
+
+cdef void _column_mean_planes(const floating* cols, Py_ssize_t K, Py_ssize_t P, Py_ssize_t Q,
+                              const floating* divisors, floating* out) noexcept nogil:
+    # A tile of SUM_P windows by SUM_Q planes: each window's run of planes is
+    # summed over the rows (reads along the column matrix's rows), then the tile
+    # is written transposed, one output cache line per plane.
+    cdef floating acc[SUM_P * SUM_Q]  # (window, plane)
+    cdef floating* a
+    cdef const floating* src
+    cdef floating* dst
+    cdef Py_ssize_t qb, pb, q0, p0, nq, np_, pl, r, t
+    for qb in range((Q + SUM_Q - 1) // SUM_Q):
+        q0 = qb * SUM_Q
+        nq = min(<Py_ssize_t>SUM_Q, Q - q0)
+        for pb in range((P + SUM_P - 1) // SUM_P):
+            p0 = pb * SUM_P
+            np_ = min(<Py_ssize_t>SUM_P, P - p0)
+            for pl in range(np_):
+                a = acc + pl * SUM_Q
+                src = cols + (p0 + pl) * Q + q0
+                for t in range(nq):
+                    a[t] = src[t]
+                for r in range(1, K):
+                    src += P * Q
+                    for t in range(nq):
+                        a[t] = a[t] + src[t]
+            for t in range(nq):
+                dst = out + (q0 + t) * P + p0
+                for pl in range(np_):
+                    dst[pl] = acc[pl * SUM_Q + t] / divisors[p0 + pl]
+
+
+def col2im_spread(const floating[:, :] values, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                  Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                  Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t out_h, Py_ssize_t out_w):
+    """col2im of a column matrix whose every column is constant, without building it.
+
+    Column ``(oh*out_w + ow)*N + n`` holds ``values[oh*out_w + ow, n]`` in all its
+    C*kh*kw rows; values is (out_h*out_w, N), any strides. Returns (N, C, H, W) equal
+    to col2im of that matrix bit for bit (same loops, same summation order).
+    """
+    cdef Py_ssize_t P = out_h * out_w
+    if values.shape[0] != P or values.shape[1] != N:
+        raise ValueError(f"values must have shape {(P, N)}, got values.shape={(values.shape[0], values.shape[1])}")
+    dtype = np.float32 if floating is float else np.float64
+    x = np.zeros((N, C, H, W), dtype=dtype)
+    cdef floating[:, :, :, ::1] dx = x
+    if x.size == 0 or P == 0:
+        return x
+    cdef floating[::1] share = np.empty(P, dtype=dtype)
+    with nogil:
+        _col2im_spread(values, dx, &share[0], kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+    return x
+
+
+cdef void _col2im_spread(const floating[:, :] values, floating[:, :, :, ::1] dx, floating* share, Py_ssize_t kh,
+                         Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
+                         Py_ssize_t dw, Py_ssize_t out_h, Py_ssize_t out_w) noexcept nogil:
+    # col2im's loop order (c, i, j, oh, ow) one image at a time, reading the
+    # image's P values (copied to `share`) in place of each column-matrix row.
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t P = out_h * out_w
+    cdef Py_ssize_t n, c, i, j, oh, ih, iw0, lo, hi, t, p
+    cdef floating* dst
+    cdef const floating* src
+    for n in range(N):
+        for p in range(P):
+            share[p] = values[p, n]
+        for c in range(C):
+            for i in range(kh):
+                for j in range(kw):
+                    iw0 = j * dw - pw
+                    lo, hi = _inside(iw0, sw, out_w, W)
+                    for oh in range(out_h):
+                        ih = oh * sh - ph + i * dh
+                        if not 0 <= ih < H:
+                            continue
+                        dst = &dx[n, c, ih, 0]
+                        src = share + oh * out_w
+                        if sw == 1:  # a separate loop the compiler can vectorise
+                            for t in range(lo, hi):
+                                dst[iw0 + t] += src[t]
+                        else:
+                            for t in range(lo, hi):
+                                dst[iw0 + t * sw] += src[t]

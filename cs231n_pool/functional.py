@@ -27,7 +27,8 @@ import numpy as np
 
 from .geometry import (PoolGeometry, _positive_pair, as_pair, avg_divisors, check_grad, check_input,
                        pool_geometry, window_starts)
-from .im2col import col2im_geometry, col2im_onehot_geometry, column_argmax, columns_to_planes, im2col_geometry
+from .im2col import (col2im_onehot_geometry, col2im_spread_geometry, column_argmax, column_mean_planes,
+                     columns_to_planes, im2col_geometry)
 
 METHODS = ("im2col", "direct")
 
@@ -252,18 +253,18 @@ def pool_divisors(geom: PoolGeometry, padding, count_include_pad, divisor_overri
 
 
 def _avg_forward_im2col(x4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray) -> np.ndarray:
+    """im2col average pooling: each column's sum (rows added in order) over its window's divisor."""
     N, C = x4.shape[:2]
-    sums = im2col_geometry(_planes(x4), geom, pad_value=0.0).sum(axis=0)
-    sums = sums.reshape(geom.out_h, geom.out_w, N * C).transpose(2, 0, 1)
-    out = sums / divisors.astype(x4.dtype)
-    return np.ascontiguousarray(out.reshape(N, C, geom.out_h, geom.out_w))
+    cols = im2col_geometry(_planes(x4), geom, pad_value=0.0)  # (kh*kw, H'*W'*N*C)
+    out = column_mean_planes(cols, divisors.astype(x4.dtype).ravel())  # (N*C, H'*W')
+    return out.reshape(N, C, geom.out_h, geom.out_w)
 
 
 def _avg_backward_im2col(dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape) -> np.ndarray:
+    """col2im of the column matrix whose every row is dout / divisor (built only virtually)."""
     N, C, H, W = x_shape
-    share = (dout4 / divisors.astype(dout4.dtype)).reshape(N * C, geom.out_h * geom.out_w).T.ravel()
-    dcols = np.broadcast_to(share, (geom.window_size, share.size))
-    return col2im_geometry(dcols, (N * C, 1, H, W), geom).reshape(N, C, H, W)
+    share = (dout4 / divisors.astype(dout4.dtype)).reshape(N * C, geom.out_h * geom.out_w)
+    return col2im_spread_geometry(share.T, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
 def _avg_forward(x4, geom, divisors, method):

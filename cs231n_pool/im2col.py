@@ -43,6 +43,24 @@ def col2im_onehot_geometry(values: np.ndarray, rows: np.ndarray, x_shape, geom: 
         geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
 
 
+def col2im_spread_geometry(values: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
+    """col2im of a column matrix whose every column is constant, for already-validated arguments.
+
+    values: (out_h*out_w, N), any strides; column ``p*N + n`` holds ``values[p, n]`` in all
+    its rows. Returns (N, C, H, W), equal to :func:`col2im_geometry` of that matrix bit for bit.
+    """
+    N, C, H, W = x_shape
+    return im2col_kernels.col2im_spread(
+        values, N, C, H, W, geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
+        geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
+
+
+def column_mean_planes(cols: np.ndarray, divisors: np.ndarray) -> np.ndarray:
+    """(K, P*Q) columns (column ``p*Q + q``: window p of plane q) -> (Q, P) sums over the K rows,
+    added in row order like ``cols.sum(axis=0)``, each divided by ``divisors[p]`` (cols' dtype)."""
+    return im2col_kernels.column_mean_planes(cols, divisors)
+
+
 def columns_to_planes(values: np.ndarray, rows: np.ndarray, first: np.ndarray, flat_base: np.ndarray,
                       flat_offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """column_argmax's (values, rows) for P windows of Q planes -> plane order, plus flat indices.

@@ -101,3 +101,25 @@ def col2im_onehot(values, rows, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_
     dcols = np.zeros((C * kh * kw, P * N), dtype=values.dtype)
     dcols[rows, np.arange(P * N)] = values.ravel()
     return col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+
+
+def column_mean_planes(cols, divisors):
+    """Column sums of a (K, P*Q) matrix (column ``p*Q + q``: window p of plane q), divided by
+    ``divisors[p]``, as (Q, P); rows are added in order, as ``cols.sum(axis=0)`` does."""
+    K, M = cols.shape
+    P = divisors.shape[0]
+    if K == 0 or (P == 0 and M) or (P and M % P):
+        raise ValueError(f"cols must be (K, P*Q) with K > 0 and P={P} windows (divisors), got cols.shape={(K, M)}")
+    sums = cols[0].copy()
+    for row in cols[1:]:
+        sums += row
+    return np.ascontiguousarray((sums.reshape(P, -1) / divisors[:, None]).T)
+
+
+def col2im_spread(values, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+    """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in all its rows."""
+    P = out_h * out_w
+    if values.shape != (P, N):
+        raise ValueError(f"values must have shape {(P, N)}, got values.shape={values.shape}")
+    dcols = np.broadcast_to(values.reshape(1, P * N), (C * kh * kw, P * N))
+    return col2im(np.ascontiguousarray(dcols), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)

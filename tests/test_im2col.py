@@ -392,6 +392,53 @@ def test_columns_to_planes_rejects_bad_rows_and_sizes(kernels):
         kernels.columns_to_planes(np.zeros(6), np.zeros(6, dtype=np.int64), first, corner, offset)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernels", BACKENDS)
+@pytest.mark.parametrize("shape, kernel, stride, pad, dilation, extra", ONEHOT_CASES)
+def test_col2im_spread_is_col2im_of_the_constant_columns_bit_for_bit(kernels, shape, kernel, stride, pad, dilation,
+                                                                     extra, dtype):
+    rng = np.random.default_rng(22)
+    N, C = shape[:2]
+    args = kernel_args(shape, kernel, stride, pad, dilation, extra)
+    P = args[-2] * args[-1]
+    values = _wide_range_values(rng, (N, P), dtype).T  # (P, N) view, as Avgpool passes
+    dense = np.ascontiguousarray(np.broadcast_to(values.reshape(1, P * N), (C * kernel[0] * kernel[1], P * N)))
+    got = kernels.col2im_spread(values, *shape, *args)
+    assert got.dtype == dtype and got.shape == shape
+    np.testing.assert_array_equal(got, cython_kernels.col2im(dense, *shape, *args))
+
+
+@pytest.mark.parametrize("kernels", BACKENDS)
+def test_col2im_spread_rejects_a_wrong_shape(kernels):
+    shape, args = (2, 1, 4, 4), kernel_args((2, 1, 4, 4), (2, 2), (2, 2), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"values must have shape \(4, 2\)"):
+        kernels.col2im_spread(np.ones((4, 3)), *shape, *args)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K, P, Q, seed", [(1, 1, 1, 0), (9, 1, 1, 1), (4, 17, 65, 2), (9, 16, 64, 3), (2, 33, 3, 4)])
+def test_column_mean_planes_adds_rows_in_order(K, P, Q, seed, dtype):
+    # Tiles are 16 windows by 64 planes. With K=9, P=Q=1 and seed 1, cols.sum(axis=0)
+    # (pairwise on a single column) rounds differently from the row-by-row sum.
+    rng = np.random.default_rng(seed)
+    cols = _wide_range_values(rng, (K, P * Q), dtype)
+    divisors = rng.integers(1, 10, size=P).astype(dtype)
+    sums = cols[0].copy()
+    for row in cols[1:]:  # row by row; np.sum would go pairwise on a single column
+        sums += row
+    want = (sums.reshape(P, Q) / divisors[:, None]).T
+    for kernels in (cython_kernels, numpy_kernels):
+        got = kernels.column_mean_planes(cols, divisors)
+        assert got.dtype == dtype and got.shape == (Q, P)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("kernels", BACKENDS)
+def test_column_mean_planes_rejects_a_column_count_that_is_not_a_multiple_of_the_windows(kernels):
+    with pytest.raises(ValueError, match=r"cols.shape=\(2, 7\)"):
+        kernels.column_mean_planes(np.ones((2, 7)), np.ones(3))
+
+
 # ---------------------------------------------------------------- memory order
 
 @pytest.mark.parametrize("make", [
