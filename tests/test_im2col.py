@@ -361,7 +361,7 @@ def _plane_tables(rng, P, K):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("P, Q", [(1, 1), (7, 3), (33, 65), (64, 32), (5, 100)])  # tile edges at 32
+@pytest.mark.parametrize("P, Q", [(1, 1), (7, 3), (129, 17), (128, 32), (5, 100), (300, 15)])  # tiles: 128 x 16
 def test_columns_to_planes_cython_matches_numpy(P, Q, dtype):
     rng = np.random.default_rng(P * 1000 + Q)
     K = 9
