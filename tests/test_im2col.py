@@ -416,10 +416,12 @@ def test_col2im_spread_rejects_a_wrong_shape(kernels):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("K, P, Q, seed", [(1, 1, 1, 0), (9, 1, 1, 1), (4, 17, 65, 2), (9, 16, 64, 3), (2, 33, 3, 4)])
+@pytest.mark.parametrize("K, P, Q, seed", [(1, 1, 1, 0), (9, 1, 1, 1), (4, 17, 65, 2), (9, 128, 16, 3), (2, 33, 3, 4),
+                                          (3, 130, 17, 5)])
 def test_column_mean_planes_adds_rows_in_order(K, P, Q, seed, dtype):
-    # Tiles are 16 windows by 64 planes. With K=9, P=Q=1 and seed 1, cols.sum(axis=0)
-    # (pairwise on a single column) rounds differently from the row-by-row sum.
+    # Sums go 1024 columns at a time, the transpose in tiles of 128 windows by 16 planes.
+    # With K=9, P=Q=1 and seed 1, cols.sum(axis=0) (pairwise on a single column) rounds
+    # differently from the row-by-row sum.
     rng = np.random.default_rng(seed)
     cols = _wide_range_values(rng, (K, P * Q), dtype)
     divisors = rng.integers(1, 10, size=P).astype(dtype)
