@@ -308,7 +308,7 @@ def columns_to_planes(const floating[::1] values, int64_t[::1] rows, const int64
 
     values, rows: (P*Q,) for P windows of Q planes, column ``p*Q + q`` (window p of
     plane q), as column_argmax returns them. A row of -1 (an all -inf window) is set
-    to ``first[p]`` IN PLACE. Returns (out (Q, P) of values' dtype, indices (Q, P)
+    to ``first[p]`` IN PLACE; any other row outside [0, K) raises ValueError. Returns (out (Q, P) of values' dtype, indices (Q, P)
     int64) with ``out[q, p] = values[p*Q + q]`` and
     ``indices[q, p] = flat_base[p] + flat_offset[rows[p*Q + q]]``.
     first, flat_base: (P,); flat_offset: (K,), one per window row.
@@ -330,7 +330,8 @@ def columns_to_planes(const floating[::1] values, int64_t[::1] rows, const int64
         bad = _columns_to_planes(&values[0], &rows[0], &first[0], &flat_base[0], &flat_offset[0], K, P, Q,
                                  &o[0, 0], &idx[0, 0])
     if bad:
-        raise ValueError(f"rows must lie in [-1, {K}) (one row per window offset), got {bad} outside")
+        raise ValueError(f"rows must lie in [-1, {K}) and first in [0, {K}) (one row per window offset), "
+                         f"got {bad} rows outside")
     return out, indices
 
 
@@ -349,10 +350,10 @@ cdef Py_ssize_t _columns_to_planes(const floating* values, int64_t* rows, const 
             for p in range(p0, pe):
                 for q in range(q0, qe):
                     r = rows[p * Q + q]
-                    if r < 0:
+                    if r == -1:
                         r = first[p]
                         rows[p * Q + q] = r
-                    if r >= K:
+                    if not 0 <= r < K:  # a bad row, or a bad first[p] in its place
                         bad += 1
                         r = 0
                     out[q * P + p] = values[p * Q + q]

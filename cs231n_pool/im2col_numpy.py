@@ -70,7 +70,7 @@ def columns_to_planes(values, rows, first, flat_base, flat_offset):
     """column_argmax's result for pooling planes, in plane order, with flat indices.
 
     values, rows: (P*Q,) for P windows of Q planes, column ``p*Q + q``. A row of -1
-    (an all -inf window) is set to ``first[p]`` in place. Returns (out (Q, P),
+    (an all -inf window) is set to ``first[p]`` in place; any other row outside [0, K) raises. Returns (out (Q, P),
     indices (Q, P) int64): ``out[q, p] = values[p*Q + q]``,
     ``indices[q, p] = flat_base[p] + flat_offset[rows[p*Q + q]]``.
     """
@@ -79,10 +79,11 @@ def columns_to_planes(values, rows, first, flat_base, flat_offset):
         raise ValueError(f"columns_to_planes: inconsistent sizes values={values.shape[0]}, "
                          f"rows={rows.shape[0]}, first={P}, flat_base={flat_base.shape[0]}")
     grid = rows.reshape(P, -1)  # a view: the fix lands in rows
-    np.copyto(grid, np.broadcast_to(first[:, None], grid.shape), where=grid < 0)
-    if grid.size and grid.max() >= K:
-        raise ValueError(f"rows must lie in [-1, {K}) (one row per window offset), "
-                         f"got {int((grid >= K).sum())} outside")
+    np.copyto(grid, np.broadcast_to(first[:, None], grid.shape), where=grid == -1)
+    outside = (grid < 0) | (grid >= K)
+    if outside.any():
+        raise ValueError(f"rows must lie in [-1, {K}) and first in [0, {K}) (one row per window offset), "
+                         f"got {int(outside.sum())} rows outside")
     out = np.ascontiguousarray(values.reshape(P, -1).T)
     return out, np.ascontiguousarray((flat_base[:, None] + flat_offset[grid]).T)
 

@@ -386,8 +386,12 @@ def test_columns_to_planes_cython_matches_numpy(P, Q, dtype):
 def test_columns_to_planes_rejects_bad_rows_and_sizes(kernels):
     rng = np.random.default_rng(1)
     first, corner, offset = _plane_tables(rng, 4, 3)
-    with pytest.raises(ValueError, match=r"rows must lie in \[-1, 3\)"):
-        kernels.columns_to_planes(np.zeros(8), np.array([0, 1, 2, 3, 0, 0, 0, 0]), first, corner, offset)
+    for rows in ([0, 1, 2, 3, 0, 0, 0, 0], [0, -2, 0, 0, 0, 0, 0, 0]):
+        with pytest.raises(ValueError, match=r"rows must lie in \[-1, 3\) and first in \[0, 3\)"):
+            kernels.columns_to_planes(np.zeros(8), np.array(rows), first, corner, offset)
+    with pytest.raises(ValueError, match="got 1 rows outside"):  # a -1 row whose replacement is out of range
+        kernels.columns_to_planes(np.zeros(8), np.array([-1, 0, 0, 0, 0, 0, 0, 0]), np.array([7, 0, 0, 0]),
+                                  corner, offset)
     with pytest.raises(ValueError, match="inconsistent sizes"):
         kernels.columns_to_planes(np.zeros(6), np.zeros(6, dtype=np.int64), first, corner, offset)
 
