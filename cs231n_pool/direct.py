@@ -43,6 +43,7 @@ try:
 except ImportError:  # the extension was not built
     _direct = None
 
+AVAILABLE = _direct is not None
 ENV_THREADS = "CS231N_POOL_NUM_THREADS"
 GRAIN = 1 << 15  # elements per thread below which the default thread count is reduced (PyTorch's grain size)
 HAVE_OPENMP = bool(_direct is not None and _direct.HAVE_OPENMP)

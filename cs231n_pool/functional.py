@@ -19,7 +19,9 @@ Backward gives each window's gradient to that one cell; overlapping windows accu
 
 ``method`` picks the kernel: ``"im2col"`` (the taught path: reshape to (N*C, 1, H, W),
 im2col, one reduction per column, col2im for the backward) or ``"direct"`` (loops over
-windows in :mod:`cs231n_pool.direct`). Both give identical results.
+windows in :mod:`cs231n_pool.direct`). Both give identical results. The default, None,
+takes the fastest path that is built: "direct" with the compiled extension, else "im2col"
+(which falls back to numpy kernels).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from .geometry import (PoolGeometry, _positive_pair, as_pair, avg_divisors, check_grad, check_input,
                        pool_geometry, window_starts)
+from . import direct
 from .im2col import (col2im_onehot_geometry, col2im_spread_geometry, column_argmax, column_mean_planes,
                      columns_to_planes, im2col_geometry)
 
@@ -34,7 +37,9 @@ METHODS = ("im2col", "direct")
 
 
 def check_method(method) -> str:
-    """Validate the ``method`` argument ("im2col" or "direct")."""
+    """Validate ``method``: "im2col", "direct", or None for the fastest path that is built."""
+    if method is None:
+        return "direct" if direct.AVAILABLE else "im2col"
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
     return method
@@ -169,18 +174,21 @@ def max_backward_cols(dout4: np.ndarray, max_idx: np.ndarray, x_shape, geom: Poo
     return col2im_onehot_geometry(values, rows, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
-def _max_forward(x4: np.ndarray, geom: PoolGeometry, method: str):
-    """Dispatch max pooling: (out, flat indices (N, C, H', W'), max_idx (H'*W'*N*C,) argmax rows)."""
+def _max_forward(x4: np.ndarray, geom: PoolGeometry, method: str, with_rows: bool = True):
+    """Dispatch max pooling: (out, flat indices (N, C, H', W'), max_idx (H'*W'*N*C,) argmax rows).
+
+    The direct kernel yields flat indices only; ``with_rows=False`` skips converting them to
+    max_idx (None is returned instead) when nobody needs the im2col-style rows.
+    """
     if check_method(method) == "im2col":
         return _max_forward_im2col(x4, geom)
-    from .direct import max_pool_forward_direct
     _check_windows(geom)
-    out, indices = max_pool_forward_direct(x4, geom)
-    return out, indices, to_columns(flat_to_rows(indices, geom))
+    out, indices = direct.max_pool_forward_direct(x4, geom)
+    return out, indices, (to_columns(flat_to_rows(indices, geom)) if with_rows else None)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
-               method="im2col"):
+               method=None):
     """2-D max pooling, like ``torch.nn.functional.max_pool2d``.
 
     x: (N, C, H, W) or (C, H, W) float32/float64. kernel_size, stride (default
@@ -192,6 +200,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     within each (n, c) plane of the unpadded input.
     A dilated window that holds no input cell at all (e.g. H=1, k=3, d=2, p=1, ceil_mode)
     raises ValueError; PyTorch returns -inf there with an index outside the plane.
+    method: None (the fastest path that is built), "im2col" or "direct"; all give identical results.
     """
     x4, batched = check_input(x)
     geom = pool_geometry(x4.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
@@ -200,7 +209,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
         out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
         indices = np.empty(out.shape, dtype=np.int64)
     else:
-        out, indices, _ = _max_forward(x4, geom, method)
+        out, indices, _ = _max_forward(x4, geom, method, with_rows=False)
     out = _unbatch(out, batched)
     return (out, _unbatch(indices, batched)) if return_indices else out
 
@@ -214,13 +223,14 @@ def _scatter_flat(dout4: np.ndarray, indices4: np.ndarray, x_shape) -> np.ndarra
     return dx.astype(dout4.dtype).reshape(N, C, H, W)
 
 
-def max_pool2d_backward(dout, indices, x_shape, method="im2col"):
+def max_pool2d_backward(dout, indices, x_shape, method=None):
     """Gradient of :func:`max_pool2d` w.r.t. x from the forward's indices.
 
     dout, indices: the forward output's shape; x_shape: the forward input's shape
     ((N, C, H, W) or (C, H, W)). Each dout entry is added to ``dx`` at its index
     (flat ``ih*W + iw`` per plane); repeated indices accumulate. dx has dout's dtype
-    (float32/float64). "im2col" scatters with an exact sum, "direct" uses the loop kernel.
+    (float32/float64). "im2col" scatters with an exact sum, "direct" uses the loop kernel;
+    None picks the fastest path that is built.
     """
     shape4, batched = _check_shape(x_shape)
     if not isinstance(dout, np.ndarray) or dout.dtype not in (np.float32, np.float64):
@@ -237,8 +247,7 @@ def max_pool2d_backward(dout, indices, x_shape, method="im2col"):
     if check_method(method) == "im2col":
         dx = _scatter_flat(dout4, idx4, shape4)
     else:
-        from .direct import max_pool_backward_direct
-        dx = max_pool_backward_direct(np.ascontiguousarray(dout4), np.ascontiguousarray(idx4), shape4)
+        dx = direct.max_pool_backward_direct(np.ascontiguousarray(dout4), np.ascontiguousarray(idx4), shape4)
     return _unbatch(dx, batched)
 
 
@@ -270,19 +279,17 @@ def _avg_backward_im2col(dout4: np.ndarray, geom: PoolGeometry, divisors: np.nda
 def _avg_forward(x4, geom, divisors, method):
     if check_method(method) == "im2col":
         return _avg_forward_im2col(x4, geom, divisors)
-    from .direct import avg_pool_forward_direct
-    return avg_pool_forward_direct(x4, geom, divisors)
+    return direct.avg_pool_forward_direct(x4, geom, divisors)
 
 
 def _avg_backward(dout4, geom, divisors, x_shape, method):
     if check_method(method) == "im2col":
         return _avg_backward_im2col(dout4, geom, divisors, x_shape)
-    from .direct import avg_pool_backward_direct
-    return avg_pool_backward_direct(np.ascontiguousarray(dout4), geom, divisors, x_shape)
+    return direct.avg_pool_backward_direct(np.ascontiguousarray(dout4), geom, divisors, x_shape)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None, method="im2col"):
+               divisor_override=None, method=None):
     """2-D average pooling, like ``torch.nn.functional.avg_pool2d``.
 
     x: (N, C, H, W) or (C, H, W) float32/float64; output (N, C, H', W') of x's dtype,
@@ -290,6 +297,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     ``[start, min(start + k, H + p))``; its divisor is divisor_override if given (non-zero,
     may be negative), else that span's size if count_include_pad, else its number of
     in-bounds cells. ``padding='same'`` always excludes padded cells from the divisor.
+    method: None (the fastest path that is built), "im2col" or "direct".
     """
     x4, batched = check_input(x)
     geom = pool_geometry(x4.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
@@ -301,7 +309,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 
 
 def avg_pool2d_backward(dout, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False,
-                        count_include_pad=True, divisor_override=None, method="im2col"):
+                        count_include_pad=True, divisor_override=None, method=None):
     """Gradient of :func:`avg_pool2d` w.r.t. x (same arguments; x_shape is the input's shape).
 
     Adds ``dout / divisor`` to every in-bounds cell of each window; padding receives nothing.

@@ -277,3 +277,20 @@ def test_out_of_plane_indices_are_skipped_by_the_kernel():
     idx = np.array([[[[3, 99]]]])
     dx = direct.max_pool_backward_direct(dout, idx, (1, 1, 2, 2))
     np.testing.assert_array_equal(dx, [[[[0, 0], [0, 1]]]])
+
+
+def test_functional_default_is_the_fastest_built_path(monkeypatch):
+    """method=None means "direct" when its kernels are built, else the im2col path."""
+    x = np.random.default_rng(0).permutation(2 * 3 * 8 * 8).reshape(2, 3, 8, 8).astype(np.float32)
+    calls = []
+    real = direct.max_pool_forward_direct
+    monkeypatch.setattr(direct, "max_pool_forward_direct", lambda *a, **k: calls.append(1) or real(*a, **k))
+    out, idx = fn.max_pool2d(x, 3, 2, 1, return_indices=True)
+    assert calls == [1]
+    ref_out, ref_idx = fn.max_pool2d(x, 3, 2, 1, return_indices=True, method="im2col")
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+    monkeypatch.setattr(direct, "AVAILABLE", False)
+    assert fn.check_method(None) == "im2col"
+    fn.max_pool2d(x, 3, 2, 1)
+    assert calls == [1]
