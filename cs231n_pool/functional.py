@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import (PoolGeometry, _positive_pair, as_pair, avg_divisors, check_grad, check_input,
-                       pool_geometry, window_starts)
+from .geometry import (PoolGeometry, as_pair, avg_divisors, check_grad, check_input, is_int, pool_geometry,
+                       positive_pair, window_starts)
 from . import direct
 from .im2col import (col2im_onehot_geometry, col2im_spread_geometry, column_argmax, column_mean_planes,
                      columns_to_planes, im2col_geometry)
@@ -45,7 +45,8 @@ def check_method(method) -> str:
     return method
 
 
-def _unbatch(a: np.ndarray, batched: bool) -> np.ndarray:
+def unbatch(a: np.ndarray, batched: bool) -> np.ndarray:
+    """Drop the batch axis that check_input added to an unbatched (C, H, W) input."""
     return a if batched else a[0]
 
 
@@ -58,7 +59,7 @@ def _planes(x4: np.ndarray) -> np.ndarray:
 def _check_shape(x_shape, name: str = "x_shape") -> tuple[tuple, bool]:
     """A forward input's shape as a 4-tuple, plus whether it was batched."""
     if not (isinstance(x_shape, (tuple, list)) and len(x_shape) in (3, 4)
-            and all(isinstance(v, (int, np.integer)) and v >= 0 for v in x_shape)):
+            and all(is_int(v) and v >= 0 for v in x_shape)):
         raise ValueError(f"{name} must be (N, C, H, W) or (C, H, W) of non-negative ints, got {name}={x_shape!r}")
     shape = tuple(int(v) for v in x_shape)
     if 0 in shape[-3:]:
@@ -174,7 +175,7 @@ def max_backward_cols(dout4: np.ndarray, max_idx: np.ndarray, x_shape, geom: Poo
     return col2im_onehot_geometry(values, rows, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
-def _max_forward(x4: np.ndarray, geom: PoolGeometry, method: str, with_rows: bool = True):
+def max_forward(x4: np.ndarray, geom: PoolGeometry, method: str, with_rows: bool = True):
     """Dispatch max pooling: (out, flat indices (N, C, H', W'), max_idx (H'*W'*N*C,) argmax rows).
 
     The direct kernel yields flat indices only; ``with_rows=False`` skips converting them to
@@ -209,9 +210,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
         out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
         indices = np.empty(out.shape, dtype=np.int64)
     else:
-        out, indices, _ = _max_forward(x4, geom, method, with_rows=False)
-    out = _unbatch(out, batched)
-    return (out, _unbatch(indices, batched)) if return_indices else out
+        out, indices, _ = max_forward(x4, geom, method, with_rows=False)
+    out = unbatch(out, batched)
+    return (out, unbatch(indices, batched)) if return_indices else out
 
 
 def _scatter_flat(dout4: np.ndarray, indices4: np.ndarray, x_shape) -> np.ndarray:
@@ -248,7 +249,7 @@ def max_pool2d_backward(dout, indices, x_shape, method=None):
         dx = _scatter_flat(dout4, idx4, shape4)
     else:
         dx = direct.max_pool_backward_direct(np.ascontiguousarray(dout4), np.ascontiguousarray(idx4), shape4)
-    return _unbatch(dx, batched)
+    return unbatch(dx, batched)
 
 
 # ----------------------------------------------------------------------------- average pooling
@@ -276,13 +277,15 @@ def _avg_backward_im2col(dout4: np.ndarray, geom: PoolGeometry, divisors: np.nda
     return col2im_spread_geometry(share.T, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
-def _avg_forward(x4, geom, divisors, method):
+def avg_forward(x4, geom, divisors, method):
+    """Dispatch average pooling of a validated, non-empty (N, C, H, W) x4 -> (N, C, H', W')."""
     if check_method(method) == "im2col":
         return _avg_forward_im2col(x4, geom, divisors)
     return direct.avg_pool_forward_direct(x4, geom, divisors)
 
 
-def _avg_backward(dout4, geom, divisors, x_shape, method):
+def avg_backward(dout4, geom, divisors, x_shape, method):
+    """Dispatch the average backward of a validated (N, C, H', W') dout4 -> dx of shape x_shape."""
     if check_method(method) == "im2col":
         return _avg_backward_im2col(dout4, geom, divisors, x_shape)
     return direct.avg_pool_backward_direct(np.ascontiguousarray(dout4), geom, divisors, x_shape)
@@ -304,8 +307,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     divisors = pool_divisors(geom, padding, count_include_pad, divisor_override)
     check_method(method)
     if x4.shape[0] == 0:
-        return _unbatch(np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype), batched)
-    return _unbatch(_avg_forward(x4, geom, divisors, method), batched)
+        return unbatch(np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype), batched)
+    return unbatch(avg_forward(x4, geom, divisors, method), batched)
 
 
 def avg_pool2d_backward(dout, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -323,8 +326,8 @@ def avg_pool2d_backward(dout, x_shape, kernel_size, stride=None, padding=0, ceil
     dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
     check_method(method)
     if shape4[0] == 0:
-        return _unbatch(np.zeros(shape4, dtype=dtype), batched)
-    return _unbatch(_avg_backward(dout4, geom, divisors, shape4, method), batched)
+        return unbatch(np.zeros(shape4, dtype=dtype), batched)
+    return unbatch(avg_backward(dout4, geom, divisors, shape4, method), batched)
 
 
 # ----------------------------------------------------------------------------- max unpooling
@@ -335,8 +338,8 @@ def unpool_output_size(in_size, kernel_size, stride=None, padding=0, output_size
     An explicit output_size ((h, w), or (N, C, h, w) like PyTorch) must satisfy
     ``default - s < o < default + s`` in each dimension.
     """
-    kernel = _positive_pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else _positive_pair(stride, "stride")
+    kernel = positive_pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else positive_pair(stride, "stride")
     pad = as_pair(padding, "padding")
     if min(pad) < 0:
         raise ValueError(f"padding must be >= 0, got padding={padding!r}")
@@ -372,7 +375,7 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
     out = np.zeros((N * C, out_h * out_w), dtype=x4.dtype)
     n_in = x4.shape[2] * x4.shape[3]
     np.put_along_axis(out, idx4.reshape(N * C, n_in), x4.reshape(N * C, n_in), axis=1)
-    return _unbatch(out.reshape(N, C, out_h, out_w), batched)
+    return unbatch(out.reshape(N, C, out_h, out_w), batched)
 
 
 def max_unpool2d_backward(dout, indices):
@@ -449,7 +452,7 @@ def adaptive_max_pool2d(x, output_size, return_indices=False):
     x4, batched = check_input(x)
     size = adaptive_output_size(x4.shape[2:], output_size)
     out, indices = _adaptive_max(np.ascontiguousarray(x4), size)
-    out, indices = _unbatch(out, batched), _unbatch(indices, batched)
+    out, indices = unbatch(out, batched), unbatch(indices, batched)
     return (out, indices) if return_indices else out
 
 
@@ -470,7 +473,7 @@ def adaptive_avg_pool2d(x, output_size):
     out = np.empty((N, C, out_h, out_w), dtype=x4.dtype)
     for i, j, h0, h1, w0, w1 in windows:
         out[:, :, i, j] = x4[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / x4.dtype.type((h1 - h0) * (w1 - w0))
-    return _unbatch(out, batched)
+    return unbatch(out, batched)
 
 
 def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
@@ -483,7 +486,7 @@ def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
     dx = np.zeros(shape4, dtype=dtype)
     for i, j, h0, h1, w0, w1 in windows:
         dx[:, :, h0:h1, w0:w1] += (dout4[:, :, i, j] / dtype.type((h1 - h0) * (w1 - w0)))[:, :, None, None]
-    return _unbatch(dx, batched)
+    return unbatch(dx, batched)
 
 
 # ----------------------------------------------------------------------------- global pooling

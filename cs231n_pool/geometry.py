@@ -22,6 +22,9 @@ from typing import NamedTuple
 import numpy as np
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Largest kernel/stride/padding/dilation/output size accepted: anything bigger would
+# overflow the C integers the kernels and numpy index arithmetic use.
+MAX_PARAM = 2**31 - 1
 
 
 class PoolGeometry(NamedTuple):
@@ -54,17 +57,30 @@ class PoolGeometry(NamedTuple):
 
 
 def as_pair(value, name: str) -> tuple[int, int]:
-    """An int means (value, value); a pair of ints means (height, width)."""
-    if _is_int(value):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
-        return int(value[0]), int(value[1])
-    if isinstance(value, (tuple, list)) and len(value) != 2:
+    """An int means (value, value); a pair of ints means (height, width); |entries| <= MAX_PARAM."""
+    if is_int(value):
+        pair = int(value), int(value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
+        pair = int(value[0]), int(value[1])
+    elif isinstance(value, (tuple, list)) and len(value) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r} with {len(value)} entries")
-    raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} of type {type(value).__name__}")
+    else:
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} of type {type(value).__name__}")
+    if max(abs(v) for v in pair) > MAX_PARAM:
+        raise ValueError(f"{name} must be at most {MAX_PARAM} in absolute value, got {name}={value!r}")
+    return pair
 
 
-def _is_int(value) -> bool:
+def positive_pair(value, name: str) -> tuple[int, int]:
+    """:func:`as_pair` whose entries must both be > 0 (kernel_size, stride, dilation)."""
+    pair = as_pair(value, name)
+    if pair[0] <= 0 or pair[1] <= 0:
+        raise ValueError(f"{name} must be > 0, got {name}={value!r}")
+    return pair
+
+
+def is_int(value) -> bool:
+    """A Python or numpy integer, but not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -98,9 +114,9 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
     Raises ValueError/TypeError naming the offending parameter and value.
     """
     in_h, in_w = (int(v) for v in spatial_shape)
-    kernel_h, kernel_w = _positive_pair(kernel_size, "kernel_size")
-    stride_h, stride_w = (kernel_h, kernel_w) if stride is None else _positive_pair(stride, "stride")
-    dilation_h, dilation_w = _positive_pair(dilation, "dilation")
+    kernel_h, kernel_w = positive_pair(kernel_size, "kernel_size")
+    stride_h, stride_w = (kernel_h, kernel_w) if stride is None else positive_pair(stride, "stride")
+    dilation_h, dilation_w = positive_pair(dilation, "dilation")
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
 
@@ -135,13 +151,6 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
             f"the window is larger than the padded input")
     return PoolGeometry(kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, pad_h, pad_w,
                         dilation_h, dilation_w, in_h, in_w, out_h, out_w)
-
-
-def _positive_pair(value, name: str) -> tuple[int, int]:
-    pair = as_pair(value, name)
-    if pair[0] <= 0 or pair[1] <= 0:
-        raise ValueError(f"{name} must be > 0, got {name}={value!r}")
-    return pair
 
 
 def check_input(x, name: str = "x") -> tuple[np.ndarray, bool]:
@@ -188,10 +197,11 @@ def avg_divisors(geom: PoolGeometry, count_include_pad=True, divisor_override=No
     the pool size if count_include_pad; else the number of in-bounds cells.
     """
     if divisor_override is not None:
-        if not _is_int(divisor_override):
+        if not is_int(divisor_override):
             raise TypeError(f"divisor_override must be an int or None, got {divisor_override!r}")
-        if divisor_override == 0:
-            raise ValueError("divisor_override must be non-zero, got divisor_override=0")
+        if divisor_override == 0 or abs(divisor_override) > MAX_PARAM:
+            raise ValueError(f"divisor_override must be non-zero and at most {MAX_PARAM} in absolute value, "
+                             f"got divisor_override={divisor_override!r}")
         return np.full((geom.out_h, geom.out_w), float(divisor_override))
     rows = _spans(window_starts(geom)[0], geom.kernel_h, geom.in_h, geom.pad_bottom, count_include_pad)
     cols = _spans(window_starts(geom)[1], geom.kernel_w, geom.in_w, geom.pad_right, count_include_pad)

@@ -7,12 +7,10 @@ window (h', w') of image n. Output size is floor mode,
 Padding is zero. ``col2im_indices`` is the exact adjoint of ``im2col_indices``: it
 sums the entries of overlapping windows.
 """
-import numbers
-
 import numpy as np
 
 from ._backend import im2col_kernels
-from .geometry import SUPPORTED_DTYPES, PoolGeometry, as_pair, pool_geometry
+from .geometry import SUPPORTED_DTYPES, PoolGeometry, as_pair, is_int, pool_geometry
 
 
 def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) -> np.ndarray:
@@ -88,13 +86,9 @@ def column_argmax(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return im2col_kernels.column_argmax(np.ascontiguousarray(cols))
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _check_field(field_height, field_width):
     for name, value in (("field_height", field_height), ("field_width", field_width)):
-        if not _is_int(value):
+        if not is_int(value):
             raise TypeError(f"{name} must be an int, got {name}={value!r} of type {type(value).__name__}")
         if value <= 0:
             raise ValueError(f"{name} must be > 0, got {name}={value!r}")
@@ -171,7 +165,7 @@ def _check_x_shape(x_shape):
     """x_shape as a tuple of 4 ints with N >= 0 and C, H, W > 0."""
     if not (isinstance(x_shape, (tuple, list)) and len(x_shape) == 4):
         raise ValueError(f"x_shape must be a 4-tuple (N, C, H, W), got x_shape={x_shape!r}")
-    if not all(_is_int(v) for v in x_shape):
+    if not all(is_int(v) for v in x_shape):
         raise TypeError(f"x_shape must hold ints, got x_shape={x_shape!r}")
     if x_shape[0] < 0 or min(x_shape[1:]) <= 0:
         raise ValueError(f"x_shape must have N >= 0 and C, H, W > 0, got x_shape={tuple(x_shape)!r}")

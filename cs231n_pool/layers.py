@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
-from .geometry import _positive_pair, as_pair, check_grad, check_input, pool_geometry
+from .geometry import check_grad, check_input, pool_geometry
 
 __all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool",
            "GlobalAvgpool"]
@@ -71,10 +71,10 @@ class Maxpool(_Layer):
             out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
             indices, max_idx = np.empty(out.shape, dtype=np.int64), np.empty(0, dtype=np.int64)
         else:
-            out, indices, max_idx = F._max_forward(x4, geom, self.method)
+            out, indices, max_idx = F.max_forward(x4, geom, self.method)
         self._state = (tuple(x4.shape), batched, x4.dtype, geom)
-        self.max_idx, self.indices = max_idx, F._unbatch(indices, batched)
-        return F._unbatch(out, batched)
+        self.max_idx, self.indices = max_idx, F.unbatch(indices, batched)
+        return F.unbatch(out, batched)
 
     def backward(self, dout):
         x_shape, batched, dtype, geom = self._saved()
@@ -83,7 +83,7 @@ class Maxpool(_Layer):
             dx = F.max_backward_cols(dout4, self.max_idx, x_shape, geom) if x_shape[0] else np.zeros(x_shape, dtype)
         else:
             dx = F.max_pool2d_backward(dout4, self.indices.reshape(dout4.shape), x_shape, method="direct")
-        return F._unbatch(dx, batched)
+        return F.unbatch(dx, batched)
 
 
 class Avgpool(_Layer):
@@ -121,17 +121,17 @@ class Avgpool(_Layer):
         if x4.shape[0] == 0:
             out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
         else:
-            out = F._avg_forward(x4, geom, divisors, self.method)
+            out = F.avg_forward(x4, geom, divisors, self.method)
         self._state = (tuple(x4.shape), batched, x4.dtype, geom, divisors)
-        return F._unbatch(out, batched)
+        return F.unbatch(out, batched)
 
     def backward(self, dout):
         x_shape, batched, dtype, geom, divisors = self._saved()
         out_shape = x_shape[:2] + (geom.out_h, geom.out_w)
         dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
         if x_shape[0] == 0:
-            return F._unbatch(np.zeros(x_shape, dtype), batched)
-        return F._unbatch(F._avg_backward(dout4, geom, divisors, x_shape, self.method), batched)
+            return F.unbatch(np.zeros(x_shape, dtype), batched)
+        return F.unbatch(F.avg_backward(dout4, geom, divisors, x_shape, self.method), batched)
 
 
 class MaxUnpool(_Layer):
@@ -146,11 +146,7 @@ class MaxUnpool(_Layer):
 
     def __init__(self, size, stride=None, padding=0):
         super().__init__()
-        _positive_pair(size, "kernel_size")
-        if stride is not None:
-            _positive_pair(stride, "stride")
-        if min(as_pair(padding, "padding")) < 0:
-            raise ValueError(f"padding must be >= 0, got padding={padding!r}")
+        F.unpool_output_size(_PROBE_SIZE, size, stride, padding)
         self.size, self.stride, self.padding = size, stride, padding
 
     def _args(self):

@@ -326,3 +326,20 @@ def test_dilated_window_with_no_input_cell(method):
     # H=1, k=3, d=2, p=1, ceil: the only row window reads rows -1, 1, 3 -- none is in the input
     with raises(ValueError, "window contains no cell"):
         fn.max_pool2d(np.ones((1, 1, 1, 4)), 3, 3, 1, 2, ceil_mode=True, method=method)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: fn.max_pool2d(X, 2, 10**30), "stride"),
+    (lambda: fn.max_pool2d(X, 1, dilation=(1, 2**63)), "dilation"),
+    (lambda: fn.avg_pool2d(X, 2, (2**40, 1)), "stride"),
+    (lambda: layers.Maxpool(2, 2**64), "stride"),
+    (lambda: fn.adaptive_max_pool2d(X, 10**30), "output_size"),
+    (lambda: fn.adaptive_avg_pool2d(X, (1, 2**62)), "output_size"),
+    (lambda: fn.max_unpool2d(X, np.zeros(X.shape, dtype=np.int64), 2, 2**63), "stride"),
+    (lambda: fn.avg_pool2d(X, 2, divisor_override=10**400), "divisor_override"),
+], ids=["max_pool2d", "max_pool2d-dilation", "avg_pool2d", "Maxpool", "adaptive_max", "adaptive_avg", "max_unpool2d",
+        "divisor_override"])
+def test_parameter_too_large_for_the_kernels(call, name):
+    # such values used to overflow deep inside numpy (OverflowError) or ask for exabytes of memory
+    with raises(ValueError, name, "at most"):
+        call()
