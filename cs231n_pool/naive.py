@@ -65,7 +65,11 @@ def pool_param_geometry(pool_param, spatial_shape) -> PoolGeometry:
             raise TypeError(f"pool_param[{key!r}] must be an int, got {value!r}")
         if value <= 0:
             raise ValueError(f"pool_param[{key!r}] must be > 0, got {key}={value!r}")
-    return pool_geometry(spatial_shape, kernel, pool_param["stride"], pool_param.get("pad", 0))
+    pad = pool_param.get("pad", 0)
+    if isinstance(pad, str):  # 'same' has its own divisor rule, which these loops do not implement
+        raise TypeError(f"pool_param['pad'] must be an int or (h, w) (use avg_pool2d/max_pool2d for "
+                        f"'same'/'valid'), got pad={pad!r}")
+    return pool_geometry(spatial_shape, kernel, pool_param["stride"], pad)
 
 
 def _window_cells(geom: PoolGeometry, oh: int, ow: int):

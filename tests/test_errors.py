@@ -295,6 +295,14 @@ def test_naive_pool_param_keys(forward):
         forward(X, dict(pool_height=2.0, pool_width=2, stride=2))
 
 
+@pytest.mark.parametrize("forward", [naive.max_pool_forward_naive, naive.avg_pool_forward_naive])
+@pytest.mark.parametrize("pad", ["same", "valid"])
+def test_naive_pad_string(forward, pad):
+    # naive avg with pad='same' used to count the padding in the divisor, unlike avg_pool2d's 'same'
+    with raises(TypeError, "pool_param['pad']", repr(pad)):
+        forward(X, dict(pool_height=2, pool_width=2, stride=2, pad=pad))
+
+
 @pytest.mark.parametrize("backward", [naive.max_pool_backward_naive, naive.avg_pool_backward_naive])
 def test_naive_backward_needs_its_cache(backward):
     with raises(TypeError, "cache", "tuple"):
