@@ -418,21 +418,26 @@ def adaptive_bins(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
     return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
 
 
-def _adaptive_windows(x4_shape, output_size):
-    H, W = x4_shape[2:]
-    out_h, out_w = adaptive_output_size((H, W), output_size)
+def _adaptive_windows(in_size, out_size):
+    """Yield ``(i, j, h0, h1, w0, w1)`` for every bin, row-major.
+
+    A generator: the callers allocate their outputs first, so an absurd output_size fails
+    at once with a MemoryError instead of first building a list of every bin."""
+    (H, W), (out_h, out_w) = in_size, out_size
     hs, he = adaptive_bins(H, out_h)
     ws, we = adaptive_bins(W, out_w)
-    return out_h, out_w, [(i, j, hs[i], he[i], ws[j], we[j]) for i in range(out_h) for j in range(out_w)]
+    for i in range(out_h):
+        for j in range(out_w):
+            yield i, j, hs[i], he[i], ws[j], we[j]
 
 
-def _adaptive_max(x4: np.ndarray, output_size):
+def _adaptive_max(x4: np.ndarray, out_size):
     N, C, H, W = x4.shape
-    out_h, out_w, windows = _adaptive_windows(x4.shape, output_size)
+    out_h, out_w = out_size
     planes = x4.reshape(N * C, H, W)
     out = np.empty((N * C, out_h, out_w), dtype=x4.dtype)
     indices = np.empty((N * C, out_h, out_w), dtype=np.int64)
-    for i, j, h0, h1, w0, w1 in windows:
+    for i, j, h0, h1, w0, w1 in _adaptive_windows((H, W), out_size):
         cols = planes[:, h0:h1, w0:w1].reshape(N * C, (h1 - h0) * (w1 - w0)).T  # one column per plane
         values, rows = column_argmax(cols)
         rows = np.maximum(rows, 0)  # all -inf: the first cell (no padding here)
@@ -469,9 +474,9 @@ def adaptive_avg_pool2d(x, output_size):
     x4, batched = check_input(x)
     x4 = np.ascontiguousarray(x4)  # one summation order whatever the memory layout
     N, C, H, W = x4.shape
-    out_h, out_w, windows = _adaptive_windows(x4.shape, output_size)
+    out_h, out_w = adaptive_output_size((H, W), output_size)
     out = np.empty((N, C, out_h, out_w), dtype=x4.dtype)
-    for i, j, h0, h1, w0, w1 in windows:
+    for i, j, h0, h1, w0, w1 in _adaptive_windows((H, W), (out_h, out_w)):
         out[:, :, i, j] = x4[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / x4.dtype.type((h1 - h0) * (w1 - w0))
     return unbatch(out, batched)
 
@@ -479,12 +484,12 @@ def adaptive_avg_pool2d(x, output_size):
 def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
     """Gradient of :func:`adaptive_avg_pool2d`: dout / bin area to every cell of the bin."""
     shape4, batched = _check_shape(x_shape)
-    out_h, out_w, windows = _adaptive_windows(shape4, output_size)
+    out_h, out_w = adaptive_output_size(shape4[2:], output_size)
     dtype = _grad_dtype(dout)
     out_shape = shape4[:2] + (out_h, out_w)
     dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
     dx = np.zeros(shape4, dtype=dtype)
-    for i, j, h0, h1, w0, w1 in windows:
+    for i, j, h0, h1, w0, w1 in _adaptive_windows(shape4[2:], (out_h, out_w)):
         dx[:, :, h0:h1, w0:w1] += (dout4[:, :, i, j] / dtype.type((h1 - h0) * (w1 - w0)))[:, :, None, None]
     return unbatch(dx, batched)
 
