@@ -93,21 +93,26 @@ def _check_indices(indices, expected_shape, plane_size: int, name: str = "indice
 
 # ----------------------------------------------------------------------------- max pooling
 
-def first_in_bounds(starts: np.ndarray, kernel: int, dilation: int, size: int) -> np.ndarray:
-    """Offset (in window steps) of each window's first in-bounds cell along one axis."""
+def first_in_bounds(starts: np.ndarray, kernel: int, dilation: int, size: int, axis: str = "") -> np.ndarray:
+    """Offset (in window steps) of each window's first in-bounds cell along one axis.
+
+    Raises ValueError if a window holds no cell of the input (PyTorch returns -inf there,
+    with an index outside the plane)."""
     steps = np.maximum(-(starts // dilation), 0)  # ceil(-start / d) for start < 0, else 0
     empty = (steps >= kernel) | (starts + steps * dilation >= size)
     if empty.any():
-        raise ValueError("a pooling window contains no cell of the input (with this dilation the window steps over "
-                         "the whole input); PyTorch returns -inf with an index outside the plane here")
+        start = int(starts[np.argmax(empty)])
+        raise ValueError(f"a pooling window contains no cell of the input: along {axis or 'one axis'} (size {size}) "
+                         f"the window starting at {start} with kernel {kernel} and dilation={dilation} steps over "
+                         f"every cell; PyTorch returns -inf with an index outside the plane here")
     return steps
 
 
 def _check_windows(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
     """Per output row/column, the window offset of the first in-bounds cell; raises if a window is empty."""
     h0, w0 = window_starts(geom)
-    return (first_in_bounds(h0, geom.kernel_h, geom.dilation_h, geom.in_h),
-            first_in_bounds(w0, geom.kernel_w, geom.dilation_w, geom.in_w))
+    return (first_in_bounds(h0, geom.kernel_h, geom.dilation_h, geom.in_h, "H"),
+            first_in_bounds(w0, geom.kernel_w, geom.dilation_w, geom.in_w, "W"))
 
 
 def rows_to_flat(rows: np.ndarray, geom: PoolGeometry) -> np.ndarray:

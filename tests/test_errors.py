@@ -351,3 +351,8 @@ def test_parameter_too_large_for_the_kernels(call, name):
     # such values used to overflow deep inside numpy (OverflowError) or ask for exabytes of memory
     with raises(ValueError, name, "at most"):
         call()
+
+
+def test_dilated_window_with_no_input_cell_names_the_window():
+    with raises(ValueError, "along H (size 1)", "starting at -1", "kernel 3", "dilation=2"):
+        fn.max_pool2d(np.ones((1, 1, 1, 4)), 3, 3, 1, 2, ceil_mode=True)
