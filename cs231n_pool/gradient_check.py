@@ -74,12 +74,7 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, ver
     """
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
-        saved = x[ix]
-        x[ix] = saved + h
-        f_plus = f(x)
-        x[ix] = saved - h
-        f_minus = f(x)
-        x[ix] = saved
+        f_plus, f_minus = _at_plus_minus(f, x, ix, h)
         grad[ix] = (f_plus - f_minus) / (2 * h)
         if verbose:
             print(ix, grad[ix])
@@ -95,12 +90,7 @@ def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.n
     """
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
-        saved = x[ix]
-        x[ix] = saved + h
-        out_plus = np.array(f(x), copy=True)
-        x[ix] = saved - h
-        out_minus = np.array(f(x), copy=True)
-        x[ix] = saved
+        out_plus, out_minus = _at_plus_minus(lambda v: np.array(f(v), copy=True), x, ix, h)
         grad[ix] = np.sum((out_plus - out_minus) * df) / (2 * h)
     return grad
 
@@ -117,12 +107,7 @@ def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_
     errors = []
     for _ in range(num_checks):
         ix = tuple(int(rng.integers(size)) for size in x.shape)
-        saved = x[ix]
-        x[ix] = saved + h
-        f_plus = f(x)
-        x[ix] = saved - h
-        f_minus = f(x)
-        x[ix] = saved
+        f_plus, f_minus = _at_plus_minus(f, x, ix, h)
         numeric = (f_plus - f_minus) / (2 * h)
         analytic = analytic_grad[ix]
         total = abs(numeric) + abs(analytic)
@@ -130,6 +115,18 @@ def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_
         print(f"numerical: {numeric:f} analytic: {analytic:f}, relative error: {error:e}")
         errors.append(float(error))
     return errors
+
+
+def _at_plus_minus(f, x: np.ndarray, ix: tuple, h: float):
+    """``(f(x + h e_ix), f(x - h e_ix))``, stepping x in place; x[ix] is restored even if f raises."""
+    saved = x[ix]
+    try:
+        x[ix] = saved + h
+        f_plus = f(x)
+        x[ix] = saved - h
+        return f_plus, f(x)
+    finally:
+        x[ix] = saved
 
 
 def rel_error(x, y) -> float:

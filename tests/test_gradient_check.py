@@ -158,6 +158,26 @@ def test_eval_numerical_gradient_of_sum_of_squares_is_2x_and_restores_x():
     assert grad.shape == x.shape and grad.dtype == x.dtype
 
 
+@pytest.mark.parametrize("helper", ["eval_numerical_gradient", "eval_numerical_gradient_array", "grad_check_sparse"])
+def test_numerical_helpers_restore_x_when_f_raises(helper):
+    # x is stepped in place; an f that fails on the second (x - h) call must not leave it stepped
+    x = np.array([1.0, 2.0])
+    calls = []
+
+    def f(v):
+        calls.append(1)
+        if len(calls) == 2:
+            raise FloatingPointError("boom")
+        return v.sum()
+
+    run = {"eval_numerical_gradient": lambda: eval_numerical_gradient(f, x, verbose=False),
+           "eval_numerical_gradient_array": lambda: eval_numerical_gradient_array(f, x, np.ones(())),
+           "grad_check_sparse": lambda: grad_check_sparse(f, x, np.zeros(2), num_checks=1, seed=0)}[helper]
+    with pytest.raises(FloatingPointError):
+        run()
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
 def test_eval_numerical_gradient_prints_each_index_when_verbose(capsys):
     x = np.array([1.0, 2.0])
     eval_numerical_gradient(lambda v: float(np.sum(3 * v)), x)
