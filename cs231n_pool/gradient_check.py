@@ -212,10 +212,10 @@ def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float |
         raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")
     if x.dtype not in DEFAULT_STEP:
         raise TypeError(f"x must have dtype float32 or float64, got x.dtype={x.dtype}")
-    h = DEFAULT_STEP[x.dtype] if h is None else float(h)
+    h = DEFAULT_STEP[x.dtype] if h is None else _real(h, "h")
     if not h > 0:
         raise ValueError(f"h must be > 0, got h={h!r}")
-    threshold = DEFAULT_THRESHOLD[x.dtype] if threshold is None else float(threshold)
+    threshold = DEFAULT_THRESHOLD[x.dtype] if threshold is None else _real(threshold, "threshold")
 
     out0 = _forward64(layer, x, args)
     if dout is None:
@@ -251,6 +251,13 @@ def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float |
     if raise_on_fail:
         report.assert_passed()
     return report
+
+
+def _real(value, name: str) -> float:
+    """A real number (int, float or numpy scalar, not bool or str) as a float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {name}={value!r} of type {type(value).__name__}")
+    return float(value)
 
 
 def _relative(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:

@@ -7,6 +7,8 @@ gradient to its argmax, and an average-pool backward that divides by the padded
 input area instead of the window area. check_layer must fail both loudly, while
 the same forwards with correct backwards pass.
 """
+import re
+
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import as_strided
@@ -444,3 +446,12 @@ def test_bad_arguments_raise_with_the_parameter_named():
         check_layer(layer, x, h=0)
     with pytest.raises(ValueError, match=r"dout.shape=\(1, 1, 3, 3\)"):
         check_layer(layer, x, np.ones((1, 1, 3, 3)))
+
+
+@pytest.mark.parametrize("kwargs,words", [({"h": "1e-5"}, "h='1e-5'"), ({"threshold": "tight"}, "threshold='tight'"),
+                                          ({"h": True}, "h=True")])
+def test_non_numeric_step_or_threshold_names_the_parameter(kwargs, words):
+    # float('tight') used to surface as "could not convert string to float", naming neither
+    layer = NaiveMaxpool({"pool_height": 2, "pool_width": 2, "stride": 2})
+    with pytest.raises(TypeError, match=re.escape(words)):
+        check_layer(layer, spaced_input((1, 1, 4, 4)), **kwargs)
