@@ -7,7 +7,7 @@ wrong backwards side by side with the library's layers on the same input.
 import numpy as np
 import pytest
 
-from cs231n_pool import direct
+from conftest import METHODS
 from cs231n_pool.gradcheck_table import CASES, INPUT_SHAPE, spaced_input
 from cs231n_pool.gradient_check import DEFAULT_THRESHOLD, check_layer
 from cs231n_pool.layers import (AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool,
@@ -40,8 +40,7 @@ def test_the_table_covers_every_layer_class():
     assert len(public) >= 7 and public <= {case.layer for case in CASES}
 
 
-# The loop kernels need the compiled extension; without it only the taught im2col path exists.
-METHODS = ["im2col"] + (["direct"] if direct._direct is not None else [])
+# METHODS (conftest): "direct" too when its extension is built or required.
 MORE_CONFIGS = {
     "max-k3-s2-p1": lambda method: Maxpool(3, 2, 1, method=method),
     "max-dilated-ceil": lambda method: Maxpool((2, 3), (1, 2), (1, 1), dilation=(2, 1), ceil_mode=True, method=method),
