@@ -391,10 +391,11 @@ def max_unpool2d_backward(dout, indices):
     if not isinstance(dout, np.ndarray) or dout.dtype not in (np.float32, np.float64):
         raise TypeError(f"dout must be a float32 or float64 numpy.ndarray, got "
                         f"{getattr(dout, 'dtype', type(dout).__name__)}")
-    if not isinstance(indices, np.ndarray) or dout.ndim != indices.ndim or dout.shape[:-2] != indices.shape[:-2] \
-            or dout.ndim not in (3, 4):
+    if not isinstance(indices, np.ndarray):
+        raise TypeError(f"indices must be a numpy.ndarray, got {type(indices).__name__}")
+    if dout.ndim != indices.ndim or dout.shape[:-2] != indices.shape[:-2] or dout.ndim not in (3, 4):
         raise ValueError(f"dout must be (N, C, H_out, W_out) with the same leading dims as indices, got "
-                         f"dout.shape={dout.shape}, indices.shape={getattr(indices, 'shape', None)}")
+                         f"dout.shape={dout.shape}, indices.shape={indices.shape}")
     idx = _check_indices(indices, indices.shape, dout.shape[-2] * dout.shape[-1], plane=f" of dout.shape={dout.shape}")
     n_planes = int(np.prod(dout.shape[:-2]))
     planes = dout.reshape(n_planes, dout.shape[-2] * dout.shape[-1])

@@ -161,8 +161,7 @@ def check_input(x, name: str = "x") -> tuple[np.ndarray, bool]:
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
-    if x.dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got {name}.dtype={x.dtype}")
+    check_dtype(x.dtype, name)
     if x.ndim not in (3, 4):
         raise ValueError(f"{name} must be 3-D (C, H, W) or 4-D (N, C, H, W), got {name}.ndim={x.ndim} with shape {x.shape}")
     batched = x.ndim == 4
@@ -170,6 +169,14 @@ def check_input(x, name: str = "x") -> tuple[np.ndarray, bool]:
     if 0 in x4.shape[1:]:
         raise ValueError(f"{name} must have non-empty C, H and W, got {name}.shape={x.shape}")
     return x4, batched
+
+
+def check_dtype(dtype: np.dtype, name: str = "x") -> None:
+    """Raise TypeError unless dtype is float32 or float64 in native byte order (what the kernels read)."""
+    if dtype not in SUPPORTED_DTYPES:
+        native = dtype.newbyteorder("=") if dtype.byteorder in ("<", ">") else dtype
+        hint = f" in native byte order ({name}.astype(np.{native.name}))" if native in SUPPORTED_DTYPES else ""
+        raise TypeError(f"{name} must have dtype float32 or float64{hint}, got {name}.dtype={dtype}")
 
 
 def check_grad(dout, expected_shape, dtype, name: str = "dout") -> np.ndarray:

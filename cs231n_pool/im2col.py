@@ -10,7 +10,7 @@ sums the entries of overlapping windows.
 import numpy as np
 
 from ._backend import im2col_kernels
-from .geometry import SUPPORTED_DTYPES, PoolGeometry, as_pair, is_int, pool_geometry
+from .geometry import PoolGeometry, as_pair, check_dtype, is_int, pool_geometry
 
 
 def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) -> np.ndarray:
@@ -80,7 +80,7 @@ def column_argmax(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     if not isinstance(cols, np.ndarray):
         raise TypeError(f"cols must be a numpy.ndarray, got {type(cols).__name__}")
-    _check_dtype(cols.dtype, "cols")
+    check_dtype(cols.dtype, "cols")
     if cols.ndim != 2:
         raise ValueError(f"cols must be 2-D (K, M), got cols.ndim={cols.ndim} with cols.shape={cols.shape}")
     return im2col_kernels.column_argmax(np.ascontiguousarray(cols))
@@ -128,7 +128,7 @@ def im2col_indices(x, field_height, field_width, padding=0, stride=1, dilation=1
         raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")
     if x.ndim != 4:
         raise ValueError(f"x must be 4-D (N, C, H, W), got x.ndim={x.ndim} with x.shape={x.shape}")
-    _check_dtype(x.dtype, "x")
+    check_dtype(x.dtype, "x")
     if 0 in x.shape[1:]:
         raise ValueError(f"x must have non-empty C, H and W, got x.shape={x.shape}")
     geom = _conv_geometry(x.shape, field_height, field_width, padding, stride, dilation)
@@ -146,7 +146,7 @@ def col2im_indices(cols, x_shape, field_height, field_width, padding=0, stride=1
     x_shape = _check_x_shape(x_shape)
     if not isinstance(cols, np.ndarray):
         raise TypeError(f"cols must be a numpy.ndarray, got {type(cols).__name__}")
-    _check_dtype(cols.dtype, "cols")
+    check_dtype(cols.dtype, "cols")
     geom = _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation)
     N, C = x_shape[:2]
     expected = (C * geom.window_size, geom.out_h * geom.out_w * N)
@@ -154,11 +154,6 @@ def col2im_indices(cols, x_shape, field_height, field_width, padding=0, stride=1
         raise ValueError(f"cols must have shape {expected} (C*fh*fw, N*H'*W') for x_shape={x_shape}, "
                          f"got cols.shape={cols.shape}")
     return col2im_geometry(cols, x_shape, geom)
-
-
-def _check_dtype(dtype, name):
-    if dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got {name}.dtype={dtype}")
 
 
 def _check_x_shape(x_shape):

@@ -114,6 +114,14 @@ def test_bad_dtype(entry, dtype):
 
 
 @pytest.mark.parametrize("entry", ANY_INPUT)
+@pytest.mark.parametrize("dtype", [">f8", ">f4"])
+def test_non_native_byte_order_says_so(entry, dtype):
+    # '>f8' is float64 too; "must have dtype float32 or float64, got >f8" alone puzzled readers
+    with raises(TypeError, "native byte order", f"x.dtype={np.dtype(dtype)}"):
+        ANY_INPUT[entry](np.zeros((1, 2, 4, 4), dtype=dtype))
+
+
+@pytest.mark.parametrize("entry", ANY_INPUT)
 def test_not_an_array(entry):
     with raises(TypeError, "numpy.ndarray", "list"):
         ANY_INPUT[entry]([[[1.0, 2.0], [3.0, 4.0]]])
@@ -221,6 +229,13 @@ def test_unpool_indices_wrong_shape_or_dtype():
         fn.max_unpool2d(pooled, idx[:1], 2)
     with raises(TypeError, "indices", "float64"):
         fn.max_unpool2d(pooled, idx.astype(np.float64), 2)
+
+
+def test_unpool_backward_indices_not_an_array():
+    pooled, idx = fn.max_pool2d(X, 2, return_indices=True)
+    dout = np.ones_like(X)  # the unpooled shape with output_size=X.shape
+    with raises(TypeError, "indices", "numpy.ndarray", "list"):
+        fn.max_unpool2d_backward(dout, idx.tolist())
 
 
 @pytest.mark.parametrize("entry", ["max_unpool2d", "MaxUnpool"])
