@@ -20,7 +20,8 @@ average: it adds nothing).
 Hot loops are small C functions in ``cdef extern`` blocks so the compiler
 vectorises them: whole 2x2 / 3x3 windows held in registers, literal strides 1 and
 2, a 32-bit running argmax (same lane width as a float), a separable max (row
-runs, then across rows) for 2x2 / 3x3 windows at stride 1, and on x86-64 Linux
+runs, then across rows, a whole plane per call) for 2x2 windows at stride 1 and 3x3
+at stride 1 or 2, and on x86-64 Linux
 with GCC AVX2 and AVX-512 clones chosen at load time. Every other geometry takes the
 generic cell-at-a-time loops, with the same scan order.
 """
@@ -174,50 +175,136 @@ cdef extern from *:
     CS231N_POOL_MAX_CLIPPED(cs231n_pool_max_clipped_f, float, uint32_t)
     CS231N_POOL_MAX_CLIPPED(cs231n_pool_max_clipped_d, double, uint64_t)
 
-    /* Separable max for K x K windows at stride 1: the max of each K-cell run of one input
-       row (first maximum, last NaN), then across K rows with the same rule. That equals
-       the row-major scan of the whole window, and each row run serves K output rows. */
-    #define CS231N_POOL_ROW_MAX(NAME, T, K)                                               \
-    static CS231N_POOL_NOINLINE void NAME(const T* __restrict row, T* __restrict hv,      \
-                                          int32_t* __restrict hi, Py_ssize_t n, int32_t base) { \
-        Py_ssize_t k;                                                                    \
-        int j, take;                                                                     \
-        for (k = 0; k < n; k++) {                                                        \
-            T cur = row[k], v;                                                           \
-            int32_t best = base + (int32_t)k;                                            \
-            for (j = 1; j < (K); j++) {                                                  \
-                v = row[k + j];                                                          \
-                take = (v > cur) | (v != v);                                             \
-                cur = take ? v : cur;                                                    \
-                best = take ? base + (int32_t)(k + j) : best;                            \
+    /* Separable max for K x K windows (no dilation) at stride S: first the max of each
+       K-cell run of every input row under every output column (first maximum, last NaN),
+       then across the window's rows with the same rule. Rows are the outer order of the
+       row-major scan, so this equals the scan of the whole window: with a NaN, the last
+       row holding one wins with its last NaN; without, the first row reaching the
+       maximum wins with its first maximum. One call does a whole plane, so small planes
+       pay no per-row call, and the loops run flat across rows where the layout allows:
+       the run pass when W == S * OW (run j starts at x[S*j - pl]), the fold at stride 1
+       over consecutive full-height output rows. hv/hi: (H, OW) run maxima and their
+       32-bit indices. Every column and row count must be >= 1 (direct.py checks). */
+    /* cur, best = v, vi when v > cur or v is NaN (PyTorch's rule), selected on the bits
+       so that scalar remainders do not branch on random data */
+    #define CS231N_POOL_TAKE(T, UT, cur, best, v, vi)                                     \
+        do {                                                                             \
+            union { T f; UT u; } v_, c_;                                                 \
+            UT m_ = (UT)0 - (UT)(((v) > (cur)) | ((v) != (v)));                          \
+            int32_t mi_ = (int32_t)m_;                                                   \
+            v_.f = (v);                                                                  \
+            c_.f = (cur);                                                                \
+            c_.u = (v_.u & m_) | (c_.u & ~m_);                                           \
+            (cur) = c_.f;                                                                \
+            (best) = ((vi) & mi_) | ((best) & ~mi_);                                     \
+        } while (0)
+    #define CS231N_POOL_SEP_PLANE(NAME, T, UT, K, S)                                        \
+    static CS231N_POOL_NOINLINE void NAME(const T* __restrict x, T* __restrict o,         \
+            int64_t* __restrict idx, T* __restrict hv, int32_t* __restrict hi,           \
+            Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t pl,     \
+            const Py_ssize_t* row_start, const Py_ssize_t* row_count,                    \
+            const Py_ssize_t* col_start, const Py_ssize_t* col_count,                    \
+            Py_ssize_t ow_lo, Py_ssize_t ow_hi) {                                        \
+        Py_ssize_t r, k, n, oh, ow, run, cnt, t, passes;                                 \
+        T cur, v;                                                                        \
+        int32_t best;                                                                    \
+        /* runs of the interior columns; in the flat case the runs that straddle two   \
+           rows read in-bounds cells and are overwritten by the border pass below */    \
+        if (ow_hi > ow_lo) {                                                             \
+            passes = (W == (S) * OW) ? 1 : H;                                            \
+            n = (W == (S) * OW) ? (H - 1) * OW + ow_hi - ow_lo : ow_hi - ow_lo;          \
+            for (r = 0; r < passes; r++) {                                               \
+                const T* __restrict xr = x + r * W + (S) * ow_lo - pl;                   \
+                T* __restrict hvr = hv + r * OW + ow_lo;                                 \
+                int32_t* __restrict hir = hi + r * OW + ow_lo;                           \
+                const int32_t base = (int32_t)(r * W + (S) * ow_lo - pl);                \
+                for (k = 0; k < n; k++) {                                                \
+                    cur = xr[k * (S)];                                                   \
+                    best = base + (int32_t)(k * (S));                                    \
+                    for (t = 1; t < (K); t++) {                                          \
+                        v = xr[k * (S) + t];                                             \
+                        CS231N_POOL_TAKE(T, UT, cur, best, v, base + (int32_t)(k * (S) + t));              \
+                    }                                                                    \
+                    hvr[k] = cur;                                                        \
+                    hir[k] = best;                                                       \
+                }                                                                        \
             }                                                                            \
-            hv[k] = cur;                                                                 \
-            hi[k] = best;                                                                \
+        }                                                                                \
+        /* clipped runs of the border columns, one column at a time down the rows */   \
+        for (ow = 0; ow < OW; ow++) {                                                    \
+            if (ow >= ow_lo && ow < ow_hi) continue;                                     \
+            cnt = col_count[ow];                                                         \
+            for (r = 0; r < H; r++) {                                                    \
+                const T* xr = x + r * W + col_start[ow];                                 \
+                cur = xr[0];                                                             \
+                best = (int32_t)(r * W + col_start[ow]);                                 \
+                for (t = 1; t < cnt; t++) {                                              \
+                    v = xr[t];                                                           \
+                    CS231N_POOL_TAKE(T, UT, cur, best, v, (int32_t)(r * W + col_start[ow] + t));              \
+                }                                                                        \
+                hv[r * OW + ow] = cur;                                                   \
+                hi[r * OW + ow] = best;                                                  \
+            }                                                                            \
+        }                                                                                \
+        /* fold the rows of each window; the int64 index is written here directly */   \
+        for (oh = 0; oh < OH; oh += run) {                                               \
+            cnt = row_count[oh];                                                         \
+            run = 1;                                                                     \
+            if ((S) == 1 && cnt == (K))                                                  \
+                while (oh + run < OH && row_count[oh + run] == (K)) run++;               \
+            const T* __restrict v0 = hv + row_start[oh] * OW;                            \
+            const int32_t* __restrict i0 = hi + row_start[oh] * OW;                      \
+            T* __restrict oo = o + oh * OW;                                              \
+            int64_t* __restrict io = idx + oh * OW;                                      \
+            n = run * OW;                                                                \
+            if (cnt == (K)) {                                                            \
+                for (k = 0; k < n; k++) {                                                \
+                    cur = v0[k];                                                         \
+                    best = i0[k];                                                        \
+                    for (t = 1; t < (K); t++) {                                          \
+                        v = v0[t * OW + k];                                              \
+                        CS231N_POOL_TAKE(T, UT, cur, best, v, i0[t * OW + k]);                             \
+                    }                                                                    \
+                    oo[k] = cur;                                                         \
+                    io[k] = best;                                                        \
+                }                                                                        \
+            } else {                                                                     \
+                for (k = 0; k < n; k++) {                                                \
+                    cur = v0[k];                                                         \
+                    best = i0[k];                                                        \
+                    for (t = 1; t < cnt; t++) {                                          \
+                        v = v0[t * OW + k];                                              \
+                        CS231N_POOL_TAKE(T, UT, cur, best, v, i0[t * OW + k]);                             \
+                    }                                                                    \
+                    oo[k] = cur;                                                         \
+                    io[k] = best;                                                        \
+                }                                                                        \
+            }                                                                            \
         }                                                                                \
     }
-    /* Fold one more row of run maxima (v, vi) into the running (o, b). */
-    #define CS231N_POOL_FOLD_ROWS(NAME, T)                                                \
-    static CS231N_POOL_NOINLINE void NAME(const T* __restrict v, const int32_t* __restrict vi, \
-                                          T* __restrict o, int32_t* __restrict b, Py_ssize_t n) { \
-        Py_ssize_t k;                                                                    \
-        for (k = 0; k < n; k++) {                                                        \
-            T cur = o[k], x = v[k];                                                      \
-            int take = (x > cur) | (x != x);                                             \
-            o[k] = take ? x : cur;                                                       \
-            b[k] = take ? vi[k] : b[k];                                                  \
-        }                                                                                \
+    #define CS231N_POOL_SEPARABLE(T, UT, SUFFIX)                                            \
+    CS231N_POOL_SEP_PLANE(cs231n_pool_sep2_1##SUFFIX, T, UT, 2, 1)                            \
+    CS231N_POOL_SEP_PLANE(cs231n_pool_sep3_1##SUFFIX, T, UT, 3, 1)                            \
+    CS231N_POOL_SEP_PLANE(cs231n_pool_sep3_2##SUFFIX, T, UT, 3, 2)                            \
+    /* one plane of K x K pooling at stride S: (2, 1), (3, 1) or (3, 2) */                \
+    static void cs231n_pool_sep_plane##SUFFIX(const T* x, T* o, int64_t* idx, T* hv,      \
+            int32_t* hi, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,        \
+            Py_ssize_t kernel, Py_ssize_t stride, Py_ssize_t pl,                          \
+            const Py_ssize_t* row_start, const Py_ssize_t* row_count,                     \
+            const Py_ssize_t* col_start, const Py_ssize_t* col_count,                     \
+            Py_ssize_t ow_lo, Py_ssize_t ow_hi) {                                         \
+        if (kernel == 2)                                                                  \
+            cs231n_pool_sep2_1##SUFFIX(x, o, idx, hv, hi, H, W, OH, OW, pl, row_start,    \
+                                       row_count, col_start, col_count, ow_lo, ow_hi);    \
+        else if (stride == 1)                                                             \
+            cs231n_pool_sep3_1##SUFFIX(x, o, idx, hv, hi, H, W, OH, OW, pl, row_start,    \
+                                       row_count, col_start, col_count, ow_lo, ow_hi);    \
+        else                                                                              \
+            cs231n_pool_sep3_2##SUFFIX(x, o, idx, hv, hi, H, W, OH, OW, pl, row_start,    \
+                                       row_count, col_start, col_count, ow_lo, ow_hi);    \
     }
-    #define CS231N_POOL_SEPARABLE(T, SUFFIX)                                              \
-    CS231N_POOL_ROW_MAX(cs231n_pool_rowmax2##SUFFIX, T, 2)                                \
-    CS231N_POOL_ROW_MAX(cs231n_pool_rowmax3##SUFFIX, T, 3)                                \
-    CS231N_POOL_FOLD_ROWS(cs231n_pool_fold##SUFFIX, T)                                    \
-    static void cs231n_pool_rowmax##SUFFIX(const T* row, T* hv, int32_t* hi, Py_ssize_t n, \
-                                           Py_ssize_t kernel, int32_t base) {             \
-        if (kernel == 2) cs231n_pool_rowmax2##SUFFIX(row, hv, hi, n, base);               \
-        else cs231n_pool_rowmax3##SUFFIX(row, hv, hi, n, base);                           \
-    }
-    CS231N_POOL_SEPARABLE(float, _f)
-    CS231N_POOL_SEPARABLE(double, _d)
+    CS231N_POOL_SEPARABLE(float, uint32_t, _f)
+    CS231N_POOL_SEPARABLE(double, uint64_t, _d)
     """
     void cs231n_pool_max_f1(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
     void cs231n_pool_max_f2(const float* xs, float* o, int32_t* b, Py_ssize_t n, Py_ssize_t stride, int32_t base) noexcept nogil
@@ -229,12 +316,16 @@ cdef extern from *:
                                     Py_ssize_t c0, Py_ssize_t cols, Py_ssize_t dw, int64_t* best) noexcept nogil
     double cs231n_pool_max_clipped_d(const double* x, Py_ssize_t W, Py_ssize_t r0, Py_ssize_t rows, Py_ssize_t dh,
                                      Py_ssize_t c0, Py_ssize_t cols, Py_ssize_t dw, int64_t* best) noexcept nogil
-    void cs231n_pool_rowmax_f(const float* row, float* hv, int32_t* hi, Py_ssize_t n, Py_ssize_t kernel,
-                              int32_t base) noexcept nogil
-    void cs231n_pool_rowmax_d(const double* row, double* hv, int32_t* hi, Py_ssize_t n, Py_ssize_t kernel,
-                              int32_t base) noexcept nogil
-    void cs231n_pool_fold_f(const float* v, const int32_t* vi, float* o, int32_t* b, Py_ssize_t n) noexcept nogil
-    void cs231n_pool_fold_d(const double* v, const int32_t* vi, double* o, int32_t* b, Py_ssize_t n) noexcept nogil
+    void cs231n_pool_sep_plane_f(const float* x, float* o, int64_t* idx, float* hv, int32_t* hi,
+                                 Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel,
+                                 Py_ssize_t stride, Py_ssize_t pl, const Py_ssize_t* row_start,
+                                 const Py_ssize_t* row_count, const Py_ssize_t* col_start,
+                                 const Py_ssize_t* col_count, Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil
+    void cs231n_pool_sep_plane_d(const double* x, double* o, int64_t* idx, double* hv, int32_t* hi,
+                                 Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel,
+                                 Py_ssize_t stride, Py_ssize_t pl, const Py_ssize_t* row_start,
+                                 const Py_ssize_t* row_count, const Py_ssize_t* col_start,
+                                 const Py_ssize_t* col_count, Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil
     int cs231n_pool_max_window_f(const float* x0, Py_ssize_t rstride, float* o, int32_t* b,
                                  Py_ssize_t n, Py_ssize_t stride, Py_ssize_t kernel, int32_t base) noexcept nogil
     int cs231n_pool_max_window_d(const double* x0, Py_ssize_t rstride, double* o, int32_t* b,
@@ -323,49 +414,22 @@ cdef void _max_plane(const floating* x, floating* o, int64_t* idx, int32_t* b, P
         idx += OW
 
 
-cdef void _max_plane_separable(const floating* x, floating* o, int64_t* idx, int32_t* b,
-                               floating* hv, int32_t* hi, Py_ssize_t H, Py_ssize_t W,
-                               Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kw, Py_ssize_t pl,
-                               const Py_ssize_t* row_start, const Py_ssize_t* row_count,
-                               const Py_ssize_t* col_start, const Py_ssize_t* col_count,
-                               Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
-    """One plane of kw x kw pooling at stride 1, no dilation (see CS231N_POOL_ROW_MAX).
+cdef inline void _max_plane_separable(const floating* x, floating* o, int64_t* idx, floating* hv, int32_t* hi,
+                                      Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kw,
+                                      Py_ssize_t sw, Py_ssize_t pl,
+                                      const Py_ssize_t* row_start, const Py_ssize_t* row_count,
+                                      const Py_ssize_t* col_start, const Py_ssize_t* col_count,
+                                      Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
+    """One plane of kw x kw pooling at stride sw, no dilation (see CS231N_POOL_SEP_PLANE).
 
     hv/hi: (H, OW) scratch for the run maxima of every input row under every output column.
     """
-    cdef Py_ssize_t oh, ow, r, i, n_in = ow_hi - ow_lo, cell
-    cdef int64_t best
-    for r in range(H):
-        if n_in > 0:
-            cell = r * W + ow_lo - pl
-            if floating is float:
-                cs231n_pool_rowmax_f(x + cell, hv + r * OW + ow_lo, hi + r * OW + ow_lo, n_in, kw, <int32_t>cell)
-            else:
-                cs231n_pool_rowmax_d(x + cell, hv + r * OW + ow_lo, hi + r * OW + ow_lo, n_in, kw, <int32_t>cell)
-        for ow in range(OW):
-            if n_in > 0 and ow_lo <= ow < ow_hi:
-                continue
-            # clipped run of a border column
-            _max_clipped(x, W, r, 1, 1, col_start[ow], col_count[ow], 1, hv + r * OW + ow, &best)
-            hi[r * OW + ow] = <int32_t>best
-    for oh in range(OH):
-        if row_count[oh] > 0:
-            r = row_start[oh]
-            for ow in range(OW):
-                o[ow] = hv[r * OW + ow]
-                b[ow] = hi[r * OW + ow]
-            for i in range(1, row_count[oh]):
-                if floating is float:
-                    cs231n_pool_fold_f(hv + (r + i) * OW, hi + (r + i) * OW, o, b, OW)
-                else:
-                    cs231n_pool_fold_d(hv + (r + i) * OW, hi + (r + i) * OW, o, b, OW)
-            for ow in range(OW):
-                idx[ow] = b[ow]
-        else:
-            for ow in range(OW):
-                _max_clipped(x, W, row_start[oh], 0, 1, col_start[ow], col_count[ow], 1, o + ow, idx + ow)
-        o += OW
-        idx += OW
+    if floating is float:
+        cs231n_pool_sep_plane_f(x, o, idx, hv, hi, H, W, OH, OW, kw, sw, pl, row_start, row_count,
+                                col_start, col_count, ow_lo, ow_hi)
+    else:
+        cs231n_pool_sep_plane_d(x, o, idx, hv, hi, H, W, OH, OW, kw, sw, pl, row_start, row_count,
+                                col_start, col_count, ow_lo, ow_hi)
 
 
 def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:, :, ::1] idx,
@@ -378,16 +442,17 @@ def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:,
     """Max pooling of every plane: fills out (P, OH, OW) and idx (flat ih*W + iw).
 
     scratch: (threads, OW) int32, one row per thread; H*W must fit in int32.
-    separable: square 2x2/3x3 windows at stride 1 without dilation; then row_values and
-    row_indices are (threads, H * OW) scratch for the per-row run maxima.
+    separable: square 2x2 windows at stride 1 or 3x3 at stride 1 or 2, without dilation, and
+    every window row and column count >= 1; then row_values and row_indices are
+    (threads, H * OW) scratch for the per-row run maxima.
     """
     cdef Py_ssize_t p, P = x.shape[0], H = x.shape[1], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
     if P == 0:
         return
     for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
         if separable:
-            _max_plane_separable(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], &scratch[threadid(), 0],
-                                 &row_values[threadid(), 0], &row_indices[threadid(), 0], H, W, OH, OW, kw, pl,
+            _max_plane_separable(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0],
+                                 &row_values[threadid(), 0], &row_indices[threadid(), 0], H, W, OH, OW, kw, sw, pl,
                                  &row_start[0], &row_count[0], &col_start[0], &col_count[0], ow_lo, ow_hi)
         else:
             _max_plane(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], &scratch[threadid(), 0], W, OH, OW,

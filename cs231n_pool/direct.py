@@ -137,6 +137,16 @@ def _layout(geom: PoolGeometry):
             row_start, row_count, col_start, col_count, ow_lo, ow_hi)
 
 
+def _separable(geom: PoolGeometry, layout) -> bool:
+    """Square 2x2 windows at stride 1, or 3x3 at stride 1 or 2, undilated, every window with at least
+    one in-bounds row and column: max over row runs first, then across rows (exact, fewer compares)."""
+    row_count, col_count = layout[6], layout[8]
+    return (geom.kernel_h == geom.kernel_w and geom.stride_h == geom.stride_w
+            and (geom.kernel_w, geom.stride_w) in ((2, 1), (3, 1), (3, 2))
+            and geom.dilation_h == geom.dilation_w == 1 and geom.in_h > 0
+            and row_count.size > 0 and col_count.size > 0 and row_count.min() > 0 and col_count.min() > 0)
+
+
 def _check_float4(a, name: str, shape=None) -> None:
     """Cheap guards so a kernel never reads or writes out of bounds, even when called directly."""
     if not isinstance(a, np.ndarray) or a.dtype not in SUPPORTED_DTYPES or a.ndim != 4:
@@ -188,9 +198,7 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
     idx = np.empty(out.shape, dtype=np.int64)
     scratch = np.empty((n_threads, geom.out_w), dtype=np.int32)  # running indices, one row per thread
-    # square 2x2/3x3 windows at stride 1: max over row runs first, then across rows (exact, fewer compares)
-    separable = (geom.kernel_h == geom.kernel_w in (2, 3) and geom.stride_h == geom.stride_w == 1
-                 and geom.dilation_h == geom.dilation_w == 1)
+    separable = _separable(geom, layout)
     run_cells = H * geom.out_w if separable else 1
     row_values = np.empty((n_threads, run_cells), dtype=x4.dtype)
     row_indices = np.empty((n_threads, run_cells), dtype=np.int32)

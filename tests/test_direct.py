@@ -294,3 +294,29 @@ def test_functional_default_is_the_fastest_built_path(monkeypatch):
     assert fn.check_method(None) == "im2col"
     fn.max_pool2d(x, 3, 2, 1)
     assert calls == [1]
+
+
+SEPARABLE_CASES = list(itertools.product([(2, 1, 0), (3, 1, 0), (3, 1, 1), (3, 2, 0), (3, 2, 1)],
+                                         [(5, 6), (6, 8), (7, 7), (8, 5), (3, 3)], [False, True]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kps,hw,ceil", SEPARABLE_CASES)
+def test_separable_path_equals_the_row_major_scan(kps, hw, ceil, dtype):
+    """Row runs then rows (whole-plane loops, flat where W == stride * out_w) must pick the same
+    cell as im2col's row-major scan: few distinct values (ties everywhere), NaN pairs, -inf blocks."""
+    kernel, stride, pad = kps
+    rng = np.random.default_rng(hash((kps, hw, ceil)) % 2**32)
+    x = rng.integers(-2, 2, size=(3, 2) + hw).astype(dtype)
+    x[0, 0][rng.random(hw) < 0.15] = np.nan
+    x[0, 1][rng.random(hw) < 0.2] = np.nan
+    x[1, 0, :2, :] = -np.inf  # windows wholly -inf along the top border
+    x[1, 1, :, -2:] = -np.inf  # ... and along the right border
+    x[2, 0] = -np.inf
+    geom = pool_geometry(hw, kernel, stride, pad, 1, ceil)
+    assert direct._separable(geom, direct._layout(geom))
+    out_ref, idx_ref = fn.max_pool2d(x, kernel, stride, pad, 1, ceil, return_indices=True, method="im2col")
+    for threads in (1, 2):
+        out, idx = direct.max_pool_forward_direct(x, geom, threads=threads)
+        np.testing.assert_array_equal(out, out_ref)
+        np.testing.assert_array_equal(idx, idx_ref)
