@@ -17,8 +17,10 @@ from .geometry import check_grad, check_input, pool_geometry
 __all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool",
            "GlobalAvgpool"]
 
-# Large enough for any window: lets pool_geometry check the arguments before the input is known.
-_PROBE_SIZE = (1 << 20, 1 << 20)
+# A plane larger than any window (dilation*(kernel-1)+1 < 2**62 since both are <= MAX_PARAM), so the
+# constructors check their arguments with pool_geometry before the input is known, and only the
+# forward's input can make a window too large (a fake "input (H, W)=" never shows in an error).
+_PROBE_SIZE = (1 << 62, 1 << 62)
 
 
 class _Layer:

@@ -149,3 +149,16 @@ def test_repr_shows_the_arguments():
     assert repr(layers.Avgpool(2, divisor_override=3)).startswith("Avgpool(size=2, stride=None")
     assert repr(layers.GlobalAvgpool()) == "GlobalAvgpool()"
     assert repr(layers.AdaptiveMaxpool((2, None))) == "AdaptiveMaxpool(output_size=(2, None))"
+
+
+@pytest.mark.parametrize("make", [lambda: layers.Maxpool(1 << 21), lambda: layers.Maxpool(3, dilation=1 << 20),
+                                  lambda: layers.Avgpool(1 << 21), lambda: layers.MaxUnpool(2, padding=1 << 21)],
+                         ids=["Maxpool", "Maxpool-dilated", "Avgpool", "MaxUnpool"])
+def test_a_large_window_is_judged_against_the_input_not_at_construction(make):
+    # the constructors used to check windows against a made-up 2**20 plane and reject these
+    # (naming that plane as the input); like PyTorch, only forward knows whether the window fits
+    layer = make()
+    x = np.ones((1, 2, 4, 4))
+    args = (np.zeros(x.shape, dtype=np.int64),) if isinstance(layer, layers.MaxUnpool) else ()
+    with pytest.raises(ValueError, match=r"\(4, 4\)|input size"):
+        layer.forward(x, *args)
