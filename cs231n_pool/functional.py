@@ -68,7 +68,8 @@ def _check_shape(x_shape, name: str = "x_shape") -> tuple[tuple, bool]:
 
 
 def _grad_dtype(dout) -> np.dtype:
-    """dx's dtype when no forward input is at hand: dout's if float32/float64, else float64."""
+    """dx's dtype when no forward input is at hand: dout's if float32/float64, else float64
+    (check_grad then accepts integer dout and rejects the rest)."""
     if isinstance(dout, np.ndarray) and dout.dtype in (np.float32, np.float64):
         return dout.dtype
     return np.dtype(np.float64)
@@ -235,13 +236,12 @@ def max_pool2d_backward(dout, indices, x_shape, method=None):
     dout, indices: the forward output's shape; x_shape: the forward input's shape
     ((N, C, H, W) or (C, H, W)). Each dout entry is added to ``dx`` at its index
     (flat ``ih*W + iw`` per plane); repeated indices accumulate. dx has dout's dtype
-    (float32/float64). "im2col" scatters with an exact sum, "direct" uses the loop kernel;
-    None picks the fastest path that is built.
+    (float32/float64; an integer dout gives float64, as in avg_pool2d_backward).
+    "im2col" scatters with an exact sum, "direct" uses the loop kernel; None picks the
+    fastest path that is built.
     """
     shape4, batched = _check_shape(x_shape)
-    if not isinstance(dout, np.ndarray) or dout.dtype not in (np.float32, np.float64):
-        raise TypeError(f"dout must be a float32 or float64 numpy.ndarray, got "
-                        f"{getattr(dout, 'dtype', type(dout).__name__)}")
+    dout = check_grad(dout, getattr(dout, "shape", ()), _grad_dtype(dout))
     if dout.ndim != len(x_shape) or dout.shape[:-2] != tuple(x_shape[:-2]):
         raise ValueError(f"dout must have shape {tuple(x_shape[:-2])} + (H', W') to match x_shape={tuple(x_shape)}, "
                          f"got dout.shape={dout.shape}")
@@ -386,11 +386,10 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
 def max_unpool2d_backward(dout, indices):
     """Gradient of :func:`max_unpool2d` w.r.t. x: ``dx[n, c, i, j] = dout[n, c].flat[indices[n, c, i, j]]``.
 
-    dout: the unpooled output's shape; indices: the forward's indices (x's shape).
+    dout: the unpooled output's shape; indices: the forward's indices (x's shape). dx has
+    dout's dtype (float32/float64; an integer dout gives float64).
     """
-    if not isinstance(dout, np.ndarray) or dout.dtype not in (np.float32, np.float64):
-        raise TypeError(f"dout must be a float32 or float64 numpy.ndarray, got "
-                        f"{getattr(dout, 'dtype', type(dout).__name__)}")
+    dout = check_grad(dout, getattr(dout, "shape", ()), _grad_dtype(dout))
     if not isinstance(indices, np.ndarray):
         raise TypeError(f"indices must be a numpy.ndarray, got {type(indices).__name__}")
     if dout.ndim != indices.ndim or dout.shape[:-2] != indices.shape[:-2] or dout.ndim not in (3, 4):

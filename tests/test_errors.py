@@ -195,6 +195,16 @@ def test_dout_wrong_shape(entry, change):
         backward(dout)
 
 
+@pytest.mark.parametrize("entry", BACKWARDS)
+def test_integer_dout_is_accepted_everywhere(entry):
+    # max_pool2d_backward and max_unpool2d_backward used to reject what every other backward takes
+    backward, out = BACKWARDS[entry](X)
+    dx = backward(np.arange(out.size, dtype=np.int64).reshape(out.shape))
+    want = backward(np.arange(out.size, dtype=np.float64).reshape(out.shape))
+    assert dx.dtype == np.float64
+    np.testing.assert_array_equal(dx, want)
+
+
 @pytest.mark.parametrize("entry", ["Maxpool", "Avgpool", "max_pool2d_backward", "avg_pool2d_backward"])
 def test_dout_not_an_array_or_complex(entry):
     backward, out = BACKWARDS[entry](X)
