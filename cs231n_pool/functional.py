@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import (PoolGeometry, as_pair, avg_divisors, check_grad, check_input, is_int, pool_geometry,
+from .geometry import (PoolGeometry, as_pair, avg_divisors, check_grad, check_input, check_shape, pool_geometry,
                        positive_pair, window_starts)
 from . import direct
 from .im2col import (col2im_onehot_geometry, col2im_spread_geometry, column_argmax, column_mean_planes,
@@ -56,14 +56,9 @@ def _planes(x4: np.ndarray) -> np.ndarray:
     return x4.reshape(N * C, 1, H, W)
 
 
-def _check_shape(x_shape, name: str = "x_shape") -> tuple[tuple, bool]:
+def _batched_shape(x_shape, name: str = "x_shape") -> tuple[tuple, bool]:
     """A forward input's shape as a 4-tuple, plus whether it was batched."""
-    if not (isinstance(x_shape, (tuple, list)) and len(x_shape) in (3, 4)
-            and all(is_int(v) and v >= 0 for v in x_shape)):
-        raise ValueError(f"{name} must be (N, C, H, W) or (C, H, W) of non-negative ints, got {name}={x_shape!r}")
-    shape = tuple(int(v) for v in x_shape)
-    if 0 in shape[-3:]:
-        raise ValueError(f"{name} must have non-empty C, H and W, got {name}={x_shape!r}")
+    shape = check_shape(x_shape, name)
     return (shape if len(shape) == 4 else (1,) + shape), len(shape) == 4
 
 
@@ -240,7 +235,7 @@ def max_pool2d_backward(dout, indices, x_shape, method=None):
     "im2col" scatters with an exact sum, "direct" uses the loop kernel; None picks the
     fastest path that is built.
     """
-    shape4, batched = _check_shape(x_shape)
+    shape4, batched = _batched_shape(x_shape)
     dout = check_grad(dout, getattr(dout, "shape", ()), _grad_dtype(dout))
     if dout.ndim != len(x_shape) or dout.shape[:-2] != tuple(x_shape[:-2]):
         raise ValueError(f"dout must have shape {tuple(x_shape[:-2])} + (H', W') to match x_shape={tuple(x_shape)}, "
@@ -323,7 +318,7 @@ def avg_pool2d_backward(dout, x_shape, kernel_size, stride=None, padding=0, ceil
     Adds ``dout / divisor`` to every in-bounds cell of each window; padding receives nothing.
     dx has dout's dtype (float32/float64) and x_shape.
     """
-    shape4, batched = _check_shape(x_shape)
+    shape4, batched = _batched_shape(x_shape)
     geom = pool_geometry(shape4[2:], kernel_size, stride, padding, 1, ceil_mode)
     divisors = pool_divisors(geom, padding, count_include_pad, divisor_override)
     dtype = _grad_dtype(dout)
@@ -488,7 +483,7 @@ def adaptive_avg_pool2d(x, output_size):
 
 def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
     """Gradient of :func:`adaptive_avg_pool2d`: dout / bin area to every cell of the bin."""
-    shape4, batched = _check_shape(x_shape)
+    shape4, batched = _batched_shape(x_shape)
     out_h, out_w = adaptive_output_size(shape4[2:], output_size)
     dtype = _grad_dtype(dout)
     out_shape = shape4[:2] + (out_h, out_w)

@@ -171,6 +171,19 @@ def check_input(x, name: str = "x") -> tuple[np.ndarray, bool]:
     return x4, batched
 
 
+def check_shape(shape, name: str = "x_shape", ndims=(3, 4)) -> tuple:
+    """A shape given as a tuple/list: (N, C, H, W) (or (C, H, W) when 3 is in ndims) of
+    ints with N >= 0 and C, H, W > 0; returned as a tuple of Python ints."""
+    forms = " or ".join({3: "(C, H, W)", 4: "(N, C, H, W)"}[n] for n in sorted(ndims, reverse=True))
+    if not (isinstance(shape, (tuple, list)) and len(shape) in ndims):
+        raise ValueError(f"{name} must be a tuple {forms}, got {name}={shape!r}")
+    if not all(is_int(v) for v in shape):
+        raise TypeError(f"{name} must hold ints, got {name}={shape!r}")
+    if min(shape) < 0 or 0 in shape[-3:]:
+        raise ValueError(f"{name} must have N >= 0 and non-empty C, H and W, got {name}={tuple(shape)!r}")
+    return tuple(int(v) for v in shape)
+
+
 def check_dtype(dtype: np.dtype, name: str = "x") -> None:
     """Raise TypeError unless dtype is float32 or float64 in native byte order (what the kernels read)."""
     if dtype not in SUPPORTED_DTYPES:

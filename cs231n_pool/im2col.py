@@ -10,7 +10,7 @@ sums the entries of overlapping windows.
 import numpy as np
 
 from ._backend import im2col_kernels
-from .geometry import PoolGeometry, as_pair, check_dtype, is_int, pool_geometry
+from .geometry import PoolGeometry, as_pair, check_dtype, check_shape, is_int, pool_geometry
 
 
 def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) -> np.ndarray:
@@ -143,7 +143,7 @@ def col2im_indices(cols, x_shape, field_height, field_width, padding=0, stride=1
     shape x_shape. The exact adjoint of :func:`im2col_indices` with the same
     arguments: ``<im2col(x), y> == <x, col2im(y)>``; padded cells are dropped.
     """
-    x_shape = _check_x_shape(x_shape)
+    x_shape = check_shape(x_shape, "x_shape", ndims=(4,))
     if not isinstance(cols, np.ndarray):
         raise TypeError(f"cols must be a numpy.ndarray, got {type(cols).__name__}")
     check_dtype(cols.dtype, "cols")
@@ -154,14 +154,3 @@ def col2im_indices(cols, x_shape, field_height, field_width, padding=0, stride=1
         raise ValueError(f"cols must have shape {expected} (C*fh*fw, N*H'*W') for x_shape={x_shape}, "
                          f"got cols.shape={cols.shape}")
     return col2im_geometry(cols, x_shape, geom)
-
-
-def _check_x_shape(x_shape):
-    """x_shape as a tuple of 4 ints with N >= 0 and C, H, W > 0."""
-    if not (isinstance(x_shape, (tuple, list)) and len(x_shape) == 4):
-        raise ValueError(f"x_shape must be a 4-tuple (N, C, H, W), got x_shape={x_shape!r}")
-    if not all(is_int(v) for v in x_shape):
-        raise TypeError(f"x_shape must hold ints, got x_shape={x_shape!r}")
-    if x_shape[0] < 0 or min(x_shape[1:]) <= 0:
-        raise ValueError(f"x_shape must have N >= 0 and C, H, W > 0, got x_shape={tuple(x_shape)!r}")
-    return tuple(int(v) for v in x_shape)

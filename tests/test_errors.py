@@ -381,3 +381,15 @@ def test_parameter_too_large_for_the_kernels(call, name):
 def test_dilated_window_with_no_input_cell_names_the_window():
     with raises(ValueError, "along H (size 1)", "starting at -1", "kernel 3", "dilation=2"):
         fn.max_pool2d(np.ones((1, 1, 1, 4)), 3, 3, 1, 2, ceil_mode=True)
+
+
+@pytest.mark.parametrize("backward", [
+    lambda s: fn.max_pool2d_backward(np.ones((1, 3, 3, 2)), np.zeros((1, 3, 3, 2), dtype=np.int64), s),
+    lambda s: fn.avg_pool2d_backward(np.ones((1, 3, 3, 2)), s, 2),
+    lambda s: fn.adaptive_avg_pool2d_backward(np.ones((1, 3, 3, 2)), s, (3, 2)),
+], ids=["max_pool2d_backward", "avg_pool2d_backward", "adaptive_avg_pool2d_backward"])
+@pytest.mark.parametrize("x_shape", [(True, 3, 6, 5), (1, 3, 6.0, 5)])
+def test_x_shape_entries_must_be_ints(backward, x_shape):
+    # one shape check (geometry.check_shape) for these and col2im_indices; a bool N used to pass as 1
+    with raises(TypeError, "x_shape", repr(x_shape)):
+        backward(x_shape)
