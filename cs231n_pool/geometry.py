@@ -79,6 +79,15 @@ def positive_pair(value, name: str) -> tuple[int, int]:
     return pair
 
 
+def positive_int(value, name: str) -> int:
+    """A single int in [1, MAX_PARAM] (im2col's field_height, the naive loops' pool_height, ...)."""
+    if not is_int(value):
+        raise TypeError(f"{name} must be an int, got {name}={value!r} of type {type(value).__name__}")
+    if not 0 < value <= MAX_PARAM:
+        raise ValueError(f"{name} must be > 0 and at most {MAX_PARAM}, got {name}={value!r}")
+    return int(value)
+
+
 def is_int(value) -> bool:
     """A Python or numpy integer, but not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -10,7 +10,7 @@ sums the entries of overlapping windows.
 import numpy as np
 
 from ._backend import im2col_kernels
-from .geometry import PoolGeometry, as_pair, check_dtype, check_shape, is_int, pool_geometry
+from .geometry import PoolGeometry, as_pair, check_dtype, check_shape, pool_geometry, positive_int
 
 
 def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) -> np.ndarray:
@@ -86,14 +86,6 @@ def column_argmax(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return im2col_kernels.column_argmax(np.ascontiguousarray(cols))
 
 
-def _check_field(field_height, field_width):
-    for name, value in (("field_height", field_height), ("field_width", field_width)):
-        if not is_int(value):
-            raise TypeError(f"{name} must be an int, got {name}={value!r} of type {type(value).__name__}")
-        if value <= 0:
-            raise ValueError(f"{name} must be > 0, got {name}={value!r}")
-
-
 def _check_window_fits(x_shape, field_height, field_width, padding, dilation):
     """A window wider than the padded input is reported by field name (pool_geometry
     would call it kernel_size). Negative or 'same' padding is left to pool_geometry."""
@@ -108,7 +100,8 @@ def _check_window_fits(x_shape, field_height, field_width, padding, dilation):
 
 
 def _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation):
-    _check_field(field_height, field_width)
+    positive_int(field_height, "field_height")
+    positive_int(field_width, "field_width")
     _check_window_fits(x_shape, field_height, field_width, padding, dilation)
     # im2col also serves convolutions, so padding is not limited to kernel // 2.
     return pool_geometry(x_shape[2:], (field_height, field_width), stride, padding, dilation,

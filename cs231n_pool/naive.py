@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .geometry import PoolGeometry, avg_divisors, check_grad, check_input, pool_geometry, window_starts
+from .geometry import PoolGeometry, avg_divisors, check_grad, check_input, pool_geometry, positive_int
 
 POOL_PARAM_KEYS = ("pool_height", "pool_width", "stride", "pad")
 REQUIRED_KEYS = POOL_PARAM_KEYS[:3]
@@ -59,12 +59,7 @@ def pool_param_geometry(pool_param, spatial_shape) -> PoolGeometry:
     for key in REQUIRED_KEYS:
         if key not in pool_param:
             raise ValueError(f"pool_param is missing the key {key!r}; got keys {sorted(pool_param, key=str)}")
-    kernel = (pool_param["pool_height"], pool_param["pool_width"])
-    for key, value in zip(("pool_height", "pool_width"), kernel):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-            raise TypeError(f"pool_param[{key!r}] must be an int, got {value!r}")
-        if value <= 0:
-            raise ValueError(f"pool_param[{key!r}] must be > 0, got {key}={value!r}")
+    kernel = tuple(positive_int(pool_param[key], f"pool_param[{key!r}]") for key in ("pool_height", "pool_width"))
     pad = pool_param.get("pad", 0)
     if isinstance(pad, str):  # 'same' has its own divisor rule, which these loops do not implement
         raise TypeError(f"pool_param['pad'] must be an int or (h, w) (use avg_pool2d/max_pool2d for "
