@@ -198,6 +198,35 @@ cdef extern from *:
             (cur) = c_.f;                                                                \
             (best) = ((vi) & mi_) | ((best) & ~mi_);                                     \
         } while (0)
+    /* Runs of R cells (a literal: 1 <= R <= 3) at column c0 of every row; each loop
+       vectorises, so border columns cost no scalar compare per cell. */
+    #define CS231N_POOL_BORDER_RUNS(T, UT, R)                                           \
+    do {                                                                                 \
+        for (r = 0, pos = c0; r < H; r++, pos += (int32_t)W) {                           \
+            cur = xc[r * W];                                                             \
+            best = pos;                                                                  \
+            for (t = 1; t < (R); t++) {                                                  \
+                v = xc[r * W + t];                                                       \
+                CS231N_POOL_TAKE(T, UT, cur, best, v, pos + (int32_t)t);                 \
+            }                                                                            \
+            hv[r * OW + ow] = cur;                                                       \
+            hi[r * OW + ow] = best;                                                      \
+        }                                                                                \
+    } while (0)
+    /* Fold R run rows (a literal: 1 <= R <= 3) of n outputs starting at v0/i0. */
+    #define CS231N_POOL_FOLD_RUNS(T, UT, R)                                             \
+    do {                                                                                 \
+        for (k = 0; k < n; k++) {                                                        \
+            cur = v0[k];                                                                 \
+            best = i0[k];                                                                \
+            for (t = 1; t < (R); t++) {                                                  \
+                v = v0[t * OW + k];                                                      \
+                CS231N_POOL_TAKE(T, UT, cur, best, v, i0[t * OW + k]);                   \
+            }                                                                            \
+            oo[k] = cur;                                                                 \
+            io[k] = best;                                                                \
+        }                                                                                \
+    } while (0)
     #define CS231N_POOL_SEP_PLANE(NAME, T, UT, K, S)                                        \
     static CS231N_POOL_NOINLINE void NAME(const T* __restrict x, T* __restrict o,         \
             int64_t* __restrict idx, T* __restrict hv, int32_t* __restrict hi,           \
@@ -207,7 +236,7 @@ cdef extern from *:
             Py_ssize_t ow_lo, Py_ssize_t ow_hi) {                                        \
         Py_ssize_t r, k, n, oh, ow, run, cnt, t, passes;                                 \
         T cur, v;                                                                        \
-        int32_t best;                                                                    \
+        int32_t best, pos;                                                               \
         /* runs of the interior columns; in the flat case the runs that straddle two   \
            rows read in-bounds cells and are overwritten by the border pass below */    \
         if (ow_hi > ow_lo) {                                                             \
@@ -218,69 +247,42 @@ cdef extern from *:
                 T* __restrict hvr = hv + r * OW + ow_lo;                                 \
                 int32_t* __restrict hir = hi + r * OW + ow_lo;                           \
                 const int32_t base = (int32_t)(r * W + (S) * ow_lo - pl);                \
-                for (k = 0; k < n; k++) {                                                \
+                for (k = 0, pos = base; k < n; k++, pos += (S)) {                        \
                     cur = xr[k * (S)];                                                   \
-                    best = base + (int32_t)(k * (S));                                    \
+                    best = pos;  /* a 32-bit induction variable: 64-bit lanes halve the width */ \
                     for (t = 1; t < (K); t++) {                                          \
                         v = xr[k * (S) + t];                                             \
-                        CS231N_POOL_TAKE(T, UT, cur, best, v, base + (int32_t)(k * (S) + t));              \
+                        CS231N_POOL_TAKE(T, UT, cur, best, v, pos + (int32_t)t);         \
                     }                                                                    \
                     hvr[k] = cur;                                                        \
                     hir[k] = best;                                                       \
                 }                                                                        \
             }                                                                            \
         }                                                                                \
-        /* clipped runs of the border columns, one column at a time down the rows */   \
-        for (ow = 0; ow < OW; ow++) {                                                    \
-            if (ow >= ow_lo && ow < ow_hi) continue;                                     \
-            cnt = col_count[ow];                                                         \
-            for (r = 0; r < H; r++) {                                                    \
-                const T* xr = x + r * W + col_start[ow];                                 \
-                cur = xr[0];                                                             \
-                best = (int32_t)(r * W + col_start[ow]);                                 \
-                for (t = 1; t < cnt; t++) {                                              \
-                    v = xr[t];                                                           \
-                    CS231N_POOL_TAKE(T, UT, cur, best, v, (int32_t)(r * W + col_start[ow] + t));              \
-                }                                                                        \
-                hv[r * OW + ow] = cur;                                                   \
-                hi[r * OW + ow] = best;                                                  \
-            }                                                                            \
-        }                                                                                \
-        /* fold the rows of each window; the int64 index is written here directly */   \
-        for (oh = 0; oh < OH; oh += run) {                                               \
-            cnt = row_count[oh];                                                         \
-            run = 1;                                                                     \
-            if ((S) == 1 && cnt == (K))                                                  \
-                while (oh + run < OH && row_count[oh + run] == (K)) run++;               \
-            const T* __restrict v0 = hv + row_start[oh] * OW;                            \
-            const int32_t* __restrict i0 = hi + row_start[oh] * OW;                      \
-            T* __restrict oo = o + oh * OW;                                              \
-            int64_t* __restrict io = idx + oh * OW;                                      \
-            n = run * OW;                                                                \
-            if (cnt == (K)) {                                                            \
-                for (k = 0; k < n; k++) {                                                \
-                    cur = v0[k];                                                         \
-                    best = i0[k];                                                        \
-                    for (t = 1; t < (K); t++) {                                          \
-                        v = v0[t * OW + k];                                              \
-                        CS231N_POOL_TAKE(T, UT, cur, best, v, i0[t * OW + k]);                             \
-                    }                                                                    \
-                    oo[k] = cur;                                                         \
-                    io[k] = best;                                                        \
-                }                                                                        \
-            } else {                                                                     \
-                for (k = 0; k < n; k++) {                                                \
-                    cur = v0[k];                                                         \
-                    best = i0[k];                                                        \
-                    for (t = 1; t < cnt; t++) {                                          \
-                        v = v0[t * OW + k];                                              \
-                        CS231N_POOL_TAKE(T, UT, cur, best, v, i0[t * OW + k]);                             \
-                    }                                                                    \
-                    oo[k] = cur;                                                         \
-                    io[k] = best;                                                        \
-                }                                                                        \
-            }                                                                            \
-        }                                                                                \
+        /* clipped runs of the border columns, one column at a time down the rows */    \
+        for (ow = 0; ow < OW; ow++) {                                                   \
+            if (ow >= ow_lo && ow < ow_hi) continue;                                    \
+            const T* xc = x + col_start[ow];                                            \
+            const int32_t c0 = (int32_t)col_start[ow];                                  \
+            if (col_count[ow] == 1) CS231N_POOL_BORDER_RUNS(T, UT, 1);                  \
+            else if (col_count[ow] == 2) CS231N_POOL_BORDER_RUNS(T, UT, 2);             \
+            else CS231N_POOL_BORDER_RUNS(T, UT, 3);                                     \
+        }                                                                               \
+        /* fold the rows of each window; the int64 index is written here directly */    \
+        for (oh = 0; oh < OH; oh += run) {                                              \
+            cnt = row_count[oh];                                                        \
+            run = 1;                                                                    \
+            if ((S) == 1 && cnt == (K))                                                 \
+                while (oh + run < OH && row_count[oh + run] == (K)) run++;              \
+            const T* __restrict v0 = hv + row_start[oh] * OW;                           \
+            const int32_t* __restrict i0 = hi + row_start[oh] * OW;                     \
+            T* __restrict oo = o + oh * OW;                                             \
+            int64_t* __restrict io = idx + oh * OW;                                     \
+            n = run * OW;                                                               \
+            if (cnt == 1) CS231N_POOL_FOLD_RUNS(T, UT, 1);                              \
+            else if (cnt == 2) CS231N_POOL_FOLD_RUNS(T, UT, 2);                         \
+            else CS231N_POOL_FOLD_RUNS(T, UT, 3);                                       \
+        }                                                                               \
     }
     #define CS231N_POOL_SEPARABLE(T, UT, SUFFIX)                                            \
     CS231N_POOL_SEP_PLANE(cs231n_pool_sep2_1##SUFFIX, T, UT, 2, 1)                            \
