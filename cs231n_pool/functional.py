@@ -176,17 +176,18 @@ def max_backward_cols(dout4: np.ndarray, max_idx: np.ndarray, x_shape, geom: Poo
     return col2im_onehot_geometry(values, rows, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
-def max_forward(x4: np.ndarray, geom: PoolGeometry, method: str, with_rows: bool = True):
-    """Dispatch max pooling: (out, flat indices (N, C, H', W'), max_idx (H'*W'*N*C,) argmax rows).
+def max_forward(x4: np.ndarray, geom: PoolGeometry, method: str):
+    """Dispatch max pooling: (out, flat indices (N, C, H', W'), max_idx).
 
-    The direct kernel yields flat indices only; ``with_rows=False`` skips converting them to
-    max_idx (None is returned instead) when nobody needs the im2col-style rows.
+    max_idx is the im2col path's argmax row of each column, (H'*W'*N*C,) int64; the direct
+    kernel yields flat indices only and gives None (``to_columns(flat_to_rows(indices, geom))``
+    derives the rows when someone asks for them).
     """
     if check_method(method) == "im2col":
         return _max_forward_im2col(x4, geom)
     _check_windows(geom)
     out, indices = direct.max_pool_forward_direct(x4, geom)
-    return out, indices, (to_columns(flat_to_rows(indices, geom)) if with_rows else None)
+    return out, indices, None
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
@@ -211,7 +212,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
         out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
         indices = np.empty(out.shape, dtype=np.int64)
     else:
-        out, indices, _ = max_forward(x4, geom, method, with_rows=False)
+        out, indices, _ = max_forward(x4, geom, method)
     out = unbatch(out, batched)
     return (out, unbatch(indices, batched)) if return_indices else out
 

@@ -60,7 +60,7 @@ class Maxpool(_Layer):
         pool_geometry(_PROBE_SIZE, size, stride, padding, dilation, ceil_mode)
         self.size, self.stride, self.padding = size, stride, padding
         self.dilation, self.ceil_mode, self.method = dilation, ceil_mode, F.check_method(method)
-        self.max_idx = self.indices = None
+        self._max_idx = self.indices = None
 
     def _args(self):
         return dict(size=self.size, stride=self.stride, padding=self.padding, dilation=self.dilation,
@@ -73,10 +73,21 @@ class Maxpool(_Layer):
             out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
             indices, max_idx = np.empty(out.shape, dtype=np.int64), np.empty(0, dtype=np.int64)
         else:
+            # the direct path gives max_idx None (its backward needs only the flat indices);
+            # the property below derives the rows on first use
             out, indices, max_idx = F.max_forward(x4, geom, self.method)
         self._state = (tuple(x4.shape), batched, x4.dtype, geom)
-        self.max_idx, self.indices = max_idx, F.unbatch(indices, batched)
+        self._max_idx, self.indices = max_idx, F.unbatch(indices, batched)
         return F.unbatch(out, batched)
+
+    @property
+    def max_idx(self):
+        """Argmax row ``i*kw + j`` of each im2col column after forward (None before)."""
+        if self._max_idx is None and self._state is not None:
+            x_shape, _, _, geom = self._state
+            indices4 = self.indices.reshape(x_shape[:2] + (geom.out_h, geom.out_w))
+            self._max_idx = F.to_columns(F.flat_to_rows(indices4, geom))
+        return self._max_idx
 
     def backward(self, dout):
         x_shape, batched, dtype, geom = self._saved()

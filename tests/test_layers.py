@@ -162,3 +162,15 @@ def test_a_large_window_is_judged_against_the_input_not_at_construction(make):
     args = (np.zeros(x.shape, dtype=np.int64),) if isinstance(layer, layers.MaxUnpool) else ()
     with pytest.raises(ValueError, match=r"\(4, 4\)|input size"):
         layer.forward(x, *args)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_max_idx_read_after_one_forward_is_not_reused_by_the_next(method):
+    # the direct path derives max_idx lazily from the indices; a second forward must drop it
+    layer = layers.Maxpool(3, 2, 1, method=method)
+    layer.forward(X)
+    first = layer.max_idx.copy()
+    layer.forward(-X)  # same shape, other maxima
+    geom = pool_geometry(X.shape[2:], 3, 2, 1)
+    np.testing.assert_array_equal(layer.max_idx, fn.to_columns(fn.flat_to_rows(layer.indices, geom)))
+    assert not np.array_equal(layer.max_idx, first)
