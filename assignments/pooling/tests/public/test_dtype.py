@@ -2,16 +2,13 @@
 import numpy as np
 import pytest
 
-
-def assert_float32(value, what):
-    assert isinstance(value, np.ndarray), f"{what}: expected a numpy array, got {type(value).__name__}"
-    assert value.dtype == np.float32, f"{what}: float32 input gave dtype {value.dtype}; keep the input's dtype"
+from cs231n_pool.grading.checks import assert_float32, pool_param
 
 
 @pytest.mark.points(2)
 def test_float32_stays_float32(submission):
     x = np.random.default_rng(3).standard_normal((2, 2, 5, 5)).astype(np.float32)
-    param = {"pool_height": 2, "pool_width": 2, "stride": 1, "pad": 1}
+    param = pool_param(2, 2, 1, pad=1)
     dout = np.ones((2, 2, 6, 6), dtype=np.float32)
     with submission.session() as s:
         for kind in ("max", "avg"):

@@ -6,33 +6,12 @@ column (h'*W' + w')*N + n is window (h', w') of image n. col2im sums overlapping
 import numpy as np
 import pytest
 
-from cs231n_pool.im2col import col2im_indices as ref_col2im
-from cs231n_pool.im2col import im2col_indices as ref_im2col
+from cs231n_pool.grading.checks import assert_array, check_col2im, check_im2col, normal_values
 
 
-def values(shape, seed=0):
-    return np.random.default_rng(seed + sum(shape)).standard_normal(shape)
-
-
-def assert_array(actual, expected, what):
-    assert isinstance(actual, np.ndarray), f"{what}: expected a numpy array, got {type(actual).__name__}"
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
-    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype}, expected {expected.dtype}"
-    np.testing.assert_allclose(actual, expected, rtol=1e-7, atol=1e-12, err_msg=what)
-
-
-def check_im2col(s, x, fh, fw, padding, stride):
-    what = f"im2col_indices(x of shape {x.shape}, {fh}, {fw}, padding={padding}, stride={stride})"
-    cols = s.call("im2col_indices", x, fh, fw, padding=padding, stride=stride)
-    assert_array(cols, ref_im2col(x, fh, fw, padding=padding, stride=stride), what)
-
-
-def check_col2im(s, x_shape, fh, fw, padding, stride, cols=None):
-    what = f"col2im_indices(cols, {x_shape}, {fh}, {fw}, padding={padding}, stride={stride})"
-    if cols is None:
-        cols = values(ref_im2col(np.zeros(x_shape), fh, fw, padding=padding, stride=stride).shape, seed=2)
-    x = s.call("col2im_indices", cols, x_shape, fh, fw, padding=padding, stride=stride)
-    assert_array(x, ref_col2im(cols, x_shape, fh, fw, padding=padding, stride=stride), what)
+def cols_normal(shape):
+    """Columns for col2im: deterministic standard-normal values."""
+    return normal_values(shape, seed=2)
 
 
 @pytest.mark.points(2)
@@ -47,17 +26,17 @@ def test_im2col_layout(submission):
                              [4.0, 5.0, 7.0, 8.0]])
         assert_array(cols, expected, "im2col_indices(3x3 0..8, 2, 2) (rows: offsets, columns: windows)")
         # Several images and channels: rows run over channels, columns interleave images.
-        check_im2col(s, values((2, 3, 4, 4)), 2, 2, 0, 2)
-        check_im2col(s, values((3, 2, 5, 5)), 3, 3, 1, 2)
+        check_im2col(s, normal_values((2, 3, 4, 4)), 2, 2, 0, 2)
+        check_im2col(s, normal_values((3, 2, 5, 5)), 3, 3, 1, 2)
 
 
 @pytest.mark.points(2)
 def test_im2col_rectangular_field(submission):
     """field_height != field_width: row index is c*fh*fw + i*fw + j."""
     with submission.session() as s:
-        check_im2col(s, values((2, 2, 4, 5)), 2, 3, 0, 1)
-        check_im2col(s, values((1, 3, 6, 4)), 3, 2, 1, 2)
-        check_im2col(s, values((2, 1, 3, 7)), 1, 4, 0, 1)
+        check_im2col(s, normal_values((2, 2, 4, 5)), 2, 3, 0, 1)
+        check_im2col(s, normal_values((1, 3, 6, 4)), 3, 2, 1, 2)
+        check_im2col(s, normal_values((2, 1, 3, 7)), 1, 4, 0, 1)
 
 
 @pytest.mark.points(2)
@@ -69,6 +48,6 @@ def test_col2im_sums_overlaps(submission):
         expected = np.array([[1.0, 2.0, 2.0, 1.0], [2.0, 4.0, 4.0, 2.0],
                              [2.0, 4.0, 4.0, 2.0], [1.0, 2.0, 2.0, 1.0]])
         assert_array(counts, expected[None, None], "col2im_indices(ones, (1, 1, 4, 4), 3, 3): coverage counts")
-        check_col2im(s, (2, 3, 5, 5), 3, 3, 1, 1)
-        check_col2im(s, (2, 2, 5, 6), 2, 3, 0, 1)
-        check_col2im(s, (1, 2, 4, 4), 2, 2, 0, 2)
+        check_col2im(s, (2, 3, 5, 5), 3, 3, 1, 1, cols_normal)
+        check_col2im(s, (2, 2, 5, 6), 2, 3, 0, 1, cols_normal)
+        check_col2im(s, (1, 2, 4, 4), 2, 2, 0, 2, cols_normal)

@@ -6,39 +6,12 @@ Expected values come from the cs231n_pool reference (PyTorch's semantics).
 import numpy as np
 import pytest
 
-from cs231n_pool.naive import max_pool_backward_naive as ref_backward
-from cs231n_pool.naive import max_pool_forward_naive as ref_forward
+from cs231n_pool.grading.checks import assert_array, check_pool_backward, check_pool_forward, distinct, pool_param
 
 
-def pool_param(ph, pw, stride, pad=0):
-    return {"pool_height": ph, "pool_width": pw, "stride": stride, "pad": pad}
-
-
-def distinct(shape, offset=0.0):
-    """Shuffled distinct values (no ties), deterministic."""
-    values = np.random.default_rng(sum(shape)).permutation(int(np.prod(shape)))
-    return values.reshape(shape).astype(np.float64) + offset
-
-
-def assert_array(actual, expected, what):
-    assert isinstance(actual, np.ndarray), f"{what}: expected a numpy array, got {type(actual).__name__}"
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
-    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype}, expected {expected.dtype}"
-    np.testing.assert_allclose(actual, expected, rtol=1e-7, atol=1e-12, equal_nan=True, err_msg=what)
-
-
-def check_forward(s, x, param, what):
-    out, _ = s.call("max_pool_forward_naive", x, param)
-    assert_array(out, ref_forward(x, param)[0], f"{what}: max_pool_forward_naive with {param}")
-
-
-def check_backward(s, x, param, what, dout=None):
-    expected_out, ref_cache = ref_forward(x, param)
-    if dout is None:
-        dout = distinct(expected_out.shape, offset=1.0)
-    _, cache = s.call("max_pool_forward_naive", x, param)
-    dx = s.call("max_pool_backward_naive", dout, cache)
-    assert_array(dx, ref_backward(dout, ref_cache), f"{what}: dx of max_pool_backward_naive with {param}")
+def dout_distinct(shape):
+    """Upstream gradient with distinct values >= 1: a gradient sent to the wrong cell shows."""
+    return distinct(shape, offset=1.0)
 
 
 @pytest.mark.points(2)
@@ -57,19 +30,19 @@ def test_max_forward_worked_example(submission):
 def test_max_forward_output_size(submission):
     """Floor mode: H' = (H + 2*pad - pool_height) // stride + 1, windows that do not fit are dropped."""
     with submission.session() as s:
-        check_forward(s, distinct((2, 3, 5, 7)), pool_param(2, 2, 2), "5x7 input, 2x2/2 -> 2x3")
-        check_forward(s, distinct((1, 2, 7, 7)), pool_param(3, 3, 2), "7x7 input, 3x3/2 -> 3x3")
-        check_forward(s, distinct((1, 1, 8, 6)), pool_param(3, 3, 3), "8x6 input, 3x3/3 -> 2x2")
-        check_forward(s, distinct((2, 1, 4, 4)), pool_param(4, 4, 1), "4x4 input, 4x4/1 -> 1x1")
+        check_pool_forward(s, "max", distinct((2, 3, 5, 7)), pool_param(2, 2, 2), "5x7 input, 2x2/2 -> 2x3")
+        check_pool_forward(s, "max", distinct((1, 2, 7, 7)), pool_param(3, 3, 2), "7x7 input, 3x3/2 -> 3x3")
+        check_pool_forward(s, "max", distinct((1, 1, 8, 6)), pool_param(3, 3, 3), "8x6 input, 3x3/3 -> 2x2")
+        check_pool_forward(s, "max", distinct((2, 1, 4, 4)), pool_param(4, 4, 1), "4x4 input, 4x4/1 -> 1x1")
 
 
 @pytest.mark.points(2)
 def test_max_forward_rectangular_window(submission):
     """pool_height != pool_width: heights go with H, widths with W."""
     with submission.session() as s:
-        check_forward(s, distinct((2, 2, 4, 7)), pool_param(2, 3, 1), "2x3 window")
-        check_forward(s, distinct((1, 3, 6, 5)), pool_param(3, 1, 2), "3x1 window")
-        check_forward(s, distinct((1, 1, 5, 9)), pool_param(1, 4, 2), "1x4 window")
+        check_pool_forward(s, "max", distinct((2, 2, 4, 7)), pool_param(2, 3, 1), "2x3 window")
+        check_pool_forward(s, "max", distinct((1, 3, 6, 5)), pool_param(3, 1, 2), "3x1 window")
+        check_pool_forward(s, "max", distinct((1, 1, 5, 9)), pool_param(1, 4, 2), "1x4 window")
 
 
 @pytest.mark.points(2)
@@ -77,30 +50,32 @@ def test_max_forward_padding_is_minus_inf(submission):
     """Padding never wins: an all-negative input must not produce 0 at the border."""
     with submission.session() as s:
         x = -1.0 - distinct((1, 2, 4, 4))
-        check_forward(s, x, pool_param(2, 2, 2, pad=1), "negative input, 2x2/2, pad 1")
-        check_forward(s, x, pool_param(3, 3, 1, pad=1), "negative input, 3x3/1, pad 1")
-        check_forward(s, distinct((2, 1, 5, 6), offset=-100.0), pool_param(3, 3, 2, pad=1), "mixed signs, pad 1")
+        check_pool_forward(s, "max", x, pool_param(2, 2, 2, pad=1), "negative input, 2x2/2, pad 1")
+        check_pool_forward(s, "max", x, pool_param(3, 3, 1, pad=1), "negative input, 3x3/1, pad 1")
+        x = distinct((2, 1, 5, 6), offset=-100.0)
+        check_pool_forward(s, "max", x, pool_param(3, 3, 2, pad=1), "mixed signs, pad 1")
 
 
 @pytest.mark.points(2)
 def test_max_backward_routes_to_argmax(submission):
     """Non-overlapping windows: each window's gradient goes to its maximum, all else gets 0."""
     with submission.session() as s:
-        check_backward(s, distinct((2, 3, 4, 4)), pool_param(2, 2, 2), "2x2/2")
-        check_backward(s, distinct((1, 2, 6, 6)), pool_param(3, 3, 3), "3x3/3")
-        check_backward(s, distinct((1, 2, 4, 6)), pool_param(2, 3, 2), "2x3/2")
+        check_pool_backward(s, "max", distinct((2, 3, 4, 4)), pool_param(2, 2, 2), "2x2/2", dout_distinct)
+        check_pool_backward(s, "max", distinct((1, 2, 6, 6)), pool_param(3, 3, 3), "3x3/3", dout_distinct)
+        check_pool_backward(s, "max", distinct((1, 2, 4, 6)), pool_param(2, 3, 2), "2x3/2", dout_distinct)
 
 
 @pytest.mark.points(3)
 def test_max_backward_overlapping_windows(submission):
     """stride < window: an element that is the max of several windows receives the SUM of their gradients."""
     with submission.session() as s:
-        check_backward(s, distinct((1, 2, 5, 5)), pool_param(3, 3, 1), "3x3/1")
-        check_backward(s, distinct((2, 1, 7, 7)), pool_param(3, 3, 2), "3x3/2")
-        check_backward(s, distinct((1, 2, 5, 6)), pool_param(3, 3, 2, pad=1), "3x3/2, pad 1")
+        check_pool_backward(s, "max", distinct((1, 2, 5, 5)), pool_param(3, 3, 1), "3x3/1", dout_distinct)
+        check_pool_backward(s, "max", distinct((2, 1, 7, 7)), pool_param(3, 3, 2), "3x3/2", dout_distinct)
+        check_pool_backward(s, "max", distinct((1, 2, 5, 6)), pool_param(3, 3, 2, pad=1), "3x3/2, pad 1",
+                            dout_distinct)
         x = np.zeros((1, 1, 3, 3))
         x[0, 0, 1, 1] = 1.0  # the centre is the max of all four 2x2 windows
-        check_backward(s, x, pool_param(2, 2, 1), "centre shared by 4 windows", dout=np.ones((1, 1, 2, 2)))
+        check_pool_backward(s, "max", x, pool_param(2, 2, 1), "centre shared by 4 windows", np.ones)
 
 
 @pytest.mark.points(2)
@@ -109,13 +84,15 @@ def test_max_backward_ties_go_to_first_max(submission):
 
     Windows do not overlap here, so this test checks the tie rule alone."""
     with submission.session() as s:
-        check_backward(s, np.zeros((1, 1, 4, 4)), pool_param(2, 2, 2), "constant input, 2x2/2")
-        check_backward(s, np.full((1, 2, 6, 5), 3.0), pool_param(3, 2, 3), "constant input, 3x2/3")
+        check_pool_backward(s, "max", np.zeros((1, 1, 4, 4)), pool_param(2, 2, 2), "constant input, 2x2/2",
+                            dout_distinct)
+        check_pool_backward(s, "max", np.full((1, 2, 6, 5), 3.0), pool_param(3, 2, 3), "constant input, 3x2/3",
+                            dout_distinct)
         x = np.array([[[[1.0, 2.0, 2.0, 0.0],
                         [2.0, 0.0, 1.0, 2.0],
                         [5.0, 5.0, 1.0, 1.0],
                         [5.0, 5.0, 1.0, 1.0]]]])
-        check_backward(s, x, pool_param(2, 2, 2), "plateaus")
+        check_pool_backward(s, "max", x, pool_param(2, 2, 2), "plateaus", dout_distinct)
 
 
 @pytest.mark.points(2)
@@ -125,8 +102,8 @@ def test_max_nan_propagates(submission):
         x = distinct((1, 1, 4, 4))
         x[0, 0, 0, 1] = np.nan
         x[0, 0, 3, 3] = np.nan
-        check_forward(s, x, pool_param(2, 2, 2), "NaN in two windows, 2x2/2")
-        check_backward(s, x, pool_param(2, 2, 2), "NaN in two windows, 2x2/2")
+        check_pool_forward(s, "max", x, pool_param(2, 2, 2), "NaN in two windows, 2x2/2")
+        check_pool_backward(s, "max", x, pool_param(2, 2, 2), "NaN in two windows, 2x2/2", dout_distinct)
         x = distinct((1, 2, 3, 3))
         x[0, 1, 1, 1] = np.nan
-        check_forward(s, x, pool_param(2, 2, 1), "NaN in every window, 2x2/1")
+        check_pool_forward(s, "max", x, pool_param(2, 2, 1), "NaN in every window, 2x2/1")
