@@ -2,10 +2,7 @@
 import numpy as np
 import pytest
 
-
-def assert_float32(value, what):
-    assert isinstance(value, np.ndarray), f"{what}: expected a numpy array, got {type(value).__name__}"
-    assert value.dtype == np.float32, f"{what}: float32 input gave dtype {value.dtype}; keep the input's dtype"
+from cs231n_pool.grading.checks import assert_float32, pool_param
 
 
 @pytest.mark.points(4)
@@ -13,7 +10,7 @@ def test_float32_stays_float32(submission, rng):
     with submission.session() as s:
         for ph, pw, stride, pad in [(2, 3, 1, 1), (3, 3, 2, 0)]:
             x = rng.standard_normal((2, 3, 7, 6)).astype(np.float32)
-            param = {"pool_height": ph, "pool_width": pw, "stride": stride, "pad": pad}
+            param = pool_param(ph, pw, stride, pad)
             for kind in ("max", "avg"):
                 out, cache = s.call(f"{kind}_pool_forward_naive", x, param)
                 assert_float32(out, f"{kind}_pool_forward_naive with {param}")
