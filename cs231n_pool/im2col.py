@@ -13,8 +13,17 @@ from ._backend import im2col_kernels
 from .geometry import PoolGeometry, as_pair, check_dtype, check_shape, pool_geometry, positive_int
 
 
+def _check_plane(x_shape, geom: PoolGeometry) -> None:
+    """The kernels trust geom: an (H, W) other than the one geom was built for would make them
+    read or write out of bounds, so that one mismatch is caught here (a tuple compare)."""
+    if tuple(x_shape[2:]) != (geom.in_h, geom.in_w):
+        raise ValueError(f"x_shape={tuple(x_shape)} does not match the geometry's (in_h, in_w)="
+                         f"{(geom.in_h, geom.in_w)}")
+
+
 def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) -> np.ndarray:
     """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N) for already-validated arguments."""
+    _check_plane(x4.shape, geom)
     return im2col_kernels.im2col(
         np.ascontiguousarray(x4), geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
         geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w, pad_value)
@@ -23,6 +32,11 @@ def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) 
 def col2im_geometry(cols: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
     """Adjoint of :func:`im2col_geometry`: (C*kh*kw, out_h*out_w*N) -> (N, C, H, W)."""
     N, C, H, W = x_shape
+    _check_plane(x_shape, geom)
+    expected = (C * geom.window_size, geom.out_h * geom.out_w * N)
+    if cols.shape != expected:
+        raise ValueError(f"cols must have shape {expected} (C*fh*fw, N*H'*W') for x_shape={tuple(x_shape)}, "
+                         f"got cols.shape={cols.shape}")
     return im2col_kernels.col2im(
         np.ascontiguousarray(cols), N, C, H, W, geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
         geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
@@ -36,6 +50,7 @@ def col2im_onehot_geometry(values: np.ndarray, rows: np.ndarray, x_shape, geom: 
     (N, C, H, W), equal to :func:`col2im_geometry` of that matrix bit for bit.
     """
     N, C, H, W = x_shape
+    _check_plane(x_shape, geom)
     return im2col_kernels.col2im_onehot(
         values, rows, N, C, H, W, geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
         geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
@@ -48,6 +63,7 @@ def col2im_spread_geometry(values: np.ndarray, x_shape, geom: PoolGeometry) -> n
     its rows. Returns (N, C, H, W), equal to :func:`col2im_geometry` of that matrix bit for bit.
     """
     N, C, H, W = x_shape
+    _check_plane(x_shape, geom)
     return im2col_kernels.col2im_spread(
         values, N, C, H, W, geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
         geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
@@ -141,9 +157,4 @@ def col2im_indices(cols, x_shape, field_height, field_width, padding=0, stride=1
         raise TypeError(f"cols must be a numpy.ndarray, got {type(cols).__name__}")
     check_dtype(cols.dtype, "cols")
     geom = _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation)
-    N, C = x_shape[:2]
-    expected = (C * geom.window_size, geom.out_h * geom.out_w * N)
-    if cols.shape != expected:
-        raise ValueError(f"cols must have shape {expected} (C*fh*fw, N*H'*W') for x_shape={x_shape}, "
-                         f"got cols.shape={cols.shape}")
-    return col2im_geometry(cols, x_shape, geom)
+    return col2im_geometry(cols, x_shape, geom)  # checks cols.shape

@@ -505,3 +505,18 @@ def test_bad_input_names_the_parameter_and_value(call, error, words):
         call()
     for word in words:
         assert word in str(info.value)
+
+
+def test_geometry_wrappers_refuse_a_plane_or_cols_that_do_not_match_the_geometry():
+    # the Cython kernels trust the geometry: a mismatch used to read past the end of cols/x
+    from cs231n_pool.geometry import pool_geometry
+    from cs231n_pool.im2col import col2im_geometry, col2im_onehot_geometry, col2im_spread_geometry, im2col_geometry
+    geom = pool_geometry((3, 3), 2, 1)  # 2x2 windows, output 2x2
+    with pytest.raises(ValueError, match=r"cols.shape=\(4, 1\)"):
+        col2im_geometry(np.zeros((4, 1)), (2, 1, 3, 3), geom)
+    with pytest.raises(ValueError, match=r"x_shape=\(1, 1, 2, 2\)"):
+        im2col_geometry(np.zeros((1, 1, 2, 2)), geom)
+    with pytest.raises(ValueError, match=r"x_shape=\(2, 1, 5, 5\)"):
+        col2im_spread_geometry(np.zeros((4, 2)), (2, 1, 5, 5), geom)
+    with pytest.raises(ValueError, match=r"x_shape=\(2, 1, 5, 5\)"):
+        col2im_onehot_geometry(np.zeros((4, 2)), np.zeros((4, 2), dtype=np.int64), (2, 1, 5, 5), geom)
