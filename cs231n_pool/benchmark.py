@@ -183,9 +183,9 @@ def _direct_variant(pool, direction, case, x, dout, threads, rounds):
     from .geometry import avg_divisors, pool_geometry
     geom = pool_geometry((case.H, case.W), case.kernel, case.stride, case.pad)
     divisors = avg_divisors(geom)
-    _, idx = direct.max_pool_forward_direct(x, geom, threads)
 
     if pool == "max":
+        idx = direct.max_pool_forward_direct(x, geom, threads)[1] if direction == "backward" else None
         run = ((lambda _: direct.max_pool_forward_direct(x, geom, threads)) if direction == "forward" else
                (lambda _: direct.max_pool_backward_direct(dout, idx, x.shape, threads)))
     else:

@@ -119,7 +119,8 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
 
     kernel_size, stride, dilation: int or (h, w), all > 0; stride defaults to kernel_size.
     padding: int or (h, w) >= 0 and at most kernel // 2 (when ``limit_padding``),
-    or 'same' / 'valid'. ceil_mode selects the ceil output-size rule.
+    or 'same' / 'valid'. Every int is at most MAX_PARAM. ceil_mode selects the ceil
+    output-size rule.
     Raises ValueError/TypeError naming the offending parameter and value.
     """
     in_h, in_w = (int(v) for v in spatial_shape)
