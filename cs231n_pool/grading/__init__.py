@@ -2,5 +2,6 @@
 
 - sandbox: Submission / Session / Handle and the SubmissionFailure exceptions
 - pytest_plugin: the `submission` and `rng` fixtures, the `points` marker, `Score: X/Y`
+- checks: assertion helpers and reference checks shared by the assignment tests
 - release, grade, grade_all, autograder: the `cs231n-pool` subcommands
 """
