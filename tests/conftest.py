@@ -79,10 +79,12 @@ def check_max_pool2d(single_thread_direct):
         args = (kernel_size, stride, padding, dilation, ceil_mode)
         ref = _torch_run(lambda t: F.max_pool2d(t, *args, return_indices=True), x)
         for method in METHODS:
-            layer = layers.Maxpool(kernel_size, stride, padding, dilation, ceil_mode, method=method)
-            if ref is None:
-                _expect_rejected(lambda: fn.max_pool2d(x, *args, method=method), lambda: layer.forward(x))
+            def make_layer():
+                return layers.Maxpool(kernel_size, stride, padding, dilation, ceil_mode, method=method)
+            if ref is None:  # the layer may reject the arguments in its constructor or in forward
+                _expect_rejected(lambda: fn.max_pool2d(x, *args, method=method), lambda: make_layer().forward(x))
                 continue
+            layer = make_layer()
             out, idx, dx, dout = ref
             got, got_idx = fn.max_pool2d(x, *args, return_indices=True, method=method)
             assert_close(got, out, x.dtype, f"max_pool2d forward ({method})")
@@ -120,10 +122,12 @@ def check_avg_pool2d(single_thread_direct):
         args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         ref = _torch_run(lambda t: F.avg_pool2d(t, *args), x)
         for method in METHODS:
-            layer = layers.Avgpool(*args, method=method)
-            if ref is None:
-                _expect_rejected(lambda: fn.avg_pool2d(x, *args, method=method), lambda: layer.forward(x))
+            def make_layer():
+                return layers.Avgpool(*args, method=method)
+            if ref is None:  # the layer may reject the arguments in its constructor or in forward
+                _expect_rejected(lambda: fn.avg_pool2d(x, *args, method=method), lambda: make_layer().forward(x))
                 continue
+            layer = make_layer()
             out, _, dx, dout = ref
             assert_close(fn.avg_pool2d(x, *args, method=method), out, x.dtype, f"avg_pool2d forward ({method})")
             assert_close(fn.avg_pool2d_backward(dout, x.shape, *args, method=method), dx, x.dtype,

@@ -96,6 +96,14 @@ def test_max_and_avg_pool2d_odd_shapes(check_max_pool2d, check_avg_pool2d, shape
     check_avg_pool2d(x, (1, 2) if shape[2] == 1 else 2, 1, 0, True)
 
 
+def test_checkers_accept_a_rejection_from_the_layer_constructor(check_max_pool2d, check_avg_pool2d):
+    # padding > kernel // 2: torch rejects it, and so does our constructor (the checkers used to
+    # build the layer outside pytest.raises, so such a config errored instead of passing)
+    x = distinct_values(SHAPE, np.float64)
+    check_max_pool2d(x, 2, None, 2)
+    check_avg_pool2d(x, 2, None, 2)
+
+
 @pytest.mark.parametrize("kernel,padding,dilation", [(2, 2, 1), (9, 0, 1), (3, 2, 1), (5, 0, 2)])
 def test_configs_torch_rejects_are_rejected(kernel, padding, dilation):
     torch = pytest.importorskip("torch")
