@@ -52,7 +52,8 @@ class Maxpool(_Layer):
     CS231n style) and ``self.indices`` the flat PyTorch indices, int64 (N, C, H', W')
     (unbatched input: (C, H', W')).
     backward(dout) -> dx: each window's dout to its argmax cell; overlaps accumulate.
-    method: "im2col" (default) or "direct" (loop kernels).
+    method: "im2col" (default, the taught path), "direct" (loop kernels; max_idx is then
+    derived from the indices when first read) or None (the fastest path that is built).
     """
 
     def __init__(self, size, stride=None, padding=0, dilation=1, ceil_mode=False, method="im2col"):
@@ -108,6 +109,7 @@ class Avgpool(_Layer):
     divisor_override (non-zero) if given, else that span's size if count_include_pad, else
     its in-bounds count. 'same' padding always excludes padded cells from the divisor.
     backward(dout) adds dout/divisor to each in-bounds window cell.
+    method: "im2col" (default), "direct" or None (the fastest path that is built).
     """
 
     def __init__(self, size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
