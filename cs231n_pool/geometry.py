@@ -95,7 +95,12 @@ def is_int(value) -> bool:
 
 def pooled_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
                 ceil_mode: bool = False) -> int:
-    """Output length along one dimension (the formula in the module docstring)."""
+    """Output length along one dimension (the formula in the module docstring); may be < 1
+    when the window does not fit (pool_geometry reports that)."""
+    for name, value in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+        positive_int(value, name)
+    if not is_int(size) or not is_int(padding) or size < 0 or padding < 0:
+        raise ValueError(f"size and padding must be ints >= 0, got size={size!r}, padding={padding!r}")
     effective = dilation * (kernel - 1) + 1
     span = size + 2 * padding - effective
     if ceil_mode:

@@ -1,5 +1,6 @@
 """im2col/col2im/column_argmax: layout, Cython == numpy, adjointness, argmax rules, bad input."""
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -520,3 +521,14 @@ def test_geometry_wrappers_refuse_a_plane_or_cols_that_do_not_match_the_geometry
         col2im_spread_geometry(np.zeros((4, 2)), (2, 1, 5, 5), geom)
     with pytest.raises(ValueError, match=r"x_shape=\(2, 1, 5, 5\)"):
         col2im_onehot_geometry(np.zeros((4, 2)), np.zeros((4, 2), dtype=np.int64), (2, 1, 5, 5), geom)
+
+
+@pytest.mark.parametrize("args,exc,words", [((5, 2, 0, 0), ValueError, "stride=0"),
+                                            ((5, 0, 1, 0), ValueError, "kernel=0"),
+                                            ((5, 2, 1, 0, 0), ValueError, "dilation=0"),
+                                            ((5, 2.0, 1, 0), TypeError, "kernel=2.0"),
+                                            ((5, 2, 1, -1), ValueError, "padding=-1")])
+def test_pooled_size_checks_its_arguments(args, exc, words):
+    # a public helper: stride=0 used to be a ZeroDivisionError, a float kernel a float size
+    with pytest.raises(exc, match=re.escape(words)):
+        pooled_size(*args)
