@@ -65,13 +65,17 @@ cdef extern from *:
     #include <math.h>
     #include <stdint.h>
     /* Kept out of line: inlined into the OpenMP body, GCC stops vectorising them.
-       On x86-64 GCC also builds an AVX2 clone, picked at load time when the CPU has it. */
+       On x86-64 GCC also builds AVX2 and AVX-512 clones, picked at load time from the CPU.
+       _AVX2 kernels skip the AVX-512 clone because it is slower for them (see the separable kernel). */
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
     #define CS231N_POOL_NOINLINE __attribute__((noinline, target_clones("avx512f", "avx2", "default")))
+    #define CS231N_POOL_NOINLINE_AVX2 __attribute__((noinline, target_clones("avx2", "default")))
     #elif defined(__GNUC__)
     #define CS231N_POOL_NOINLINE __attribute__((noinline))
+    #define CS231N_POOL_NOINLINE_AVX2 __attribute__((noinline))
     #else
     #define CS231N_POOL_NOINLINE
+    #define CS231N_POOL_NOINLINE_AVX2
     #endif
     #define CS231N_POOL_MAX_CELLS(NAME, T, STRIDE)                                        \
     static CS231N_POOL_NOINLINE void NAME(const T* __restrict xs, T* __restrict o, int32_t* __restrict b,     \
@@ -184,7 +188,10 @@ cdef extern from *:
        pay no per-row call, and the loops run flat across rows where the layout allows:
        the run pass when W == S * OW (run j starts at x[S*j - pl]), the fold at stride 1
        over consecutive full-height output rows. hv/hi: (H, OW) run maxima and their
-       32-bit indices. Every column and row count must be >= 1 (direct.py checks). */
+       32-bit indices. Every column and row count must be >= 1 (direct.py checks).
+       No AVX-512 clone: its 16-lane loops leave long remainders on 28-wide rows and pay
+       more for the stride-2 de-interleave (measured on Zen 4: S2 3.0 vs 2.3 ms, S4 1.1 vs
+       1.05 ms for the AVX2 build). */
     /* cur, best = v, vi when v > cur or v is NaN (PyTorch's rule), selected on the bits
        so that scalar remainders do not branch on random data */
     #define CS231N_POOL_TAKE(T, UT, cur, best, v, vi)                                     \
@@ -198,8 +205,20 @@ cdef extern from *:
             (cur) = c_.f;                                                                \
             (best) = ((vi) & mi_) | ((best) & ~mi_);                                     \
         } while (0)
-    /* Runs of R cells (a literal: 1 <= R <= 3) at column c0 of every row; each loop
-       vectorises, so border columns cost no scalar compare per cell. */
+    /* The same with the decision forced on (force = 1) or off (allow = 0) per lane. */
+    #define CS231N_POOL_TAKE_IF(T, UT, cur, best, v, vi, force, allow)                  \
+        do {                                                                            \
+            union { T f; UT u; } v_, c_;                                                \
+            UT m_ = (UT)0 - (UT)(((((v) > (cur)) | ((v) != (v))) | (force)) & (allow)); \
+            int32_t mi_ = (int32_t)m_;                                                  \
+            v_.f = (v);                                                                 \
+            c_.f = (cur);                                                               \
+            c_.u = (v_.u & m_) | (c_.u & ~m_);                                          \
+            (cur) = c_.f;                                                               \
+            (best) = ((vi) & mi_) | ((best) & ~mi_);                                    \
+        } while (0)
+    /* Runs of R cells (a literal: 1 <= R <= 3) at column c0 of every row: unrolled and
+       branch-free (a strided loop, so scalar; 1 or 2 such columns per plane side). */
     #define CS231N_POOL_BORDER_RUNS(T, UT, R)                                           \
     do {                                                                                 \
         for (r = 0, pos = c0; r < H; r++, pos += (int32_t)W) {                           \
@@ -228,45 +247,78 @@ cdef extern from *:
         }                                                                                \
     } while (0)
     #define CS231N_POOL_SEP_PLANE(NAME, T, UT, K, S)                                        \
-    static CS231N_POOL_NOINLINE void NAME(const T* __restrict x, T* __restrict o,         \
+    static CS231N_POOL_NOINLINE_AVX2 void NAME(const T* __restrict x, T* __restrict o,         \
             int64_t* __restrict idx, T* __restrict hv, int32_t* __restrict hi,           \
             Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t pl,     \
             const Py_ssize_t* row_start, const Py_ssize_t* row_count,                    \
             const Py_ssize_t* col_start, const Py_ssize_t* col_count,                    \
-            Py_ssize_t ow_lo, Py_ssize_t ow_hi) {                                        \
-        Py_ssize_t r, k, n, oh, ow, run, cnt, t, passes;                                 \
+            Py_ssize_t ow_lo, Py_ssize_t ow_hi, const int32_t* __restrict cls) {        \
+        Py_ssize_t r, k, n, oh, ow, run, cnt, t, passes, jbeg, jend;                    \
         T cur, v;                                                                        \
         int32_t best, pos;                                                               \
-        /* runs of the interior columns; in the flat case the runs that straddle two   \
-           rows read in-bounds cells and are overwritten by the border pass below */    \
-        if (ow_hi > ow_lo) {                                                             \
-            passes = (W == (S) * OW) ? 1 : H;                                            \
-            n = (W == (S) * OW) ? (H - 1) * OW + ow_hi - ow_lo : ow_hi - ow_lo;          \
-            for (r = 0; r < passes; r++) {                                               \
-                const T* __restrict xr = x + r * W + (S) * ow_lo - pl;                   \
-                T* __restrict hvr = hv + r * OW + ow_lo;                                 \
-                int32_t* __restrict hir = hi + r * OW + ow_lo;                           \
-                const int32_t base = (int32_t)(r * W + (S) * ow_lo - pl);                \
-                for (k = 0, pos = base; k < n; k++, pos += (S)) {                        \
-                    cur = xr[k * (S)];                                                   \
-                    best = pos;  /* a 32-bit induction variable: 64-bit lanes halve the width */ \
-                    for (t = 1; t < (K); t++) {                                          \
-                        v = xr[k * (S) + t];                                             \
-                        CS231N_POOL_TAKE(T, UT, cur, best, v, pos + (int32_t)t);         \
-                    }                                                                    \
-                    hvr[k] = cur;                                                        \
-                    hir[k] = best;                                                       \
-                }                                                                        \
-            }                                                                            \
-        }                                                                                \
-        /* clipped runs of the border columns, one column at a time down the rows */    \
-        for (ow = 0; ow < OW; ow++) {                                                   \
-            if (ow >= ow_lo && ow < ow_hi) continue;                                    \
-            const T* xc = x + col_start[ow];                                            \
-            const int32_t c0 = (int32_t)col_start[ow];                                  \
-            if (col_count[ow] == 1) CS231N_POOL_BORDER_RUNS(T, UT, 1);                  \
-            else if (col_count[ow] == 2) CS231N_POOL_BORDER_RUNS(T, UT, 2);             \
-            else CS231N_POOL_BORDER_RUNS(T, UT, 3);                                     \
+        if ((K) == 3 && cls != NULL) {                                                  \
+            /* 3-cell runs at every position of the plane in one loop (W == S * OW); a  \
+               border run drops its first (cls 1) or last (cls 2) cell by forcing or    \
+               blocking that cell's decision. Only the runs at the plane's two ends,    \
+               whose dropped cell lies outside the plane, are done one by one. */       \
+            jend = H * W - (K) + pl < 0 ? 0 : (H * W - (K) + pl) / (S) + 1;             \
+            jend = jend < H * OW ? jend : H * OW;                                       \
+            jbeg = (pl + (S) - 1) / (S) < jend ? (pl + (S) - 1) / (S) : jend;           \
+            const T* __restrict xr = x - pl;                                            \
+            for (k = jbeg, pos = (int32_t)((S) * jbeg - pl); k < jend; k++, pos += (S)) {\
+                cur = xr[k * (S)];                                                      \
+                best = pos;                                                             \
+                v = xr[k * (S) + 1];                                                    \
+                CS231N_POOL_TAKE_IF(T, UT, cur, best, v, pos + 1, cls[k] == 1, 1);      \
+                v = xr[k * (S) + 2];                                                    \
+                CS231N_POOL_TAKE_IF(T, UT, cur, best, v, pos + 2, 0, cls[k] != 2);      \
+                hv[k] = cur;                                                            \
+                hi[k] = best;                                                           \
+            }                                                                           \
+            for (k = jbeg > 0 ? 0 : jend; k < H * OW; k = (k + 1 == jbeg) ? jend : k + 1) {\
+                r = k / OW;                                                             \
+                ow = k % OW;                                                            \
+                cur = x[r * W + col_start[ow]];                                         \
+                best = (int32_t)(r * W + col_start[ow]);                                \
+                for (t = 1; t < col_count[ow]; t++) {                                   \
+                    v = x[r * W + col_start[ow] + t];                                   \
+                    CS231N_POOL_TAKE(T, UT, cur, best, v, (int32_t)(r * W + col_start[ow] + t));\
+                }                                                                       \
+                hv[k] = cur;                                                            \
+                hi[k] = best;                                                           \
+            }                                                                           \
+        } else {                                                                        \
+            /* runs of the interior columns; in the flat case the runs that straddle two\
+               rows read in-bounds cells and are overwritten by the border pass below */\
+            if (ow_hi > ow_lo) {                                                        \
+                passes = (W == (S) * OW) ? 1 : H;                                       \
+                n = (W == (S) * OW) ? (H - 1) * OW + ow_hi - ow_lo : ow_hi - ow_lo;     \
+                for (r = 0; r < passes; r++) {                                          \
+                    const T* __restrict xr = x + r * W + (S) * ow_lo - pl;              \
+                    T* __restrict hvr = hv + r * OW + ow_lo;                            \
+                    int32_t* __restrict hir = hi + r * OW + ow_lo;                      \
+                    const int32_t base = (int32_t)(r * W + (S) * ow_lo - pl);           \
+                    for (k = 0, pos = base; k < n; k++, pos += (S)) {                   \
+                        cur = xr[k * (S)];                                              \
+                        best = pos;  /* a 32-bit induction variable: 64-bit lanes halve the width */\
+                        for (t = 1; t < (K); t++) {                                     \
+                            v = xr[k * (S) + t];                                        \
+                            CS231N_POOL_TAKE(T, UT, cur, best, v, pos + (int32_t)t);    \
+                        }                                                               \
+                        hvr[k] = cur;                                                   \
+                        hir[k] = best;                                                  \
+                    }                                                                   \
+                }                                                                       \
+            }                                                                           \
+            /* clipped runs of the border columns, one column at a time down the rows */\
+            for (ow = 0; ow < OW; ow++) {                                               \
+                if (ow >= ow_lo && ow < ow_hi) continue;                                \
+                const T* xc = x + col_start[ow];                                        \
+                const int32_t c0 = (int32_t)col_start[ow];                              \
+                if (col_count[ow] == 1) CS231N_POOL_BORDER_RUNS(T, UT, 1);              \
+                else if (col_count[ow] == 2) CS231N_POOL_BORDER_RUNS(T, UT, 2);         \
+                else CS231N_POOL_BORDER_RUNS(T, UT, 3);                                 \
+            }                                                                           \
         }                                                                               \
         /* fold the rows of each window; the int64 index is written here directly */    \
         for (oh = 0; oh < OH; oh += run) {                                              \
@@ -294,16 +346,16 @@ cdef extern from *:
             Py_ssize_t kernel, Py_ssize_t stride, Py_ssize_t pl,                          \
             const Py_ssize_t* row_start, const Py_ssize_t* row_count,                     \
             const Py_ssize_t* col_start, const Py_ssize_t* col_count,                     \
-            Py_ssize_t ow_lo, Py_ssize_t ow_hi) {                                         \
+            Py_ssize_t ow_lo, Py_ssize_t ow_hi, const int32_t* cls) {                                         \
         if (kernel == 2)                                                                  \
             cs231n_pool_sep2_1##SUFFIX(x, o, idx, hv, hi, H, W, OH, OW, pl, row_start,    \
-                                       row_count, col_start, col_count, ow_lo, ow_hi);    \
+                                       row_count, col_start, col_count, ow_lo, ow_hi, cls);    \
         else if (stride == 1)                                                             \
             cs231n_pool_sep3_1##SUFFIX(x, o, idx, hv, hi, H, W, OH, OW, pl, row_start,    \
-                                       row_count, col_start, col_count, ow_lo, ow_hi);    \
+                                       row_count, col_start, col_count, ow_lo, ow_hi, cls);    \
         else                                                                              \
             cs231n_pool_sep3_2##SUFFIX(x, o, idx, hv, hi, H, W, OH, OW, pl, row_start,    \
-                                       row_count, col_start, col_count, ow_lo, ow_hi);    \
+                                       row_count, col_start, col_count, ow_lo, ow_hi, cls);    \
     }
     CS231N_POOL_SEPARABLE(float, uint32_t, _f)
     CS231N_POOL_SEPARABLE(double, uint64_t, _d)
@@ -322,12 +374,14 @@ cdef extern from *:
                                  Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel,
                                  Py_ssize_t stride, Py_ssize_t pl, const Py_ssize_t* row_start,
                                  const Py_ssize_t* row_count, const Py_ssize_t* col_start,
-                                 const Py_ssize_t* col_count, Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil
+                                 const Py_ssize_t* col_count, Py_ssize_t ow_lo, Py_ssize_t ow_hi,
+                                 const int32_t* cls) noexcept nogil
     void cs231n_pool_sep_plane_d(const double* x, double* o, int64_t* idx, double* hv, int32_t* hi,
                                  Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel,
                                  Py_ssize_t stride, Py_ssize_t pl, const Py_ssize_t* row_start,
                                  const Py_ssize_t* row_count, const Py_ssize_t* col_start,
-                                 const Py_ssize_t* col_count, Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil
+                                 const Py_ssize_t* col_count, Py_ssize_t ow_lo, Py_ssize_t ow_hi,
+                                 const int32_t* cls) noexcept nogil
     int cs231n_pool_max_window_f(const float* x0, Py_ssize_t rstride, float* o, int32_t* b,
                                  Py_ssize_t n, Py_ssize_t stride, Py_ssize_t kernel, int32_t base) noexcept nogil
     int cs231n_pool_max_window_d(const double* x0, Py_ssize_t rstride, double* o, int32_t* b,
@@ -421,22 +475,23 @@ cdef inline void _max_plane_separable(const floating* x, floating* o, int64_t* i
                                       Py_ssize_t sw, Py_ssize_t pl,
                                       const Py_ssize_t* row_start, const Py_ssize_t* row_count,
                                       const Py_ssize_t* col_start, const Py_ssize_t* col_count,
-                                      Py_ssize_t ow_lo, Py_ssize_t ow_hi) noexcept nogil:
+                                      Py_ssize_t ow_lo, Py_ssize_t ow_hi, const int32_t* cls) noexcept nogil:
     """One plane of kw x kw pooling at stride sw, no dilation (see CS231N_POOL_SEP_PLANE).
 
     hv/hi: (H, OW) scratch for the run maxima of every input row under every output column.
+    cls: NULL, or the (H, OW) run classes of the one-loop 3x3 path (0 whole, 1 drop first, 2 drop last).
     """
     if floating is float:
         cs231n_pool_sep_plane_f(x, o, idx, hv, hi, H, W, OH, OW, kw, sw, pl, row_start, row_count,
-                                col_start, col_count, ow_lo, ow_hi)
+                                col_start, col_count, ow_lo, ow_hi, cls)
     else:
         cs231n_pool_sep_plane_d(x, o, idx, hv, hi, H, W, OH, OW, kw, sw, pl, row_start, row_count,
-                                col_start, col_count, ow_lo, ow_hi)
+                                col_start, col_count, ow_lo, ow_hi, cls)
 
 
 def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:, :, ::1] idx,
                 int32_t[:, ::1] scratch, floating[:, ::1] row_values, int32_t[:, ::1] row_indices,
-                bint separable,
+                bint separable, const int32_t[::1] run_class,
                 Py_ssize_t kw, Py_ssize_t sw, Py_ssize_t pl, Py_ssize_t dh, Py_ssize_t dw,
                 const Py_ssize_t[::1] row_start, const Py_ssize_t[::1] row_count,
                 const Py_ssize_t[::1] col_start, const Py_ssize_t[::1] col_count,
@@ -446,16 +501,22 @@ def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:,
     scratch: (threads, OW) int32, one row per thread; H*W must fit in int32.
     separable: square 2x2 windows at stride 1 or 3x3 at stride 1 or 2, without dilation, and
     every window row and column count >= 1; then row_values and row_indices are
-    (threads, H * OW) scratch for the per-row run maxima.
+    (threads, H * OW) scratch for the per-row run maxima. run_class is empty or, for 3x3
+    windows with W == stride * OW (direct.py passes it at stride 1), the (H * OW) class of
+    every run (0 all cells in bounds, 1 first cell outside, 2 last cell outside), which lets
+    one loop do every run.
     """
     cdef Py_ssize_t p, P = x.shape[0], H = x.shape[1], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    if run_class.shape[0] not in (0, H * OW):
+        raise ValueError(f"run_class must be empty or hold H * OW = {H * OW} entries, got {run_class.shape[0]}")
     if P == 0:
         return
     for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
         if separable:
             _max_plane_separable(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0],
                                  &row_values[threadid(), 0], &row_indices[threadid(), 0], H, W, OH, OW, kw, sw, pl,
-                                 &row_start[0], &row_count[0], &col_start[0], &col_count[0], ow_lo, ow_hi)
+                                 &row_start[0], &row_count[0], &col_start[0], &col_count[0], ow_lo, ow_hi,
+                                 &run_class[0] if run_class.shape[0] > 0 else NULL)
         else:
             _max_plane(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], &scratch[threadid(), 0], W, OH, OW,
                        kw, sw, pl, dh, dw, &row_start[0], &row_count[0], &col_start[0], &col_count[0],

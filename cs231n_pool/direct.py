@@ -147,6 +147,34 @@ def _separable(geom: PoolGeometry, layout) -> bool:
             and row_count.size > 0 and col_count.size > 0 and row_count.min() > 0 and col_count.min() > 0)
 
 
+_NO_CLASSES = np.empty(0, dtype=np.int32)
+
+
+@functools.lru_cache(maxsize=64)
+def _run_classes(geom: PoolGeometry) -> np.ndarray:
+    """For 3x3 windows at stride 1 with W == out_w: the class of the row run under every output
+    (0 all three cells in the plane, 1 the first cell outside, 2 the last cell outside), tiled
+    over the H rows, so the kernel does every run in one loop. Empty when that does not apply.
+    (At stride 2 the kernel's border pass is one column and the one loop was slower: S2 2.8 vs
+    2.4 ms; at stride 1 it wins: S4 1.03 vs 1.15 ms.)"""
+    kw, sw, pl, _, _, _, _, col_start, col_count, ow_lo, ow_hi = _layout(geom)
+    if kw != 3 or sw != 1 or geom.in_w != geom.out_w or ow_hi <= ow_lo:
+        return _NO_CLASSES
+    starts = np.arange(geom.out_w) * sw - pl
+    classes = np.zeros(geom.out_w, dtype=np.int32)
+    border = np.ones(geom.out_w, dtype=bool)
+    border[ow_lo:ow_hi] = False
+    drop_first = border & (col_count == 2) & (col_start == starts + 1)
+    drop_last = border & (col_count == 2) & (col_start == starts)
+    if np.any(border & ~drop_first & ~drop_last):
+        return _NO_CLASSES
+    classes[drop_first] = 1
+    classes[drop_last] = 2
+    classes = np.tile(classes, geom.in_h)
+    classes.flags.writeable = False  # shared through the cache
+    return classes
+
+
 def _check_float4(a, name: str, shape=None) -> None:
     """Cheap guards so a kernel never reads or writes out of bounds, even when called directly."""
     if not isinstance(a, np.ndarray) or a.dtype not in SUPPORTED_DTYPES or a.ndim != 4:
@@ -204,7 +232,7 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     row_indices = np.empty((n_threads, run_cells), dtype=np.int32)
     kernels.max_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
                         idx.reshape(N * C, geom.out_h, geom.out_w), scratch, row_values, row_indices, separable,
-                        *layout, n_threads)
+                        _run_classes(geom) if separable else _NO_CLASSES, *layout, n_threads)
     return out, idx
 
 

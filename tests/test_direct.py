@@ -320,3 +320,37 @@ def test_separable_path_equals_the_row_major_scan(kps, hw, ceil, dtype):
         out, idx = direct.max_pool_forward_direct(x, geom, threads=threads)
         np.testing.assert_array_equal(out, out_ref)
         np.testing.assert_array_equal(idx, idx_ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hw", [(3, 3), (4, 7), (9, 5), (28, 28)])
+def test_one_loop_3x3_stride_1_runs_drop_their_outside_cell(hw, dtype):
+    """3x3/1 pad 1: one loop does every row run, border runs forcing or blocking one cell.
+    NaN and -inf sit on the first and last columns, where a dropped cell could leak in."""
+    geom = pool_geometry(hw, 3, 1, 1)
+    classes = direct._run_classes(geom).reshape(hw[0], hw[1])
+    assert (classes[:, 0] == 1).all() and (classes[:, -1] == 2).all() and not classes[:, 1:-1].any()
+    rng = np.random.default_rng(hw[0] * 100 + hw[1])
+    x = rng.integers(-1, 2, size=(2, 3) + hw).astype(dtype)
+    x[0, 0, :, 0] = np.nan  # a NaN beside the previous row's last cell
+    x[0, 1, :, -1] = np.nan  # ... and beside the next row's first cell
+    x[1, 0, :, :2] = -np.inf  # left border runs wholly -inf
+    x[1, 1, :, -2:] = -np.inf  # right border runs wholly -inf
+    x[1, 2] = -np.inf
+    out_ref, idx_ref = fn.max_pool2d(x, 3, 1, 1, return_indices=True, method="im2col")
+    out, idx = direct.max_pool_forward_direct(x, geom, threads=2)
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+
+
+def test_run_classes_apply_only_where_one_loop_is_exact_and_bad_lengths_are_refused():
+    assert direct._run_classes(pool_geometry((8, 8), 3, 2, 1)).size == 0  # stride 2 keeps the border pass
+    assert direct._run_classes(pool_geometry((8, 8), 3, 1, 0)).size == 0  # no border columns, W != out_w
+    assert direct._run_classes(pool_geometry((8, 8), 2, 1, 1)).size == 0
+    x = np.zeros((1, 5, 5), np.float32)
+    out, idx = np.empty((1, 5, 5), np.float32), np.empty((1, 5, 5), np.int64)
+    geom = pool_geometry((5, 5), 3, 1, 1)
+    with pytest.raises(ValueError, match="run_class"):
+        direct._direct.max_forward(x, out, idx, np.empty((1, 5), np.int32), np.empty((1, 25), np.float32),
+                                   np.empty((1, 25), np.int32), True, np.zeros(24, np.int32),
+                                   *direct._layout(geom), 1)
