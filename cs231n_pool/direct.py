@@ -225,11 +225,13 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     layout = _layout(geom)
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
     idx = np.empty(out.shape, dtype=np.int64)
-    scratch = np.empty((n_threads, geom.out_w), dtype=np.int32)  # running indices, one row per thread
+    # per-thread rows, each padded by 16 entries (a cache line or more) so that two threads never
+    # write the same line (S1's unpadded 16-entry rows shared lines: 2 threads ran slower than 1)
+    scratch = np.empty((n_threads, geom.out_w + 16), dtype=np.int32)  # running indices
     separable = _separable(geom, layout)
     run_cells = H * geom.out_w if separable else 1
-    row_values = np.empty((n_threads, run_cells), dtype=x4.dtype)
-    row_indices = np.empty((n_threads, run_cells), dtype=np.int32)
+    row_values = np.empty((n_threads, run_cells + 16), dtype=x4.dtype)
+    row_indices = np.empty((n_threads, run_cells + 16), dtype=np.int32)
     kernels.max_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
                         idx.reshape(N * C, geom.out_h, geom.out_w), scratch, row_values, row_indices, separable,
                         _run_classes(geom) if separable else _NO_CLASSES, *layout, n_threads)
