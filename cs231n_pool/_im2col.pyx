@@ -158,6 +158,10 @@ def col2im(const floating[:, ::1] cols, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H
            Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
            Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t out_h, Py_ssize_t out_w):
     """Adjoint of im2col: (C*kh*kw, out_h*out_w*N) -> (N, C, H, W), summing overlapping windows."""
+    # The loops trust this shape; a mismatch would read past the end of cols.
+    if cols.shape[0] != C * kh * kw or cols.shape[1] != out_h * out_w * N:
+        raise ValueError(f"cols must have shape {(C * kh * kw, out_h * out_w * N)} (C*kh*kw, out_h*out_w*N), "
+                         f"got cols.shape={(cols.shape[0], cols.shape[1])}")
     dtype = np.float32 if floating is float else np.float64
     x = np.zeros((N, C, H, W), dtype=dtype)
     cdef floating[:, :, :, ::1] dx = x

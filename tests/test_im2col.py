@@ -420,6 +420,14 @@ def test_col2im_spread_rejects_a_wrong_shape(kernels):
         kernels.col2im_spread(np.ones((4, 3)), *shape, *args)
 
 
+@pytest.mark.parametrize("cols_shape", [(4, 7), (3, 8), (5, 8)])
+def test_cython_col2im_rejects_cols_that_do_not_match_the_geometry(cols_shape):
+    # Called directly, the kernel must not trust its arguments: a short cols would be read past its end.
+    shape, args = (2, 1, 4, 4), kernel_args((2, 1, 4, 4), (2, 2), (2, 2), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"cols must have shape \(4, 8\)"):
+        cython_kernels.col2im(np.ones(cols_shape), *shape, *args)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("K, P, Q, seed", [(1, 1, 1, 0), (9, 1, 1, 1), (4, 17, 65, 2), (9, 128, 16, 3), (2, 33, 3, 4),
                                           (3, 130, 17, 5)])
