@@ -36,12 +36,8 @@ import warnings
 
 import numpy as np
 
+from ._backend import direct_kernels as _direct  # None when the extension is not built
 from .geometry import SUPPORTED_DTYPES, PoolGeometry
-
-try:
-    from . import _direct
-except ImportError:  # the extension was not built
-    _direct = None
 
 AVAILABLE = _direct is not None
 ENV_THREADS = "CS231N_POOL_NUM_THREADS"

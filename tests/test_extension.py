@@ -7,22 +7,25 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import cs231n_pool
 from cs231n_pool import _backend
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Runs in a fresh interpreter with the extension import blocked: a None entry in
-# sys.modules makes `from . import _im2col` raise ImportError.
+# Runs in a fresh interpreter with one extension's import blocked (argv[1]): a None
+# entry in sys.modules makes importing it raise ImportError.
 FALLBACK_SCRIPT = textwrap.dedent("""
     import json, sys, warnings
     import numpy as np
-    sys.modules["cs231n_pool._im2col"] = None
+    sys.modules["cs231n_pool." + sys.argv[1]] = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         import cs231n_pool
         import cs231n_pool._backend
         from cs231n_pool.im2col import col2im_indices, column_argmax, im2col_indices
+        from cs231n_pool import direct, functional
     x = np.arange(24, dtype=np.float64).reshape(2, 2, 2, 3)
     cols = im2col_indices(x, 2, 2)
     print(json.dumps({
@@ -32,15 +35,18 @@ FALLBACK_SCRIPT = textwrap.dedent("""
         "first_row": cols[0].tolist(),
         "folded": col2im_indices(np.ones_like(cols), x.shape, 2, 2)[0, 0].tolist(),
         "argmax_rows": column_argmax(np.array([[1.0, 2.0], [1.0, 3.0]]))[1].tolist(),
+        "direct_available": direct.AVAILABLE,
+        "default_method": functional.check_method(None),
+        "max_pool": functional.max_pool2d(x, 2)[0, 0].tolist(),
     }))
 """)
 
 
-def _run_without_extension(require):
+def _run_without_extension(require, blocked="_im2col"):
     env = {k: v for k, v in os.environ.items() if k != "CS231N_POOL_REQUIRE_EXTENSION"}
     if require:
         env["CS231N_POOL_REQUIRE_EXTENSION"] = "1"
-    return subprocess.run([sys.executable, "-c", FALLBACK_SCRIPT], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-c", FALLBACK_SCRIPT, blocked], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -64,9 +70,24 @@ def test_fallback_warns_once_and_still_computes():
     assert report["first_row"] == [0.0, 12.0, 1.0, 13.0]
     assert report["folded"] == [[1.0, 2.0, 1.0], [1.0, 2.0, 1.0]]
     assert report["argmax_rows"] == [0, 1]
+    assert report["max_pool"] == [[4.0]]  # plane [[0, 1, 2], [3, 4, 5]]
 
 
-def test_required_extension_missing_is_an_import_error():
-    result = _run_without_extension(require=True)
+def test_without_the_direct_kernels_the_default_path_is_im2col():
+    result = _run_without_extension(require=False, blocked="_direct")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["have_extension"] is False
+    assert report["backend"] == "cs231n_pool._im2col"
+    assert report["direct_available"] is False
+    assert report["default_method"] == "im2col"
+    assert report["max_pool"] == [[4.0]]  # plane [[0, 1, 2], [3, 4, 5]]
+    assert len(report["runtime_warnings"]) == 1 and "method='direct' is unavailable" in report["runtime_warnings"][0]
+
+
+@pytest.mark.parametrize("blocked", ["_im2col", "_direct"])
+def test_required_extension_missing_is_an_import_error(blocked):
+    result = _run_without_extension(require=True, blocked=blocked)
     assert result.returncode != 0
     assert "ImportError" in result.stderr and "CS231N_POOL_REQUIRE_EXTENSION=1" in result.stderr
+    assert blocked in result.stderr
