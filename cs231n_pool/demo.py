@@ -70,9 +70,10 @@ def grading_demo(assignment: Path) -> int:
             (folder / "pooling_layers.py").write_text(source)
             results = grade_submission(assignment, folder)
             lost = [t["name"] for t in results["tests"] if t["score"] < t["max_score"]]
-            print(f"  {name:<40} {results['score']:g}/{sum(t['max_score'] for t in results['tests']):g}"
-                  + (f"   lost: {', '.join(lost)}" if lost and len(lost) <= 4 else
-                     f"   lost {len(lost)} tests" if lost else ""))
+            total = sum(t["max_score"] for t in results["tests"])
+            print(f"  {name:<40} {results['score']:g}/{total:g}" + (f"   ({len(lost)} tests lost points)" if lost else ""))
+            if 0 < len(lost) < len(results["tests"]):  # which skills a single bug costs
+                print("".join(f"      lost: {test}\n" for test in lost), end="")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
