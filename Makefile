@@ -38,7 +38,7 @@ lab: build
 	rm -rf out/lab && $(VENV)/bin/cs231n-pool release assignments/pooling --out out/lab
 	cp assignments/pooling/pooling_layers.py out/lab/pooling_layers.py
 	cp notebooks/*.ipynb out/lab/  # the notebooks' own exercises, solved
-	cd out/lab && ../../$(VENV)/bin/python -m jupyter lab
+	cd out/lab && ../../$(VENV)/bin/python -m jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf build $(VENV) cs231n_pool/*.so cs231n_pool/_*.c *.egg-info .build.lock
