@@ -23,11 +23,12 @@ def test_tiny_bench_writes_json_and_png(tmp_path):
                                             "--plot", str(out_png)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "x torch1" in proc.stdout and "x floor" in proc.stdout
+    assert "x torch1" in proc.stdout and "x floor" in proc.stdout and "round-robin" in proc.stdout
 
     report = json.loads(out_json.read_text())
     meta, rows = report["meta"], report["results"]
-    for key in ("date", "command", "machine", "numpy", "torch", "openmp", "threads", "repeat", "malloc_env"):
+    for key in ("date", "command", "machine", "numpy", "torch", "openmp", "openmp_runtimes", "threads", "repeat",
+                "retries", "disturbed", "malloc_env"):
         assert key in meta
     assert meta["threads"] == [1, 2] and "bench" in meta["command"]
     have_torch = meta["torch"] is not None
@@ -38,7 +39,8 @@ def test_tiny_bench_writes_json_and_png(tmp_path):
         assert {r["threads"] for r in group if r["method"] == "direct"} == {1, 2}
         for r in group:
             assert r["shape"] == "tiny" and r["dtype"] == "float32"
-            assert r["median_ms"] > 0 and len(r["times_ms"]) == r["runs"] >= 1
+            assert r["median_ms"] > 0 and len(r["times_ms"]) == len(r["wait_ms"]) == r["runs"] >= 1
+            assert 0 <= r["disturbed"] <= r["runs"] and r["retried"] >= 0
             assert r["median_ms"] == pytest.approx(float(np.median(r["times_ms"])))
             assert r["vs_floor"] > 0
             assert (r["vs_torch1"] is not None) == have_torch
@@ -71,9 +73,52 @@ def test_round_robin_interleaves_and_skips_warmup_rounds():
 
     def variant(name, rounds, warmup):
         return benchmark.Variant(name, 1, lambda: None, lambda _: calls.append(name), rounds, warmup, False)
-    times = benchmark.time_round_robin([variant("a", 3, True), variant("b", 1, False)], repeat=3)
+    samples = benchmark.time_round_robin([variant("a", 3, True), variant("b", 1, False)], repeat=3,
+                                         probe=lambda: 0.0)
     assert calls == ["a", "a", "b", "a", "a"]
-    assert [len(t) for t in times] == [3, 1]
+    assert [len(s.times) for s in samples] == [3, 1] and [s.retried for s in samples] == [0, 0]
+
+
+def test_hot_mode_precedes_each_timed_call_with_an_untimed_one():
+    calls, probes = [], []
+
+    def variant(name, rounds, warmup):
+        return benchmark.Variant(name, 1, lambda: None, lambda _: calls.append(name), rounds, warmup, False)
+    samples = benchmark.time_round_robin([variant("a", 2, True), variant("naive", 2, False)], repeat=2,
+                                         probe=lambda: probes.append(len(calls)) or 0.0, hot=True)
+    # warm-up round: a; then per round: a (untimed), a (timed), naive (timed, no untimed call)
+    assert calls == ["a"] + ["a", "a", "naive"] * 2
+    assert probes == [2, 3, 3, 4, 5, 6, 6, 7]  # probes bracket only the timed calls
+    assert [len(s.times) for s in samples] == [2, 2]
+
+
+def test_disturbed_calls_are_rerun_and_the_least_waiting_attempt_is_kept():
+    # the probe's cumulative wait jumps by 10 ms during the first two attempts of each timed call,
+    # by 0.2 ms during the third; the warm-up call is never timed or probed
+    steps = iter([0.0, 0.010, 0.010, 0.020, 0.020, 0.0202] * 2)
+    calls = []
+    v = benchmark.Variant("a", 1, lambda: None, lambda _: calls.append(1), 2, True, False)
+    (s,) = benchmark.time_round_robin([v], repeat=2, retries=2, probe=lambda: next(steps))
+    assert len(calls) == 1 + 2 * 3
+    assert s.retried == 4 and len(s.times) == 2
+    assert s.waits == [pytest.approx(0.0002), pytest.approx(0.0002)]
+    assert all(benchmark.disturbed(t, w) for t, w in zip(s.times, s.waits))  # 0.2 ms still over 50 us
+
+
+def test_disturbed_rule_and_no_reruns_without_a_probe():
+    assert not benchmark.disturbed(0.010, 0.0004)   # 0.4 ms of a 10 ms call: under 5 %
+    assert benchmark.disturbed(0.010, 0.0006)
+    assert not benchmark.disturbed(0.0001, 0.00004)  # under the 50 us minimum
+    assert not benchmark.disturbed(0.010, None)
+    calls = []
+    v = benchmark.Variant("a", 1, lambda: None, lambda _: calls.append(1), 3, False, False)
+    (s,) = benchmark.time_round_robin([v], repeat=3, retries=5, probe=lambda: None)
+    assert len(calls) == 3 and s.retried == 0 and s.waits == [None] * 3
+
+
+def test_run_queue_wait_reads_this_process():
+    wait = benchmark.run_queue_wait()
+    assert wait is None or wait >= 0.0
 
 
 def test_extra_memory_excludes_the_returned_arrays():
