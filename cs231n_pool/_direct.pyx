@@ -193,19 +193,8 @@ cdef extern from *:
        more for the stride-2 de-interleave (measured on Zen 4: S2 3.0 vs 2.3 ms, S4 1.1 vs
        1.05 ms for the AVX2 build). */
     /* cur, best = v, vi when v > cur or v is NaN (PyTorch's rule), selected on the bits
-       so that scalar remainders do not branch on random data */
-    #define CS231N_POOL_TAKE(T, UT, cur, best, v, vi)                                     \
-        do {                                                                             \
-            union { T f; UT u; } v_, c_;                                                 \
-            UT m_ = (UT)0 - (UT)(((v) > (cur)) | ((v) != (v)));                          \
-            int32_t mi_ = (int32_t)m_;                                                   \
-            v_.f = (v);                                                                  \
-            c_.f = (cur);                                                                \
-            c_.u = (v_.u & m_) | (c_.u & ~m_);                                           \
-            (cur) = c_.f;                                                                \
-            (best) = ((vi) & mi_) | ((best) & ~mi_);                                     \
-        } while (0)
-    /* The same with the decision forced on (force = 1) or off (allow = 0) per lane. */
+       so that scalar remainders do not branch on random data; force = 1 takes v and
+       allow = 0 keeps cur, per lane. */
     #define CS231N_POOL_TAKE_IF(T, UT, cur, best, v, vi, force, allow)                  \
         do {                                                                            \
             union { T f; UT u; } v_, c_;                                                \
@@ -217,6 +206,7 @@ cdef extern from *:
             (cur) = c_.f;                                                               \
             (best) = ((vi) & mi_) | ((best) & ~mi_);                                    \
         } while (0)
+    #define CS231N_POOL_TAKE(T, UT, cur, best, v, vi) CS231N_POOL_TAKE_IF(T, UT, cur, best, v, vi, 0, 1)
     /* Runs of R cells (a literal: 1 <= R <= 3) at column c0 of every row: unrolled and
        branch-free (a strided loop, so scalar; 1 or 2 such columns per plane side). */
     #define CS231N_POOL_BORDER_RUNS(T, UT, R)                                           \

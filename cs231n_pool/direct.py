@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 from ._backend import direct_kernels as _direct  # None when the extension is not built
-from .geometry import SUPPORTED_DTYPES, PoolGeometry
+from .geometry import SUPPORTED_DTYPES, PoolGeometry, window_starts
 
 AVAILABLE = _direct is not None
 ENV_THREADS = "CS231N_POOL_NUM_THREADS"
@@ -122,8 +122,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=64)
 def _layout(geom: PoolGeometry):
     """Kernel arguments describing the window placement (see _direct.pyx); cached per geometry."""
-    rows = np.arange(geom.out_h) * geom.stride_h - geom.pad_top
-    cols = np.arange(geom.out_w) * geom.stride_w - geom.pad_left
+    rows, cols = window_starts(geom)
     row_start, row_count = _placement(rows, geom.kernel_h, geom.dilation_h, geom.in_h)
     col_start, col_count = _placement(cols, geom.kernel_w, geom.dilation_w, geom.in_w)
     # interior columns: the whole window row lies inside the plane
@@ -153,10 +152,10 @@ def _run_classes(geom: PoolGeometry) -> np.ndarray:
     over the H rows, so the kernel does every run in one loop. Empty when that does not apply.
     (At stride 2 the kernel's border pass is one column and the one loop was slower: S2 2.8 vs
     2.4 ms; at stride 1 it wins: S4 1.03 vs 1.15 ms.)"""
-    kw, sw, pl, _, _, _, _, col_start, col_count, ow_lo, ow_hi = _layout(geom)
+    kw, sw, _, _, _, _, _, col_start, col_count, ow_lo, ow_hi = _layout(geom)
     if kw != 3 or sw != 1 or geom.in_w != geom.out_w or ow_hi <= ow_lo:
         return _NO_CLASSES
-    starts = np.arange(geom.out_w) * sw - pl
+    starts = window_starts(geom)[1]
     classes = np.zeros(geom.out_w, dtype=np.int32)
     border = np.ones(geom.out_w, dtype=bool)
     border[ow_lo:ow_hi] = False
