@@ -9,7 +9,7 @@ import pytest
 
 from cs231n_pool import gradcheck_table
 from cs231n_pool.gradcheck_table import CASES, Case, Row, format_table, gradcheck_rows, selected_cases
-from test_gradient_check import SeedMaxpool
+from seed_layers import SeedMaxpool
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool", "GlobalAvgpool")

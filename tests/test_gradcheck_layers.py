@@ -12,7 +12,7 @@ from cs231n_pool.gradcheck_table import CASES, INPUT_SHAPE, spaced_input
 from cs231n_pool.gradient_check import DEFAULT_THRESHOLD, check_layer
 from cs231n_pool.layers import (AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool,
                                 MaxUnpool)
-from test_gradient_check import SeedAvgpool, SeedMaxpool
+from seed_layers import SeedAvgpool, SeedMaxpool
 
 CASE_IDS = [f"{case.layer}:{case.config}" for case in CASES]
 
