@@ -19,3 +19,14 @@ from .naive import (avg_pool_backward_naive, avg_pool_forward_naive, max_pool_ba
                     max_pool_forward_naive)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "BACKEND", "HAVE_EXTENSION",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d",
+    "max_pool2d", "max_unpool2d",
+    "PoolGeometry", "pool_geometry", "pooled_size",
+    "check_layer", "eval_numerical_gradient", "eval_numerical_gradient_array", "rel_error",
+    "col2im_indices", "im2col_indices",
+    "AdaptiveAvgpool", "AdaptiveMaxpool", "Avgpool", "GlobalAvgpool", "GlobalMaxpool", "Maxpool", "MaxUnpool",
+    "avg_pool_backward_naive", "avg_pool_forward_naive", "max_pool_backward_naive", "max_pool_forward_naive",
+]

@@ -318,7 +318,6 @@ def test_col2im_onehot_is_col2im_of_the_one_hot_matrix_bit_for_bit(kernels, shap
 def test_col2im_onehot_keeps_col2ims_summation_order():
     # All nine 3x3 windows of a 5x5 input pick the centre cell, so it sums nine values of very
     # different sizes: adding them in window order would round differently from col2im.
-    rng = np.random.default_rng(5)
     shape, args = (1, 1, 5, 5), kernel_args((1, 1, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
     P = args[-2] * args[-1]  # window (oh, ow) holds the centre (2, 2) at offset (2 - oh, 2 - ow)
     rows = np.array([(2 - oh) * 3 + (2 - ow) for oh in range(3) for ow in range(3)]).reshape(P, 1)

@@ -15,7 +15,6 @@ The kernel is a kernelspec named "python3" written into a temporary JUPYTER_PATH
 interpreter (sys.executable), so the notebooks see the same environment as the tests.
 """
 import json
-import os
 import re
 import shutil
 import subprocess
