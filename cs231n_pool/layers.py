@@ -9,10 +9,12 @@ pads with -inf, ties go to the first maximum in row-major window order, NaN prop
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import functional as F
-from .geometry import check_grad, check_input, pool_geometry
+from .geometry import PoolGeometry, check_grad, check_input, pool_geometry
 
 __all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool",
            "GlobalAvgpool"]
@@ -21,6 +23,26 @@ __all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpoo
 # constructors check their arguments with pool_geometry before the input is known, and only the
 # forward's input can make a window too large (a fake "input (H, W)=" never shows in an error).
 _PROBE_SIZE = (1 << 62, 1 << 62)
+
+
+class PoolState(NamedTuple):
+    """What Maxpool/Avgpool keep from forward: the 4-D input shape, whether the input was batched,
+    its dtype, the window geometry, and (Avgpool) the (H', W') divisors."""
+
+    x_shape: tuple
+    batched: bool
+    dtype: np.dtype
+    geom: PoolGeometry
+    divisors: np.ndarray | None = None
+
+
+class ShapeState(NamedTuple):
+    """What the unpooling and adaptive layers keep from forward."""
+
+    x_shape: tuple
+    dtype: np.dtype
+    out_shape: tuple
+    indices: np.ndarray | None = None  # MaxUnpool: where each input value went
 
 
 class _Layer:
@@ -77,7 +99,7 @@ class Maxpool(_Layer):
             # the direct path gives max_idx None (its backward needs only the flat indices);
             # the property below derives the rows on first use
             out, indices, max_idx = F.max_forward(x4, geom, self.method)
-        self._state = (tuple(x4.shape), batched, x4.dtype, geom)
+        self._state = PoolState(tuple(x4.shape), batched, x4.dtype, geom)
         self._max_idx, self.indices = max_idx, F.unbatch(indices, batched)
         return F.unbatch(out, batched)
 
@@ -85,13 +107,13 @@ class Maxpool(_Layer):
     def max_idx(self):
         """Argmax row ``i*kw + j`` of each im2col column after forward (None before)."""
         if self._max_idx is None and self._state is not None:
-            x_shape, _, _, geom = self._state
-            indices4 = self.indices.reshape(x_shape[:2] + (geom.out_h, geom.out_w))
-            self._max_idx = F.to_columns(F.flat_to_rows(indices4, geom))
+            state = self._state
+            indices4 = self.indices.reshape(state.x_shape[:2] + (state.geom.out_h, state.geom.out_w))
+            self._max_idx = F.to_columns(F.flat_to_rows(indices4, state.geom))
         return self._max_idx
 
     def backward(self, dout):
-        x_shape, batched, dtype, geom = self._saved()
+        x_shape, batched, dtype, geom, _ = self._saved()
         dout4 = check_grad(dout, self.indices.shape, dtype).reshape(x_shape[:2] + (geom.out_h, geom.out_w))
         if self.method == "im2col":
             dx = F.max_backward_cols(dout4, self.max_idx, x_shape, geom) if x_shape[0] else np.zeros(x_shape, dtype)
@@ -137,7 +159,7 @@ class Avgpool(_Layer):
             out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
         else:
             out = F.avg_forward(x4, geom, divisors, self.method)
-        self._state = (tuple(x4.shape), batched, x4.dtype, geom, divisors)
+        self._state = PoolState(tuple(x4.shape), batched, x4.dtype, geom, divisors)
         return F.unbatch(out, batched)
 
     def backward(self, dout):
@@ -169,12 +191,12 @@ class MaxUnpool(_Layer):
 
     def forward(self, x, indices, output_size=None):
         out = F.max_unpool2d(x, indices, self.size, self.stride, self.padding, output_size)
-        self._state = (np.array(indices, dtype=np.int64), x.dtype, out.shape)
+        self._state = ShapeState(x.shape, x.dtype, out.shape, np.array(indices, dtype=np.int64))
         return out
 
     def backward(self, dout):
-        indices, dtype, out_shape = self._saved()
-        return F.max_unpool2d_backward(check_grad(dout, out_shape, dtype), indices)
+        state = self._saved()
+        return F.max_unpool2d_backward(check_grad(dout, state.out_shape, state.dtype), state.indices)
 
 
 class AdaptiveMaxpool(_Layer):
@@ -197,12 +219,12 @@ class AdaptiveMaxpool(_Layer):
 
     def forward(self, x):
         out, self.indices = F.adaptive_max_pool2d(x, self.output_size, return_indices=True)
-        self._state = (x.shape, x.dtype)
+        self._state = ShapeState(x.shape, x.dtype, out.shape)
         return out
 
     def backward(self, dout):
-        x_shape, dtype = self._saved()
-        return F.max_pool2d_backward(check_grad(dout, self.indices.shape, dtype), self.indices, x_shape)
+        state = self._saved()
+        return F.max_pool2d_backward(check_grad(dout, state.out_shape, state.dtype), self.indices, state.x_shape)
 
 
 class AdaptiveAvgpool(_Layer):
@@ -221,12 +243,13 @@ class AdaptiveAvgpool(_Layer):
 
     def forward(self, x):
         out = F.adaptive_avg_pool2d(x, self.output_size)
-        self._state = (x.shape, x.dtype, out.shape)
+        self._state = ShapeState(x.shape, x.dtype, out.shape)
         return out
 
     def backward(self, dout):
-        x_shape, dtype, out_shape = self._saved()
-        return F.adaptive_avg_pool2d_backward(check_grad(dout, out_shape, dtype), x_shape, self.output_size)
+        state = self._saved()
+        return F.adaptive_avg_pool2d_backward(check_grad(dout, state.out_shape, state.dtype), state.x_shape,
+                                              self.output_size)
 
 
 class GlobalMaxpool(AdaptiveMaxpool):
