@@ -25,7 +25,7 @@ __all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpoo
 _PROBE_SIZE = (1 << 62, 1 << 62)
 
 
-class PoolState(NamedTuple):
+class _PoolState(NamedTuple):
     """What Maxpool/Avgpool keep from forward: the 4-D input shape, whether the input was batched,
     its dtype, the window geometry, and (Avgpool) the (H', W') divisors."""
 
@@ -36,7 +36,7 @@ class PoolState(NamedTuple):
     divisors: np.ndarray | None = None
 
 
-class ShapeState(NamedTuple):
+class _ShapeState(NamedTuple):
     """What the unpooling and adaptive layers keep from forward."""
 
     x_shape: tuple
@@ -99,7 +99,7 @@ class Maxpool(_Layer):
             # the direct path gives max_idx None (its backward needs only the flat indices);
             # the property below derives the rows on first use
             out, indices, max_idx = F.max_forward(x4, geom, self.method)
-        self._state = PoolState(tuple(x4.shape), batched, x4.dtype, geom)
+        self._state = _PoolState(tuple(x4.shape), batched, x4.dtype, geom)
         self._max_idx, self.indices = max_idx, F.unbatch(indices, batched)
         return F.unbatch(out, batched)
 
@@ -159,7 +159,7 @@ class Avgpool(_Layer):
             out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
         else:
             out = F.avg_forward(x4, geom, divisors, self.method)
-        self._state = PoolState(tuple(x4.shape), batched, x4.dtype, geom, divisors)
+        self._state = _PoolState(tuple(x4.shape), batched, x4.dtype, geom, divisors)
         return F.unbatch(out, batched)
 
     def backward(self, dout):
@@ -191,7 +191,7 @@ class MaxUnpool(_Layer):
 
     def forward(self, x, indices, output_size=None):
         out = F.max_unpool2d(x, indices, self.size, self.stride, self.padding, output_size)
-        self._state = ShapeState(x.shape, x.dtype, out.shape, np.array(indices, dtype=np.int64))
+        self._state = _ShapeState(x.shape, x.dtype, out.shape, np.array(indices, dtype=np.int64))
         return out
 
     def backward(self, dout):
@@ -219,7 +219,7 @@ class AdaptiveMaxpool(_Layer):
 
     def forward(self, x):
         out, self.indices = F.adaptive_max_pool2d(x, self.output_size, return_indices=True)
-        self._state = ShapeState(x.shape, x.dtype, out.shape)
+        self._state = _ShapeState(x.shape, x.dtype, out.shape)
         return out
 
     def backward(self, dout):
@@ -243,7 +243,7 @@ class AdaptiveAvgpool(_Layer):
 
     def forward(self, x):
         out = F.adaptive_avg_pool2d(x, self.output_size)
-        self._state = ShapeState(x.shape, x.dtype, out.shape)
+        self._state = _ShapeState(x.shape, x.dtype, out.shape)
         return out
 
     def backward(self, dout):
