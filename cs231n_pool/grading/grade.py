@@ -29,7 +29,8 @@ import time
 import zipfile
 
 from .config import ConfigError, load_config
-from .results import gradescope_results, text_table, validate_plugin_results, write_output
+from .results import (GradingResults, gradescope_json, gradescope_results, report_json, text_table,
+                      validate_plugin_results, write_output)
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".git"}
 MAX_SUBMISSION_BYTES = 5 << 20     # largest student file accepted
@@ -334,11 +335,11 @@ def add_arguments(parser):
 
 
 def render(results, fmt, submission=""):
+    """The text of one report format, written from the results model."""
+    model = GradingResults.from_dict(results, submission)
     if fmt == "text":
-        return text_table(results, f"Grading {submission}")
-    if fmt == "json":
-        results = dict(results, max_score=sum(t["max_score"] for t in results["tests"]), submission=submission)
-    return json.dumps(results, indent=2) + "\n"
+        return text_table(model, f"Grading {submission}")
+    return json.dumps(report_json(model) if fmt == "json" else gradescope_json(model), indent=2) + "\n"
 
 
 def run(args):
