@@ -15,6 +15,7 @@ import os
 import sys
 import zipfile
 
+from ..cli_args import assignment_folder, output_file
 from .config import ConfigError, load_config
 from .grade import SKIP_DIRS, snapshot_tree
 
@@ -110,14 +111,14 @@ def build_autograder(assignment_dir, out_path):
 
 
 def add_arguments(parser):
-    parser.add_argument("assignment", help="assignment folder (holds assignment.toml)")
-    parser.add_argument("--out", default="autograder.zip", metavar="ZIP", help="output zip (default autograder.zip)")
+    parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
+    parser.add_argument("--out", default="autograder.zip", type=output_file, metavar="ZIP", help="output zip (default autograder.zip)")
 
 
 def run(args):
     try:
         names = build_autograder(args.assignment, args.out)
-    except (ConfigError, OSError) as exc:
+    except OSError as exc:
         print(f"cs231n-pool autograder: {exc}", file=sys.stderr)
         return 1
     tests = sum(1 for n in names if n.startswith("assignment/tests/") and n.endswith(".py"))
