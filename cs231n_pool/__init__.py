@@ -8,6 +8,9 @@ max_pool_forward_naive / max_pool_backward_naive and the avg_pool_* pair.
 Kernels: im2col_indices / col2im_indices. Gradient checks: cs231n_pool.gradient_check.
 ``HAVE_EXTENSION`` tells whether the compiled Cython kernels are in use.
 """
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _distribution_version
+
 from ._backend import BACKEND, HAVE_EXTENSION
 from .functional import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, global_avg_pool2d,
                          global_max_pool2d, max_pool2d, max_unpool2d)
@@ -18,7 +21,10 @@ from .layers import AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, Gl
 from .naive import (avg_pool_backward_naive, avg_pool_forward_naive, max_pool_backward_naive,
                     max_pool_forward_naive)
 
-__version__ = "0.1.0"
+try:
+    __version__ = _distribution_version("cs231n_pool")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "unknown"
 
 __all__ = [
     "BACKEND", "HAVE_EXTENSION",

@@ -58,6 +58,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .cli_args import output_file
+
 # name: (N, C, H, W, kernel, stride, pad)
 SHAPES = {
     "S1": (64, 64, 32, 32, 2, 2, 0),
@@ -105,8 +107,8 @@ class Variant(NamedTuple):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="FILE", help="write every timing and the run's metadata to FILE")
-    parser.add_argument("--plot", metavar="FILE.png", help="draw a bar chart of the medians (needs matplotlib)")
+    parser.add_argument("--json", type=output_file, metavar="FILE", help="write every timing and the run's metadata to FILE")
+    parser.add_argument("--plot", type=output_file, metavar="FILE.png", help="draw a bar chart of the medians (needs matplotlib)")
     parser.add_argument("--threads", default="1", type=_int_list("--threads"), metavar="1,2",
                         help="thread counts for the direct kernels and torch (default: 1)")
     parser.add_argument("--shapes", default="S1,S2,S3,S4", type=_shape_list, metavar="S1,S2,S3,S4",

@@ -14,15 +14,29 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli_args import UsageError, assignment_folder
 from .functional import avg_pool2d, max_pool2d
+
+NEXT_STEPS = """
+== Where to go next ==
+  students:    work through notebooks/ in order (make lab opens them on a released bundle)
+  instructors: cs231n-pool release assignments/pooling --out DIR       the student bundle
+               cs231n-pool grade assignments/pooling SUBMISSION        one submission
+               cs231n-pool grade-all assignments/pooling SUBMISSIONS/ --out OUT   a class
+               cs231n-pool autograder assignments/pooling              the Gradescope upload
+  everyone:    cs231n-pool --help, README.md and docs/"""
 
 # The classic bug: max pooling padded with zeros instead of -inf.
 ZERO_PAD_MUTANT = ('constant_values=-np.inf', 'constant_values=0')
 
 
+# The pooling assignment of a source checkout; a wheel install does not carry it.
+CHECKOUT_ASSIGNMENT = Path(__file__).resolve().parents[1] / "assignments" / "pooling"
+
+
 def add_arguments(parser) -> None:
-    parser.add_argument("--assignment", default="assignments/pooling",
-                        help="assignment folder to release and grade (default: %(default)s)")
+    parser.add_argument("--assignment", type=assignment_folder, metavar="DIR",
+                        help="assignment folder to release and grade (default: the checkout's assignments/pooling)")
     parser.add_argument("--skip-grading", action="store_true", help="only the gradient checks and the worked example")
 
 
@@ -82,13 +96,22 @@ def grading_demo(assignment: Path) -> int:
 def run(args) -> int:
     from .gradcheck_table import format_table, gradcheck_rows
 
+    assignment = None if args.skip_grading else args.assignment or checkout_assignment()
     print("== 1. Gradient check of every layer ==")
     rows = gradcheck_rows()
     print(format_table(rows))
     print("\n== 2. A worked pooling example ==")
     print(worked_example())
     status = 0 if all(row.passed for row in rows) else 1
-    if not args.skip_grading:
+    if assignment is not None:
         print("\n== 3. Release the assignment and grade three submissions ==")
-        status |= grading_demo(Path(args.assignment))
+        status |= grading_demo(assignment)
+    print(NEXT_STEPS)
     return status
+
+
+def checkout_assignment() -> Path:
+    if not (CHECKOUT_ASSIGNMENT / "assignment.toml").is_file():
+        raise UsageError(f"this install has no pooling assignment ({str(CHECKOUT_ASSIGNMENT)!r} is missing); "
+                         "pass --assignment DIR or --skip-grading")
+    return CHECKOUT_ASSIGNMENT

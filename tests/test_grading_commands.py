@@ -294,7 +294,7 @@ def test_release_toy_bundle_and_its_checks(toy, tmp_path):
     assert not (out / "tests" / "hidden").exists()
     assert "Score: 0/1" in (out / "README.md").read_text()
     again = cli("release", toy, "--out", out)
-    assert again.returncode == 1 and "not an empty folder" in again.stderr
+    assert again.returncode == 2 and "not an empty folder" in again.stderr
     broken = make_toy(tmp_path / "broken", TOY_SOLUTION.replace("return x * 2", "return x * 3"))
     result = cli("release", broken, "--out", tmp_path / "bundle2")
     assert result.returncode == 1

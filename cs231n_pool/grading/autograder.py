@@ -11,17 +11,20 @@ Works from a wheel install of the kit as well as from a checkout (see bundle.py)
 import json
 import sys
 
+from ..cli_args import UsageError, assignment_folder, existing_path, output_file, output_folder
 from . import gradescope, prairielearn
-from .config import ConfigError, load_config
+from .bundle import BundleError
+from .config import load_config
 from .results import text_table
 
 TARGETS = ("gradescope", "prairielearn")
 DEFAULT_OUT = {"gradescope": "autograder.zip", "prairielearn": "prairielearn"}
+OUT_TYPES = {"gradescope": output_file, "prairielearn": output_folder}
 DEFAULT_IMAGE = "cs231n-pool-grader:latest"
 
 
 def add_arguments(parser):
-    parser.add_argument("assignment", help="assignment folder (holds assignment.toml)")
+    parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
     parser.add_argument("--target", choices=TARGETS, default="gradescope",
                         help="platform to build for (default: gradescope)")
     parser.add_argument("--out", metavar="PATH",
@@ -29,18 +32,33 @@ def add_arguments(parser):
                              "(default prairielearn)")
     parser.add_argument("--image", default=DEFAULT_IMAGE, metavar="NAME",
                         help=f"prairielearn: the grading image named in info.json (default {DEFAULT_IMAGE})")
-    parser.add_argument("--simulate-gradescope", nargs="+", metavar="SUBMISSION",
+    parser.add_argument("--simulate-gradescope", nargs="+", type=existing_path, metavar="SUBMISSION",
                         help="after building the zip, run it locally on each submission (folder, .zip or file)")
-    parser.add_argument("--simulate-tree", metavar="DIR",
+    parser.add_argument("--simulate-tree", type=output_folder, metavar="DIR",
                         help="run the simulation in this new folder and keep it (default: a throwaway one)")
 
 
-def _progress(text):
-    print(text, file=sys.stderr)
+def _out_path(args):
+    """--out checked for the target (a zip file, or a folder); raises UsageError."""
+    text = args.out or DEFAULT_OUT[args.target]
+    try:
+        return str(OUT_TYPES[args.target](text))
+    except ValueError as exc:  # argparse.ArgumentTypeError
+        raise UsageError(f"argument --out: {exc}") from None
+
+
+def _check_options(args):
+    if args.simulate_gradescope and args.target != "gradescope":
+        raise UsageError(f"--simulate-gradescope runs the Gradescope zip; it cannot go with --target {args.target}")
+    if args.simulate_tree and not args.simulate_gradescope:
+        raise UsageError("--simulate-tree is where --simulate-gradescope runs; give --simulate-gradescope too")
+    if args.target == "prairielearn" and (not args.image or any(c.isspace() for c in args.image)):
+        raise UsageError(f"argument --image: must be a Docker image name, got {args.image!r}")
 
 
 def _simulate(out, submissions, tree):
-    outcomes = gradescope.simulate(out, submissions, tree, report=_progress)
+    outcomes = gradescope.simulate(out, [str(s) for s in submissions], tree and str(tree),
+                                   report=lambda text: print(text, file=sys.stderr))
     for submission, results, data in outcomes:
         print(text_table(results, f"== Gradescope results for {submission}"))
         print(json.dumps(data, indent=2))
@@ -48,19 +66,14 @@ def _simulate(out, submissions, tree):
 
 
 def run(args):
-    out = args.out or DEFAULT_OUT[args.target]
-    if args.simulate_gradescope and args.target != "gradescope":
-        print("cs231n-pool autograder: --simulate-gradescope needs --target gradescope", file=sys.stderr)
-        return 2
-    if args.simulate_tree and not args.simulate_gradescope:
-        print("cs231n-pool autograder: --simulate-tree needs --simulate-gradescope", file=sys.stderr)
-        return 2
+    _check_options(args)
+    out = _out_path(args)
+    cfg = load_config(args.assignment)
     try:
-        cfg = load_config(args.assignment)
         if args.target == "prairielearn":
             paths = prairielearn.build(cfg, out, args.image)
-            print(f"Wrote {out}: questions/{cfg.name}/ (info.json, question.html, "
-                  f"{sum(p.endswith('.py') for p in paths if '/tests/' in p)} test files), "
+            tests = sum(1 for p in paths if "/tests/" in p and p.endswith(".py"))
+            print(f"Wrote {out}: questions/{cfg.name}/ (info.json, question.html, {tests} test files), "
                   f"serverFilesCourse/{cfg.name}/run.sh and image/ (Dockerfile, the kit). "
                   f"Build the image with `docker build -t {args.image} {out}/image`.")
             return 0
@@ -69,9 +82,7 @@ def run(args):
         print(f"Wrote {out}: setup.sh, run_autograder, install_kit.sh, requirements.txt, {tests} test files, "
               f"the cs231n_pool kit ({sum(1 for n in names if n.startswith('kit/'))} files). "
               f"Upload it to Gradescope as the autograder.", file=sys.stderr if args.simulate_gradescope else sys.stdout)
-        if args.simulate_gradescope:
-            return _simulate(out, args.simulate_gradescope, args.simulate_tree)
-        return 0
-    except (ConfigError, OSError, gradescope.SimulationError) as exc:
+        return _simulate(out, args.simulate_gradescope, args.simulate_tree) if args.simulate_gradescope else 0
+    except (OSError, BundleError, gradescope.SimulationError) as exc:
         print(f"cs231n-pool autograder: {exc}", file=sys.stderr)
         return 1

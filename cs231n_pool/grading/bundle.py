@@ -15,7 +15,7 @@ import re
 import sys
 import zipfile
 
-from .config import ConfigError
+from ..cli_args import UsageError
 from .grade import SKIP_DIRS, snapshot_tree
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
@@ -24,6 +24,10 @@ KIT_SKIP_SUFFIXES = (".so", ".pyd", ".o", ".c", ".html", ".pyc")
 PLACEHOLDER = re.compile(r"@[A-Z_]+@")
 EXTRA_MARKER = re.compile(r"\bextra\s*==")
 EXECUTABLE = 0o755
+
+
+class BundleError(RuntimeError):
+    """The bundle cannot be built in this environment."""
 
 
 def template(name, **values):
@@ -59,7 +63,7 @@ def kit_files():
         version = importlib.metadata.version("cs231n_pool")
         dependencies = _kit_dependencies()
     except importlib.metadata.PackageNotFoundError:
-        raise ConfigError("cs231n_pool is not installed (no package metadata); install the kit with pip "
+        raise BundleError("cs231n_pool is not installed (no package metadata); install the kit with pip "
                           "to build an autograder") from None
     files = {}
     for folder, dirs, names in os.walk(PACKAGE_DIR):
@@ -97,7 +101,7 @@ def write_zip(path, files):
 def write_folder(root, files):
     """Write {relative path: (bytes, mode)} under root, which must be new or empty."""
     if os.path.exists(root) and (not os.path.isdir(root) or os.listdir(root)):
-        raise ConfigError(f"--out {root!r} exists and is not an empty folder; choose a new one")
+        raise UsageError(f"--out {root!r} exists and is not an empty folder; choose a new one")
     for rel, (data, mode) in sorted(files.items()):
         path = os.path.join(root, *rel.split("/"))
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -16,12 +16,13 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from ..cli_args import UsageError
 from .sandbox import Limits
 
 CONFIG_NAME = "assignment.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError):
     """The assignment folder or its config is not usable."""
 
 

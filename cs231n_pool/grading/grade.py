@@ -28,6 +28,7 @@ import tempfile
 import time
 import zipfile
 
+from ..cli_args import assignment_folder, existing_path, output_file, positive
 from .config import ConfigError, load_config
 from .results import (GradingResults, gradescope_json, gradescope_results, report_json, text_table,
                       validate_plugin_results, write_output)
@@ -323,13 +324,14 @@ def _collect_only(copy_dir, workdir, env):
 # --- command line ------------------------------------------------------------------------------
 
 def add_arguments(parser):
-    parser.add_argument("assignment", help="assignment folder (holds assignment.toml)")
-    parser.add_argument("submission", help="submission folder or .zip holding the student file")
+    parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
+    parser.add_argument("submission", type=existing_path, help="submission folder or .zip holding the student file")
     parser.add_argument("--format", choices=("gradescope", "json", "text"), default="gradescope",
                         help="gradescope: results.json schema; json: the same plus max_score and the "
                              "submission path; text: a table (default: gradescope)")
-    parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+    parser.add_argument("--out", type=output_file, metavar="FILE",
+                        help="write the results here instead of stdout (the score line is still printed)")
+    parser.add_argument("--timeout", type=positive(float), metavar="SECONDS",
                         help="wall-clock seconds the submission may run per test (default: assignment.toml)")
     parser.add_argument("--seed", type=int, help="seed of the random test inputs (default: fresh)")
 
@@ -343,21 +345,20 @@ def render(results, fmt, submission=""):
 
 
 def run(args):
-    if args.timeout is not None and args.timeout <= 0:
-        print(f"cs231n-pool grade: --timeout must be positive, got {args.timeout}", file=sys.stderr)
-        return 2
     try:
-        results = grade_submission(args.assignment, args.submission, timeout=args.timeout, seed=args.seed)
+        results = grade_submission(str(args.assignment), str(args.submission), timeout=args.timeout, seed=args.seed)
     except GradingError as exc:
         print(f"cs231n-pool grade: {exc}", file=sys.stderr)
-        return 2
-    text = render(results, args.format, args.submission)
+        return 1
+    text = render(results, args.format, str(args.submission))
     if args.out:
         try:
             write_output(args.out, text)
         except OSError as exc:
             print(f"cs231n-pool grade: cannot write --out {args.out}: {exc}", file=sys.stderr)
-            return 2
+            return 1
+        total = sum(t["max_score"] for t in results["tests"])
+        print(f"Score: {results['score']:g}/{total:g} ({args.submission}); results written to {args.out}")
     else:
         sys.stdout.write(text)
     return 0

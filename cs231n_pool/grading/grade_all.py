@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import sys
 
+from ..cli_args import assignment_folder, existing_folder, output_folder, positive
 from .config import ConfigError, load_config
 from .grade import GradingError, grade_submission, snapshot_tree
 from .results import fmt_points, write_output
@@ -148,24 +149,15 @@ def plot_pass_rates(outcomes, path, name):
 
 
 def add_arguments(parser):
-    parser.add_argument("assignment", help="assignment folder (holds assignment.toml)")
-    parser.add_argument("submissions", help="folder with one subfolder or .zip per student")
-    parser.add_argument("--out", required=True, metavar="OUTDIR", help="folder for the results")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+    parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
+    parser.add_argument("submissions", type=existing_folder, help="folder with one subfolder or .zip per student")
+    parser.add_argument("--out", required=True, type=output_folder, metavar="OUTDIR", help="folder for the results")
+    parser.add_argument("--jobs", type=positive(int), default=1, metavar="N", help="submissions graded at once (default 1)")
+    parser.add_argument("--timeout", type=positive(float), metavar="SECONDS",
                         help="wall-clock seconds a submission may run per test (default: assignment.toml)")
 
 
 def run(args):
-    if args.jobs < 1:
-        print(f"cs231n-pool grade-all: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
-        return 2
-    if args.timeout is not None and args.timeout <= 0:
-        print(f"cs231n-pool grade-all: --timeout must be positive, got {args.timeout}", file=sys.stderr)
-        return 2
-    if not os.path.isdir(args.submissions):
-        print(f"cs231n-pool grade-all: submissions={args.submissions!r} is not a folder", file=sys.stderr)
-        return 2
     try:
         outcomes = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs, timeout=args.timeout)
     except (ConfigError, ValueError) as exc:

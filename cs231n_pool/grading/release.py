@@ -22,7 +22,8 @@ import subprocess
 import sys
 import tempfile
 
-from .config import ConfigError, load_config
+from ..cli_args import UsageError, assignment_folder, output_folder
+from .config import load_config
 from .grade import SKIP_DIRS
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -117,7 +118,7 @@ def _copy_tree(src, dest):
 def write_bundle(cfg, out_dir):
     """Write the bundle files into out_dir (which must be empty or absent)."""
     if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
-        raise ReleaseError(f"--out {out_dir!r} exists and is not an empty folder; choose a new one")
+        raise UsageError(f"--out {str(out_dir)!r} exists and is not an empty folder; choose a new one")
     os.makedirs(out_dir, exist_ok=True)
     with open(cfg.solution_path, encoding="utf-8") as f:
         stub = stub_source(f.read(), cfg.student_file)
@@ -214,14 +215,14 @@ def release(assignment_dir, out_dir):
 
 
 def add_arguments(parser):
-    parser.add_argument("assignment", help="assignment folder (holds assignment.toml)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="new (or empty) folder for the student bundle")
+    parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
+    parser.add_argument("--out", required=True, type=output_folder, metavar="DIR", help="new (or empty) folder for the student bundle")
 
 
 def run(args):
     try:
         summary = release(args.assignment, args.out)
-    except (ReleaseError, ConfigError, OSError) as exc:
+    except (ReleaseError, OSError) as exc:
         print(f"cs231n-pool release: {exc}", file=sys.stderr)
         return 1
     print(f"Released {args.assignment} to {summary['out']}: the stub scores 0/{summary['public_points']:g} "
