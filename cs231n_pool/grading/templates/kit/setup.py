@@ -19,13 +19,13 @@ def kernel(path):
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
-        optional=True,
     )
 
 
-setup(
-    ext_modules=cythonize(
-        [kernel(path) for path in sorted(glob.glob("cs231n_pool/_*.pyx"))],
-        compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False, "cdivision": True},
-    ),
+extensions = cythonize(
+    [kernel(path) for path in sorted(glob.glob("cs231n_pool/_*.pyx"))],
+    compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False, "cdivision": True},
 )
+for ext in extensions:
+    ext.optional = True  # set after cythonize, which does not carry the flag over
+setup(ext_modules=extensions)
