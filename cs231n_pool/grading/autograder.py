@@ -8,6 +8,7 @@
 
 Works from a wheel install of the kit as well as from a checkout (see bundle.py).
 """
+import argparse
 import json
 import sys
 
@@ -43,7 +44,7 @@ def _out_path(args):
     text = args.out or DEFAULT_OUT[args.target]
     try:
         return str(OUT_TYPES[args.target](text))
-    except ValueError as exc:  # argparse.ArgumentTypeError
+    except argparse.ArgumentTypeError as exc:
         raise UsageError(f"argument --out: {exc}") from None
 
 

@@ -58,6 +58,8 @@ class GradingResults:
         Non-empty when the submission could not be graded: the file is missing or does not import.
     grader_error : str
         Non-empty when grading failed on the grader's side; names what broke.
+    isolation : str
+        The isolation level student code ran under, when the grader reports one.
     """
 
     tests: tuple = ()
@@ -66,6 +68,7 @@ class GradingResults:
     submission: str = ""
     format_errors: tuple = ()
     grader_error: str = ""
+    isolation: str = ""
 
     @property
     def gradable(self) -> bool:
@@ -86,7 +89,7 @@ class GradingResults:
                                  passed=t["status"] == "passed", output=t["output"], visibility=t["visibility"])
                       for t in data["tests"])
         return cls(tests=tests, execution_time=data.get("execution_time", 0.0), output=data.get("output", ""),
-                   submission=data.get("submission", submission))
+                   submission=data.get("submission", submission), isolation=data.get("isolation", ""))
 
     @classmethod
     def failed_on_grader(cls, reason, submission=""):
@@ -133,12 +136,17 @@ def _problem_text(results):
     return "Your submission could not be graded:\n" + "\n".join(f"- {e}" for e in results.format_errors)
 
 
+def _isolation(results):
+    return {"isolation": results.isolation} if results.isolation else {}
+
+
 def gradescope_json(results):
     """Gradescope's results.json as a dict. A submission that could not be graded scores 0, and
-    ``output`` says why."""
+    ``output`` says why. The isolation level goes in ``extra_data``, Gradescope's field for it."""
+    extra = {"extra_data": _isolation(results)} if results.isolation else {}
     if not results.gradable:
         return {"score": 0, "execution_time": round(results.execution_time, 3),
-                "output": _problem_text(results), "tests": []}
+                "output": _problem_text(results), "tests": [], **extra}
     return {
         "score": results.score,
         "execution_time": round(results.execution_time, 3),
@@ -146,6 +154,7 @@ def gradescope_json(results):
         "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score,
                    "status": "passed" if t.passed else "failed", "output": t.output,
                    "visibility": t.visibility} for t in results.tests],
+        **extra,
     }
 
 
@@ -164,7 +173,8 @@ def prairielearn_json(results):
     """
     if not results.gradable:
         errors = [_problem_text(results)] if results.grader_error else list(results.format_errors)
-        return {"gradable": False, "format_errors": errors, "message": errors[0], "output": results.output}
+        return {"gradable": False, "format_errors": errors, "message": errors[0], "output": results.output,
+                **_isolation(results)}
     tests = []
     for t in results.tests:
         verdict = "passed" if t.passed else "failed"
@@ -181,13 +191,15 @@ def prairielearn_json(results):
         "message": f"{fmt_points(results.score)}/{fmt_points(total)} points",
         "output": results.output,
         "tests": tests,
+        **_isolation(results),
     }
 
 
 def report_json(results):
     """The JSON report of ``cs231n-pool grade --format json``: Gradescope's fields plus
     ``max_score`` and ``submission``."""
-    return dict(gradescope_json(results), max_score=results.max_score, submission=results.submission)
+    report = {k: v for k, v in gradescope_json(results).items() if k != "extra_data"}
+    return dict(report, max_score=results.max_score, submission=results.submission, **_isolation(results))
 
 
 def text_table(results, title=""):
@@ -212,6 +224,8 @@ def text_table(results, title=""):
         lines.append("")
         lines.append(results.output)
     lines.append("")
+    if results.isolation:
+        lines.append(f"Isolation of student code: {results.isolation}")
     lines.append(f"Score: {fmt_points(results.score)}/{fmt_points(results.max_score)}")
     return "\n".join(lines) + "\n"
 

@@ -16,8 +16,8 @@ else
     apt-get update
     # Required: a Python that can make a venv.
     apt-get install -y --no-install-recommends python3 python3-venv
-    # Optional: a compiler and the Python headers (the Cython kernels), bubblewrap (isolation).
-    apt-get install -y --no-install-recommends gcc libc6-dev python3-dev bubblewrap ||
+    # Optional: a compiler and the Python headers, for the Cython kernels.
+    apt-get install -y --no-install-recommends gcc libc6-dev python3-dev ||
         say "WARNING: some optional system packages did not install; the steps below say what that costs"
 fi
 bash ./install_kit.sh "${CS231N_POOL_BASE_PYTHON:-python3}" "$ROOT/@VENV@"
