@@ -157,9 +157,13 @@ def test_a_template_with_a_placeholder_left_is_refused():
     (["--out", "{tmp}/"], "argument --out: '{tmp}/' is a folder; give a file name"),
     (["--target", "prairielearn", "--out", "{sol}"], "argument --out: '{sol}' is a file, not a folder"),
     (["--simulate-gradescope", "{tmp}/missing"], "argument --simulate-gradescope: '{tmp}/missing' does not exist"),
+    (["--out", "{tmp}/ag.zip", "--simulate-gradescope", "{sol}", "--simulate-tree", "{tmp}/full"],
+     "--simulate-tree '{tmp}/full' exists and is not an empty folder; choose a new one"),
 ])
 def test_misused_options_are_one_line_usage_errors(tmp_path, args, message):
     fill = {"tmp": tmp_path, "sol": SOLUTION}
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "file").write_text("x")
     result = cli("autograder", POOLING, *[a.format(**fill) for a in args], cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == f"cs231n-pool autograder: error: {message.format(**fill)} (see cs231n-pool autograder --help)\n"

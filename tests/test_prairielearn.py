@@ -129,8 +129,9 @@ def test_a_missing_grading_interpreter_still_writes_results(course, tmp_path):
     root = grade_tree(tmp_path, course, {"pooling_layers.py": SOLUTION.read_text()})
     data = run_entrypoint(root, python=tmp_path / "missing" / "python")
     assert data["gradable"] is False
-    assert data["format_errors"] == [f"{GRADER_FAILED} What failed: the grading interpreter {tmp_path}/missing/python "
-                                     f"is missing (is the question's image the cs231n_pool one?)."]
+    expected = (f"{GRADER_FAILED} What failed: the grading interpreter {tmp_path}/missing/python "
+                f"is missing (is the question's image the cs231n_pool one?).")
+    assert data["format_errors"] == [expected] and data["message"] == GRADER_FAILED
 
 
 def test_out_must_be_a_new_folder(course):

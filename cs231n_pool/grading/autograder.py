@@ -53,6 +53,9 @@ def _check_options(args):
         raise UsageError(f"--simulate-gradescope runs the Gradescope zip; it cannot go with --target {args.target}")
     if args.simulate_tree and not args.simulate_gradescope:
         raise UsageError("--simulate-tree is where --simulate-gradescope runs; give --simulate-gradescope too")
+    tree = args.simulate_tree
+    if tree and tree.exists() and any(tree.iterdir()):
+        raise UsageError(f"--simulate-tree {str(tree)!r} exists and is not an empty folder; choose a new one")
     if args.target == "prairielearn" and (not args.image or any(c.isspace() for c in args.image)):
         raise UsageError(f"argument --image: must be a Docker image name, got {args.image!r}")
 

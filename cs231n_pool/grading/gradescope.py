@@ -116,11 +116,7 @@ def simulate(zip_path, submissions, tree=None, report=print):
     that names a grader-side failure has no tests, and its ``output`` says what failed.
     """
     own_tree = tree is None
-    if own_tree:
-        tree = tempfile.mkdtemp(prefix="cs231n-pool-gradescope-")
-    elif os.path.exists(tree) and (not os.path.isdir(tree) or os.listdir(tree)):
-        raise SimulationError(f"--simulate-tree {tree!r} exists and is not an empty folder; choose a new one")
-    tree = os.path.abspath(tree)
+    tree = os.path.abspath(tempfile.mkdtemp(prefix="cs231n-pool-gradescope-") if own_tree else tree)
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_PYTHON"}
     env.update(AUTOGRADER_ROOT=tree, CS231N_POOL_SKIP_APT="1")
     try:
