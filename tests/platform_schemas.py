@@ -11,7 +11,8 @@ Written from the platforms' documentation, independently of the writers they che
 - PrairieLearn, "External grading": results.json has ``gradable`` (false: not graded, no attempt
   used), ``score`` in [0, 1] (required when gradable), ``message``, ``output``, ``format_errors``
   (a string or a list of strings), ``images`` and ``tests``; a test has ``name``,
-  ``description``, ``points``, ``max_points``, ``message``, ``output`` and ``images``; an image is
+  ``description``, ``points``, ``max_points``, ``message``, ``output`` and ``images`` (any other
+  top-level data may be added, within the size limit); an image is
   ``{"url": ..., "label": ...}`` or a URL string; the file is at most 1 MB. info.json's
   ``externalGradingOptions`` has ``enabled``, ``image`` (required), ``entrypoint``,
   ``serverFilesCourse`` (a list), ``timeout`` (seconds, at most 600), ``enableNetworking`` and
@@ -25,7 +26,6 @@ GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_ou
 GRADESCOPE_TEST = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
                    "tags", "visibility", "extra_data"}
 GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
-PL_TOP = {"gradable", "score", "message", "output", "format_errors", "images", "tests"}
 PL_TEST = {"name", "description", "points", "max_points", "message", "output", "images"}
 PL_OPTIONS = {"enabled", "image", "entrypoint", "serverFilesCourse", "timeout", "enableNetworking", "environment"}
 PL_MAX_BYTES = 1 << 20
@@ -70,10 +70,10 @@ def _check_images(images):
 
 
 def check_prairielearn(data):
-    """Assert that `data` (a parsed results.json) uses only PrairieLearn's documented fields, rightly typed."""
+    """Assert that `data` (a parsed results.json) has PrairieLearn's documented fields, rightly typed (its
+    tests use no others; the top level may carry extra data, as the documentation allows)."""
     assert isinstance(data, dict), data
     assert len(json.dumps(data).encode()) <= PL_MAX_BYTES
-    assert set(data) <= PL_TOP, set(data) - PL_TOP
     gradable = data.get("gradable", True)
     assert isinstance(gradable, bool), gradable
     if gradable:
