@@ -167,3 +167,15 @@ def test_misused_options_are_one_line_usage_errors(tmp_path, args, message):
     result = cli("autograder", POOLING, *[a.format(**fill) for a in args], cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == f"cs231n-pool autograder: error: {message.format(**fill)} (see cs231n-pool autograder --help)\n"
+
+
+def test_a_failed_setup_stops_the_simulation_with_the_end_of_its_log(tmp_path):
+    env = dict(os.environ, CS231N_POOL_BASE_PYTHON=str(tmp_path / "no-python"))
+    result = cli("autograder", POOLING, "--out", tmp_path / "ag.zip", "--simulate-gradescope", SOLUTION,
+                 "--simulate-tree", tmp_path / "tree", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-3:] == [
+        "cs231n-pool autograder: setup.sh failed with status 1; the end of its log:",
+        "setup.sh: CS231N_POOL_SKIP_APT=1: installing no system packages",
+        f"install_kit.sh: ERROR: there is no Python '{tmp_path}/no-python' to make the venv from",
+    ]

@@ -102,7 +102,7 @@ def _run_logged(cmd, cwd, env, log_path):
 
 def _tail(path, lines=40):
     with open(path, encoding="utf-8", errors="replace") as f:
-        return "".join(f.readlines()[-lines:])
+        return "".join(f.readlines()[-lines:]).rstrip()
 
 
 def simulate(zip_path, submissions, tree=None, report=print):
@@ -125,10 +125,10 @@ def simulate(zip_path, submissions, tree=None, report=print):
         log = os.path.join(tree, SETUP_LOG)
         report(f"Running setup.sh in {tree} (creates its venv and installs the pinned packages) ...")
         status = _run_logged(["bash", os.path.join(source, "setup.sh")], source, env, log)
-        summary = [line for line in _tail(log, 10 ** 6).splitlines() if line.startswith(("setup.sh:", "install_kit.sh:"))]
         if status != 0:
             raise SimulationError(f"setup.sh failed with status {status}; the end of its log:\n{_tail(log)}")
-        report("\n".join(summary))
+        with open(log, encoding="utf-8", errors="replace") as f:  # the scripts' own lines summarize it
+            report("".join(line for line in f if line.startswith(("setup.sh:", "install_kit.sh:"))).rstrip())
         shutil.copy(os.path.join(source, "run_autograder"), os.path.join(tree, "run_autograder"))
         outcomes = []
         for submission in submissions:

@@ -10,6 +10,10 @@ BASE_PYTHON="$1"
 VENV="$2"
 say() { printf 'install_kit.sh: %s\n' "$*"; }
 
+if ! command -v "$BASE_PYTHON" > /dev/null; then
+    say "ERROR: there is no Python '$BASE_PYTHON' to make the venv from"
+    exit 1
+fi
 say "creating $VENV with $("$BASE_PYTHON" --version 2>&1)"
 "$BASE_PYTHON" -m venv "$VENV"
 PY="$VENV/bin/python"
