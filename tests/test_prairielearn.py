@@ -5,6 +5,7 @@ CS231N_POOL_GRADE_ROOT and with this environment's interpreter (CS231N_POOL_PYTH
 The image's own venv (install_kit.sh, also used by the Dockerfile) grades in
 tests/test_platforms_fresh_venv.py.
 """
+import base64
 import json
 import os
 import shutil
@@ -94,6 +95,9 @@ def test_the_solution_scores_one(course, tmp_path):
     assert (data["gradable"], data["score"], data["message"]) == (True, 1.0, "100/100 points")
     assert len(data["tests"]) == 39 and all(t["points"] == t["max_points"] > 0 for t in data["tests"])
     assert {t["description"] for t in data["tests"]} == {"public test", "hidden test"}
+    (image,) = data["images"]
+    svg = base64.b64decode(image["url"].removeprefix("data:image/svg+xml;base64,")).decode()
+    assert image["label"] == "Points per test file" and svg.count("<text") == 2 * 10  # 10 test files
 
 
 def test_the_stub_scores_zero(course, tmp_path):

@@ -1,10 +1,13 @@
 """The results model and its writers: one GradingResults, written for Gradescope, PrairieLearn and
 the local report, each checked value by value and against the platform's documented fields."""
+import base64
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from cs231n_pool.grading.grade import render
+from cs231n_pool.grading.points_chart import points_chart_image, points_per_file
 from cs231n_pool.grading.results import (GRADER_FAILED, HIDDEN_OUTPUT, GradingResults, TestResult, gradescope_json,
                                          prairielearn_json, report_json, text_table, validate_plugin_results)
 from platform_schemas import check_gradescope, check_prairielearn
@@ -110,3 +113,19 @@ def test_plugin_results_are_validated(payload, message):
     with pytest.raises(ValueError) as excinfo:
         validate_plugin_results(payload)
     assert str(excinfo.value) == message
+
+
+def test_the_points_chart_has_one_bar_per_test_file_filled_in_proportion():
+    assert points_per_file(RESULTS) == [("public/test_a.py", 3, 5), ("hidden/test_b.py", 0, 5)]
+    image = points_chart_image(RESULTS)
+    assert image["label"] == "Points per test file"
+    prefix = "data:image/svg+xml;base64,"
+    assert image["url"].startswith(prefix)
+    svg = ET.fromstring(base64.b64decode(image["url"][len(prefix):]))
+    ns = "{http://www.w3.org/2000/svg}"
+    assert [t.text for t in svg.iter(ns + "text")] == ["public/test_a.py", "3/5", "hidden/test_b.py", "0/5"]
+    bars = [float(r.get("width")) for r in svg.iter(ns + "rect")]
+    assert bars == [260, 156, 260, 0]  # background, then the earned share: 3/5 and 0/5 of 260 px
+    data = prairielearn_json(RESULTS, [image])
+    check_prairielearn(data)
+    assert data["images"] == [image]

@@ -29,6 +29,7 @@ from .bundle import EXECUTABLE, assignment_files, installer_files, template, wri
 from .config import CONFIG_NAME, ConfigError, load_config
 from .container import PlatformError, grade_in_container
 from .grade import SKIP_DIRS, SubmissionRejected, fetch_student_file
+from .points_chart import points_chart_image
 from .results import GRADER_FAILED, GradingResults, prairielearn_json, text_table, write_output
 
 VENV = "/opt/cs231n-pool/venv"  # in the grading image
@@ -152,8 +153,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = argv[0] if argv else os.environ.get("CS231N_POOL_GRADE_ROOT", "/grade")
     results = grade(root)
+    images = [points_chart_image(results)] if results.gradable else []
     write_output(os.path.join(root, "results", "results.json"),
-                 json.dumps(prairielearn_json(results), indent=2) + "\n")
+                 json.dumps(prairielearn_json(results, images), indent=2) + "\n")
     sys.stdout.write(text_table(results, f"Graded {os.path.join(root, 'student')}"))
     return 0
 

@@ -8,7 +8,7 @@ side, `grader_error` for ours). Every output is written from it:
   ``tests[]`` with ``name``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``);
 - `prairielearn_json`: PrairieLearn's results.json (``gradable``, ``score`` in [0, 1],
   ``message``, ``output``, ``format_errors``, ``tests[]`` with ``name``, ``description``,
-  ``points``, ``max_points``, ``message``, ``output``);
+  ``points``, ``max_points``, ``message``, ``output``; ``images`` given by the caller);
 - `report_json` and `text_table`: the local report of ``cs231n-pool grade``.
 """
 import os
@@ -162,8 +162,8 @@ def _first_line(text):
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def prairielearn_json(results):
-    """PrairieLearn's results.json as a dict.
+def prairielearn_json(results, images=()):
+    """PrairieLearn's results.json as a dict; `images` (``{"label", "url"}`` dicts) go with a graded one.
 
     ``score`` is the fraction of points. A submission that could not be graded gets
     ``gradable: false`` with its ``format_errors`` (PrairieLearn then awards nothing and does not
@@ -191,6 +191,7 @@ def prairielearn_json(results):
         "message": f"{fmt_points(results.score)}/{fmt_points(total)} points",
         "output": results.output,
         "tests": tests,
+        **({"images": list(images)} if images else {}),
         **_isolation(results),
     }
 
