@@ -11,8 +11,9 @@ that sits next to pooling_layers.py):
 * against the untouched stub: execution must stop at the first cell tagged "your-code", with
   NotImplementedError, so a student never meets an error that is not their own TODO.
 
-The kernel is a kernelspec named "python3" written into a temporary JUPYTER_PATH that runs this
-interpreter (sys.executable), so the notebooks see the same environment as the tests.
+The kernel is a kernelspec named "python3", written into a temporary JUPYTER_PATH, that runs the
+python of a fresh venv holding only the bundle's requirements.txt: the notebooks work without the
+kit (which that venv cannot import).
 """
 import json
 import re
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bundle_venv import fresh_venv
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -42,12 +44,18 @@ def _release_command():
 
 
 @pytest.fixture(scope="module")
-def kernel_env(tmp_path_factory):
-    """JUPYTER_PATH with a python3 kernelspec running this interpreter; headless matplotlib."""
+def bundle_python(tmp_path_factory, stub_bundle):
+    """python of a fresh venv with only the bundle's requirements.txt installed."""
+    return fresh_venv(tmp_path_factory.mktemp("venv") / "venv", stub_bundle)
+
+
+@pytest.fixture(scope="module")
+def kernel_env(tmp_path_factory, bundle_python):
+    """JUPYTER_PATH with a python3 kernelspec running the fresh venv's python; headless matplotlib."""
     root = tmp_path_factory.mktemp("jupyter")
     spec_dir = root / "data" / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    spec = {"argv": [str(bundle_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": "Python 3 (cs231n_pool tests)", "language": "python"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     with pytest.MonkeyPatch.context() as mp:
@@ -137,10 +145,20 @@ def test_committed_notebook_is_clean(path):
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
 
 
-def test_kernel_runs_this_interpreter(kernel_env, tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")])
+def test_kernel_runs_the_fresh_venv_without_the_kit(kernel_env, bundle_python, tmp_path):
+    code = "import sys\nprint(sys.executable)\ntry:\n    import cs231n_pool\nexcept ImportError as exc:\n    print(exc)"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    assert Path(_stdout(nb).strip()).resolve() == Path(sys.executable).resolve()
+    assert _stdout(nb).splitlines() == [str(bundle_python), "No module named 'cs231n_pool'"]
+
+
+def test_every_notebook_opens_with_the_same_setup_cell():
+    firsts = {path.name: next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+              for path in NOTEBOOKS}
+    assert len(set(firsts.values())) == 1, f"the first code cells differ: {sorted(firsts)}"
+    setup = next(iter(firsts.values()))
+    assert setup.startswith("# Setup: run this cell first.") and 'if "google.colab" in sys.modules:' in setup
+    assert "pip\", \"install\", \"--quiet\", \"-r\", \"requirements.txt\"" in setup and "drive.mount(" in setup
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
