@@ -126,3 +126,34 @@ def test_submit_warns_about_todos(python, bundle, tmp_path):
             "max_pool_backward_naive, avg_pool_forward_naive, avg_pool_backward_naive, im2col_indices, "
             "col2im_indices, __init__, forward, backward") in result.stdout
     assert "warning: 01_pooling_forward.ipynb: cell" in result.stdout and "still has a TODO" in result.stdout
+
+
+LIMIT_CASES = {
+    "time": ("    while True:\n        pass\n",
+             "max_pool_forward_naive() did not finish within the time limit (2 s per test); it was stopped"),
+    "memory": ("    big = np.ones(1 << 31)\n",
+               "max_pool_forward_naive() raised MemoryError: Unable to allocate 16.0 GiB"),
+    "forbidden import at run time": ("    __import__('skl' + 'earn')\n",
+                                     "max_pool_forward_naive(): your code imports 'sklearn', which this assignment forbids"),
+    "forbidden import in the source": ("    import sklearn\n",
+                                       "your file imports modules this assignment forbids (line 31: sklearn); remove them"),
+    "print and raise": ("    print('hello from the student')\n    raise ValueError('bad shape')\n",
+                        "max_pool_forward_naive() raised ValueError: bad shape"),
+}
+
+
+@pytest.mark.parametrize("case", LIMIT_CASES)
+def test_student_code_runs_apart_under_limits(python, bundle, tmp_path, case):
+    body, message = LIMIT_CASES[case]
+    folder = solved_copy(bundle, tmp_path / "limits")
+    toml = folder / "assignment.toml"
+    toml.write_text(toml.read_text().replace("timeout = 10 ", "timeout = 2 "))
+    source = SOLUTION.read_text()
+    head = 'def max_pool_forward_naive(x, pool_param):\n'
+    (folder / "pooling_layers.py").write_text(source.replace(head, head + body, 1))
+    result = run(python, folder, "-m", "pytest", "-p", "no:cacheprovider", "-k", "test_max_forward_worked_example",
+                 timeout=120)
+    assert message in result.stdout, result.stdout[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "Score: 0/2"  # only the selected test counts
+    if case == "print and raise":
+        assert "- printed by your code -" in result.stdout and "\nhello from the student\n" in result.stdout

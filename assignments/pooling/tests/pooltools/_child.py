@@ -43,6 +43,8 @@ def main():
     channel_in = os.fdopen(os.dup(0), "rb")
     channel_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # print() of the student goes to stderr, not into the protocol
+    for stream in (sys.stdout, sys.stderr):  # unbuffered: the process may be killed at any moment
+        stream.reconfigure(line_buffering=True, write_through=True)
     sys.stdin = open(os.devnull)
     _limit_memory(config["memory_mb"])
     sys.meta_path.insert(0, _Forbid(config["forbidden"]))

@@ -69,10 +69,7 @@ def submission(request):
                      Limits(float(limits.get("timeout", 10)), int(limits.get("memory_mb", 2048)),
                             int(limits.get("output_bytes", 10000))),
                      cfg.get("imports", {}).get("forbidden", []))
-    yield sub
-    printed = sub.output().strip()
-    if printed:
-        sys.stdout.write(f"\n[output of your code]\n{printed}\n")
+    return sub
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -84,6 +81,10 @@ def pytest_runtest_makereport(item, call):
         return
     if not report.passed:
         record[1] = False
+        sub = item.funcargs.get("submission") if hasattr(item, "funcargs") else None
+        printed = sub.output().strip() if isinstance(sub, Submission) else ""
+        if printed and report.when == "call":  # shown with the failure, under this title
+            report.sections.append(("printed by your code", printed))
     elif report.when == "call" and record[1] is None:
         record[1] = True
 
