@@ -35,7 +35,7 @@ def student_pytest(python, folder):
     result = run(python, folder, "-m", "pytest", "-p", "no:cacheprovider")
     lines = result.stdout.strip().splitlines()
     assert lines and lines[-1].startswith("Score: "), result.stdout[-3000:] + result.stderr[-3000:]
-    return lines[-1], dict((name, verdict) for verdict, name in RESULT_LINE.findall(result.stdout))
+    return lines[-1], {name: verdict for verdict, name in RESULT_LINE.findall(result.stdout)}
 
 
 def test_the_kit_is_not_installed(python):

@@ -16,12 +16,13 @@ def _limit_memory(memory_mb):
     try:
         import resource
     except ImportError:  # Windows: no address-space limit; the time limit still applies
-        return
-    limit = memory_mb << 20
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ValueError, OSError):  # macOS refuses RLIMIT_AS; the time limit still applies
-        pass
+        resource = None
+    if resource is not None:
+        limit = memory_mb << 20
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):  # macOS refuses RLIMIT_AS; the time limit still applies
+            pass
 
 
 class _Forbid(importlib.abc.MetaPathFinder):

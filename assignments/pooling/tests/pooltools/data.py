@@ -4,8 +4,8 @@ import numpy as np
 
 def grace_hopper():
     """matplotlib's sample photograph of Grace Hopper as luminance (ITU-R BT.601) in [0, 1], shape (H, W)."""
-    import matplotlib.cbook as cbook
     import matplotlib.pyplot as plt
+    from matplotlib import cbook
 
     with cbook.get_sample_data("grace_hopper.jpg") as f:
         rgb = plt.imread(f)

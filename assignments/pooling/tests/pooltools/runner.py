@@ -14,6 +14,7 @@ import ast
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -126,10 +127,7 @@ class Session:
                 "utf-8", "replace"))
             self.output.close()
             self.proc = None
-            try:
-                os.rmdir(self.workdir)
-            except OSError:
-                pass  # the student's code left files in its working folder; leave them to the OS
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _fail(self, reason):
         __tracebackhide__ = True
