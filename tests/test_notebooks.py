@@ -201,3 +201,67 @@ def test_notebook_stops_at_first_todo_with_stub(kernel_env, stub_bundle, name):
     assert index == first and error.ename == "NotImplementedError", (
         f"{name} must stop with NotImplementedError at cell {first} (the first your-code cell), "
         f"but stopped at:\n{_describe(errors)}")
+
+
+def _setup_cell():
+    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
+    return next(cell.source for cell in nb.cells if cell.cell_type == "code")
+
+
+@pytest.fixture
+def fake_colab(tmp_path, monkeypatch):
+    """Run the setup cell as on Colab: google.colab is imported, /content is tmp_path/content, pip is recorded.
+
+    Returns run(bundle_place) -> (folder it chose or the exception, pip commands, drive mounts)."""
+    import glob as glob_module
+    import subprocess as subprocess_module
+    import types
+
+    content = tmp_path / "content"
+    real_glob = glob_module.glob
+    calls = {"pip": [], "mount": []}
+    drive = types.SimpleNamespace(mount=lambda where: calls["mount"].append(where))
+    colab = types.ModuleType("google.colab")
+    colab.drive = drive
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(glob_module, "glob", lambda pattern: real_glob(pattern.replace("/content", str(content), 1)))
+    monkeypatch.setattr(subprocess_module, "run", lambda cmd, **kw: calls["pip"].append((cmd, kw)))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    code = "\n".join(line for line in _setup_cell().splitlines() if not line.startswith("%"))  # IPython magics
+
+    def run(place):
+        if place is not None:
+            (content / place / "pooltools").mkdir(parents=True)
+            (content / place / "pooltools" / "__init__.py").write_text("")
+        try:
+            exec(compile(code, "setup cell", "exec"), {})
+        except FileNotFoundError as exc:
+            return exc, calls
+        return Path.cwd(), calls
+    return run, content
+
+
+def test_setup_cell_on_colab_finds_an_uploaded_folder(fake_colab):
+    run, content = fake_colab
+    folder, calls = run("pooling")
+    assert folder == content / "pooling" and str(folder) in sys.path
+    assert calls["mount"] == []
+    assert calls["pip"] == [([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
+                             {"check": True})]
+
+
+def test_setup_cell_on_colab_mounts_drive_and_finds_the_folder_there(fake_colab):
+    run, content = fake_colab
+    folder, calls = run("drive/MyDrive/cs231n/pooling")
+    assert folder == content / "drive" / "MyDrive" / "cs231n" / "pooling"
+    assert calls["mount"] == ["/content/drive"] and len(calls["pip"]) == 1
+
+
+def test_setup_cell_on_colab_says_what_to_do_without_a_folder(fake_colab):
+    run, _ = fake_colab
+    error, calls = run(None)
+    assert str(error) == ("no assignment folder found: put the whole folder (pooling_layers.py, pooltools/, "
+                          "requirements.txt) in your Google Drive, or upload and unzip it, then rerun this cell")
+    assert calls["mount"] == ["/content/drive"] and calls["pip"] == []
