@@ -61,6 +61,8 @@ def test_the_written_bundle_passes_the_content_checks(tmp_path):
      "pooltools/extra.py defines max_pool_forward_naive, which the student is asked to write"),
     ("pooltools/extra.py", "x = 1\n        out = out.reshape(out_h, out_w, N, C).transpose(2, 3, 0, 1)\n",
      "pooltools/extra.py contains a line of the solution: 'out = out.reshape(out_h, out_w, N, C).transpose(2, 3, 0, 1)'"),
+    ("tests/public/test_extra.py", "i = i_in_window[:, None] + i_start[None, :]\n",  # a notebook's solution
+     "tests/public/test_extra.py contains a line of the solution: 'i = i_in_window[:, None] + i_start[None, :]'"),
 ])
 def test_content_checks_catch_a_leak(tmp_path, where, text, message):
     cfg = load_config(POOLING)

@@ -271,16 +271,29 @@ def _bundle_sources(out_dir, student_file):
 
 
 def _solution_lines(cfg):
-    """The longer lines inside the solution file's solution blocks, stripped."""
+    """The longer lines inside the solution blocks of the solution file and the notebooks, stripped.
+
+    A line that the instructor's sources also show outside every solution block (e.g. a formula
+    used in a notebook's demo code) is not secret, and is left out."""
+    sources = []
     with open(cfg.solution_path, encoding="utf-8") as f:
-        lines, inside = [], False
-        for line in f:
+        sources.append(f.read())
+    for path in _notebook_paths(cfg):
+        with open(path, encoding="utf-8") as f:
+            for cell in json.load(f).get("cells", []):
+                if cell.get("cell_type") == "code":
+                    source = cell.get("source", "")
+                    sources.append("".join(source) if isinstance(source, list) else source)
+    inside_lines, outside_lines = set(), set()
+    for source in sources:
+        inside = False
+        for line in source.splitlines():
             text = line.strip()
             if text in (BEGIN, END):
                 inside = text == BEGIN
-            elif inside and len(text) >= MIN_SOLUTION_LINE and not text.startswith("#"):
-                lines.append(text)
-    return lines
+            elif len(text) >= MIN_SOLUTION_LINE and not text.startswith("#"):
+                (inside_lines if inside else outside_lines).add(text)
+    return sorted(inside_lines - outside_lines)
 
 
 def check_contents(cfg, out_dir):
