@@ -63,13 +63,12 @@ def submission(request):
     root = _root(request.path)
     with open(os.path.join(root, CONFIG_NAME), "rb") as f:
         cfg = tomllib.load(f)
-    limits = cfg.get("limits", {})
+    given, default = cfg.get("limits", {}), Limits()
+    limits = Limits(float(given.get("timeout", default.timeout)), int(given.get("memory_mb", default.memory_mb)),
+                    int(given.get("output_bytes", default.output_bytes)))
     folder = os.environ.get(SUBMISSION_ENV) or root
-    sub = Submission(os.path.join(folder, cfg["assignment"]["student_file"]),
-                     Limits(float(limits.get("timeout", 10)), int(limits.get("memory_mb", 2048)),
-                            int(limits.get("output_bytes", 10000))),
-                     cfg.get("imports", {}).get("forbidden", []))
-    return sub
+    return Submission(os.path.join(folder, cfg["assignment"]["student_file"]), limits,
+                      cfg.get("imports", {}).get("forbidden", []))
 
 
 @pytest.hookimpl(hookwrapper=True)

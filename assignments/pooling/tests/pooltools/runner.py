@@ -164,8 +164,7 @@ class Session:
         finally:
             sub.spent += time.monotonic() - start
         if reply.get("ok"):
-            return wire.decode(reply["body"], reply_blobs, lambda ref: Handle(self, ref["id"], ref["type"])) \
-                if "body" in reply else None
+            return wire.decode(reply["body"], reply_blobs, lambda ref: Handle(self, ref["id"], ref["type"]))
         if reply.get("forbidden"):
             raise SubmissionFailure(f"{what}: your code imports {reply['forbidden']!r}, which this assignment forbids")
         trace = f"\n{reply['traceback'].rstrip()}" if reply.get("traceback") else ""
