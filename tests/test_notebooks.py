@@ -11,8 +11,9 @@ that sits next to pooling_layers.py):
 * against the untouched stub: execution must stop at the first cell tagged "your-code", with
   NotImplementedError, so a student never meets an error that is not their own TODO.
 
-The kernel is a kernelspec named "python3" written into a temporary JUPYTER_PATH that runs this
-interpreter (sys.executable), so the notebooks see the same environment as the tests.
+The kernel is a kernelspec named "python3", written into a temporary JUPYTER_PATH, that runs the
+python of a fresh venv holding only the bundle's requirements.txt: the notebooks work without the
+kit (which that venv cannot import).
 """
 import json
 import re
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bundle_venv import fresh_venv
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -42,12 +44,18 @@ def _release_command():
 
 
 @pytest.fixture(scope="module")
-def kernel_env(tmp_path_factory):
-    """JUPYTER_PATH with a python3 kernelspec running this interpreter; headless matplotlib."""
+def bundle_python(tmp_path_factory, stub_bundle):
+    """python of a fresh venv with only the bundle's requirements.txt installed."""
+    return fresh_venv(tmp_path_factory.mktemp("venv") / "venv", stub_bundle)
+
+
+@pytest.fixture(scope="module")
+def kernel_env(tmp_path_factory, bundle_python):
+    """JUPYTER_PATH with a python3 kernelspec running the fresh venv's python; headless matplotlib."""
     root = tmp_path_factory.mktemp("jupyter")
     spec_dir = root / "data" / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    spec = {"argv": [str(bundle_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": "Python 3 (cs231n_pool tests)", "language": "python"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     with pytest.MonkeyPatch.context() as mp:
@@ -137,10 +145,20 @@ def test_committed_notebook_is_clean(path):
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
 
 
-def test_kernel_runs_this_interpreter(kernel_env, tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")])
+def test_kernel_runs_the_fresh_venv_without_the_kit(kernel_env, bundle_python, tmp_path):
+    code = "import sys\nprint(sys.executable)\ntry:\n    import cs231n_pool\nexcept ImportError as exc:\n    print(exc)"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    assert Path(_stdout(nb).strip()).resolve() == Path(sys.executable).resolve()
+    assert _stdout(nb).splitlines() == [str(bundle_python), "No module named 'cs231n_pool'"]
+
+
+def test_every_notebook_opens_with_the_same_setup_cell():
+    firsts = {path.name: next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+              for path in NOTEBOOKS}
+    assert len(set(firsts.values())) == 1, f"the first code cells differ: {sorted(firsts)}"
+    setup = next(iter(firsts.values()))
+    assert setup.startswith("# Setup: run this cell first.") and 'if "google.colab" in sys.modules:' in setup
+    assert "pip\", \"install\", \"--quiet\", \"-r\", \"requirements.txt\"" in setup and "drive.mount(" in setup
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
@@ -183,3 +201,67 @@ def test_notebook_stops_at_first_todo_with_stub(kernel_env, stub_bundle, name):
     assert index == first and error.ename == "NotImplementedError", (
         f"{name} must stop with NotImplementedError at cell {first} (the first your-code cell), "
         f"but stopped at:\n{_describe(errors)}")
+
+
+def _setup_cell():
+    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
+    return next(cell.source for cell in nb.cells if cell.cell_type == "code")
+
+
+@pytest.fixture
+def fake_colab(tmp_path, monkeypatch):
+    """Run the setup cell as on Colab: google.colab is imported, /content is tmp_path/content, pip is recorded.
+
+    Returns run(bundle_place) -> (folder it chose or the exception, pip commands, drive mounts)."""
+    import glob as glob_module
+    import subprocess as subprocess_module
+    import types
+
+    content = tmp_path / "content"
+    real_glob = glob_module.glob
+    calls = {"pip": [], "mount": []}
+    drive = types.SimpleNamespace(mount=lambda where: calls["mount"].append(where))
+    colab = types.ModuleType("google.colab")
+    colab.drive = drive
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(glob_module, "glob", lambda pattern: real_glob(pattern.replace("/content", str(content), 1)))
+    monkeypatch.setattr(subprocess_module, "run", lambda cmd, **kw: calls["pip"].append((cmd, kw)))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    code = "\n".join(line for line in _setup_cell().splitlines() if not line.startswith("%"))  # IPython magics
+
+    def run(place):
+        if place is not None:
+            (content / place / "pooltools").mkdir(parents=True)
+            (content / place / "pooltools" / "__init__.py").write_text("")
+        try:
+            exec(compile(code, "setup cell", "exec"), {})
+        except FileNotFoundError as exc:
+            return exc, calls
+        return Path.cwd(), calls
+    return run, content
+
+
+def test_setup_cell_on_colab_finds_an_uploaded_folder(fake_colab):
+    run, content = fake_colab
+    folder, calls = run("pooling")
+    assert folder == content / "pooling" and str(folder) in sys.path
+    assert calls["mount"] == []
+    assert calls["pip"] == [([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
+                             {"check": True})]
+
+
+def test_setup_cell_on_colab_mounts_drive_and_finds_the_folder_there(fake_colab):
+    run, content = fake_colab
+    folder, calls = run("drive/MyDrive/cs231n/pooling")
+    assert folder == content / "drive" / "MyDrive" / "cs231n" / "pooling"
+    assert calls["mount"] == ["/content/drive"] and len(calls["pip"]) == 1
+
+
+def test_setup_cell_on_colab_says_what_to_do_without_a_folder(fake_colab):
+    run, _ = fake_colab
+    error, calls = run(None)
+    assert str(error) == ("no assignment folder found: put the whole folder (pooling_layers.py, pooltools/, "
+                          "requirements.txt) in your Google Drive, or upload and unzip it, then rerun this cell")
+    assert calls["mount"] == ["/content/drive"] and calls["pip"] == []

@@ -4,16 +4,30 @@ The bundle::
 
     DIR/<student_file>       every ### BEGIN SOLUTION ... ### END SOLUTION block replaced by a
                              TODO comment and `raise NotImplementedError`, at the block's indent
-    DIR/assignment.toml      so the grading plugin finds the limits and forbidden imports
-    DIR/pytest.ini           `pytest` at the bundle root runs tests/
-    DIR/tests/conftest.py, DIR/tests/public/...   the public tests only
+    DIR/assignment.toml      limits and forbidden imports, read by the bundle's test plugin
+    DIR/tests/public/...     the public tests only
+    DIR/<package>/           every package folder of the assignment's tests/ (a folder with an
+                             __init__.py, e.g. tests/pooltools: the helpers its tests and
+                             notebooks import), at the bundle root so notebooks import it too
+    DIR/...                  the assignment's bundle/ folder copied over the top (e.g. the
+                             bundle's own tests/conftest.py and pytest.ini, requirements.txt,
+                             submit.py); without one, tests/conftest.py and a pytest.ini that
+                             runs tests/
+    DIR/pooltools/expected.npz   when the bundle has a pooltools package: the expected value of
+                             every call its public tests and notebook checks make, computed by
+                             the library now (cs231n_pool.grading.checks)
     DIR/*.ipynb              the notebooks, outputs cleared, solution blocks replaced the same way
     DIR/README.md            the student README (from README_student.md in the assignment folder)
 
+The configured notebooks folder must exist and hold at least one notebook (a missing folder
+is an error, not a bundle without notebooks).
+
 The command then verifies its own result and exits non-zero with the reason when any check
 fails: the stub imports; pytest at the bundle root scores 0 on the stub and full marks with
-the solution; no solution marker and no hidden test is left in DIR.
+the solution; no solution marker, no line of a solution block and no hidden test is left in
+DIR; no file but the stub defines a function, class or name the stub asks the student to write.
 """
+import ast
 import json
 import os
 import re
@@ -21,6 +35,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import numpy as np
 
 from ..cli_args import UsageError, assignment_folder, output_folder
 from .config import load_config
@@ -30,6 +46,10 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MARKER_TEXT = ("BEGIN SOLUTION", "END SOLUTION")
 SCORE_LINE = re.compile(r"^Score: (\S+)/(\S+)$", re.MULTILINE)
 BUNDLE_PYTEST_INI = "[pytest]\ntestpaths = tests\n"
+OVERLAY_DIR = "bundle"             # copied over the bundle's root
+EXPECTED_PACKAGE = "pooltools"     # a bundled package of this name gets expected.npz
+EXPECTED_FILE = "expected.npz"
+MIN_SOLUTION_LINE = 30             # solution lines at least this long must not appear in the bundle
 
 
 class ReleaseError(RuntimeError):
@@ -115,43 +135,70 @@ def _copy_tree(src, dest):
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*SKIP_DIRS))
 
 
+def _notebook_paths(cfg):
+    """The notebooks to ship, sorted; ReleaseError when a configured folder is missing or empty."""
+    if not cfg.notebooks:
+        return []
+    if not os.path.isdir(cfg.notebooks):
+        raise ReleaseError(f"the notebooks folder {cfg.notebooks!r} set in {cfg.root}/assignment.toml does not exist")
+    names = sorted(name for name in os.listdir(cfg.notebooks) if name.endswith(".ipynb"))
+    if not names:
+        raise ReleaseError(f"the notebooks folder {cfg.notebooks!r} set in {cfg.root}/assignment.toml holds no .ipynb")
+    return [os.path.join(cfg.notebooks, name) for name in names]
+
+
+def helper_packages(cfg):
+    """Names of the package folders (holding __init__.py) directly in the assignment's tests/."""
+    return sorted(name for name in os.listdir(cfg.tests_dir)
+                  if os.path.isfile(os.path.join(cfg.tests_dir, name, "__init__.py")))
+
+
 def write_bundle(cfg, out_dir):
-    """Write the bundle files into out_dir (which must be empty or absent)."""
+    """Write the bundle files into out_dir (which must be empty or absent); returns the notebook names."""
     if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
         raise UsageError(f"--out {str(out_dir)!r} exists and is not an empty folder; choose a new one")
+    notebook_paths = _notebook_paths(cfg)
     os.makedirs(out_dir, exist_ok=True)
     with open(cfg.solution_path, encoding="utf-8") as f:
         stub = stub_source(f.read(), cfg.student_file)
     with open(os.path.join(out_dir, cfg.student_file), "w", encoding="utf-8") as f:
         f.write(stub)
     shutil.copyfile(os.path.join(cfg.root, "assignment.toml"), os.path.join(out_dir, "assignment.toml"))
-    with open(os.path.join(out_dir, "pytest.ini"), "w") as f:
-        f.write(BUNDLE_PYTEST_INI)
     os.makedirs(os.path.join(out_dir, "tests"))
-    shutil.copyfile(os.path.join(cfg.tests_dir, "conftest.py"), os.path.join(out_dir, "tests", "conftest.py"))
     _copy_tree(os.path.join(cfg.tests_dir, "public"), os.path.join(out_dir, "tests", "public"))
-    notebooks = []
-    if cfg.notebooks and os.path.isdir(cfg.notebooks):
-        for name in sorted(os.listdir(cfg.notebooks)):
-            if name.endswith(".ipynb"):
-                with open(os.path.join(cfg.notebooks, name), encoding="utf-8") as f:
-                    text = stub_notebook(f.read(), name)
-                with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
-                    f.write(text)
-                notebooks.append(name)
-    return notebooks
+    for name in helper_packages(cfg):
+        _copy_tree(os.path.join(cfg.tests_dir, name), os.path.join(out_dir, name))
+    overlay = os.path.join(cfg.root, OVERLAY_DIR)
+    if os.path.isdir(overlay):
+        shutil.copytree(overlay, out_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*SKIP_DIRS))
+    else:
+        shutil.copyfile(os.path.join(cfg.tests_dir, "conftest.py"), os.path.join(out_dir, "tests", "conftest.py"))
+        with open(os.path.join(out_dir, "pytest.ini"), "w") as f:
+            f.write(BUNDLE_PYTEST_INI)
+    for path in notebook_paths:
+        name = os.path.basename(path)
+        with open(path, encoding="utf-8") as f:
+            text = stub_notebook(f.read(), name)
+        with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return [os.path.basename(path) for path in notebook_paths]
 
 
 # --- checking ----------------------------------------------------------------------------------
 
-def _run_bundle_pytest(out_dir, submission_dir=None):
-    """pytest at the bundle root (as a student runs it); returns (score, total, output)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "CS231N_POOL_SUBMISSION"}
+def _bundle_env(submission_dir=None):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTEST_") and k not in ("CS231N_POOL_SUBMISSION", "POOLTOOLS_SUBMISSION")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if submission_dir is not None:
-        env["CS231N_POOL_SUBMISSION"] = submission_dir
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"],
-                          cwd=out_dir, env=env, capture_output=True, text=True, timeout=1800)
+    if submission_dir is not None:  # the kit's plugin and the bundle's own plugin
+        env["CS231N_POOL_SUBMISSION"] = env["POOLTOOLS_SUBMISSION"] = submission_dir
+    return env
+
+
+def _run_bundle_pytest(out_dir, submission_dir=None, extra=()):
+    """pytest at the bundle root (as a student runs it); returns (score, total, output)."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no", *extra],
+                          cwd=out_dir, env=_bundle_env(submission_dir), capture_output=True, text=True, timeout=1800)
     scores = SCORE_LINE.findall(proc.stdout)
     if not scores:
         raise ReleaseError(f"pytest at the bundle root printed no Score line (status {proc.returncode}):\n"
@@ -160,13 +207,104 @@ def _run_bundle_pytest(out_dir, submission_dir=None):
     return score, total, proc.stdout
 
 
+def _solution_folder(cfg, tmp):
+    shutil.copyfile(cfg.solution_path, os.path.join(tmp, cfg.student_file))
+    return tmp
+
+
+def write_expected(cfg, out_dir):
+    """Compute expected.npz of the bundle's pooltools: run its public tests on the solution, recording."""
+    package = os.path.join(out_dir, EXPECTED_PACKAGE)
+    if not os.path.isdir(package):
+        return None
+    path = os.path.join(package, EXPECTED_FILE)
+    with tempfile.TemporaryDirectory() as solved:
+        score, total, output = _run_bundle_pytest(out_dir, _solution_folder(cfg, solved),
+                                                  ("-p", "cs231n_pool.grading.checks", "--record-expected", path))
+    if score != total or not os.path.isfile(path):
+        raise ReleaseError(f"recording the expected values: the solution scores {score:g}/{total:g}:\n{output[-3000:]}")
+    with np.load(path, allow_pickle=False) as data:
+        return len(data.files)
+
+
+def graded_names(cfg):
+    """Top-level functions and classes of the solution file: what the student writes."""
+    with open(cfg.solution_path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+def _defined_names(source):
+    """Names a Python source defines anywhere: def, class, assignment targets and import aliases."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]  # IPython magics
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[0])
+    return names
+
+
+def _bundle_sources(out_dir, student_file):
+    """(relative path, Python source) of every .py file and notebook code cell, the stub excepted."""
+    for folder, dirs, names in os.walk(out_dir):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, out_dir)
+            if name.endswith(".py") and rel != student_file:
+                with open(path, encoding="utf-8") as f:
+                    yield rel, f.read()
+            elif name.endswith(".ipynb"):
+                with open(path, encoding="utf-8") as f:
+                    cells = json.load(f).get("cells", [])
+                for number, cell in enumerate(cells):
+                    if cell.get("cell_type") == "code":
+                        source = cell.get("source", "")
+                        yield f"{rel}, cell {number}", "".join(source) if isinstance(source, list) else source
+
+
+def _solution_lines(cfg):
+    """The longer lines inside the solution blocks of the solution file and the notebooks, stripped.
+
+    A line that the instructor's sources also show outside every solution block (e.g. a formula
+    used in a notebook's demo code) is not secret, and is left out."""
+    sources = []
+    with open(cfg.solution_path, encoding="utf-8") as f:
+        sources.append(f.read())
+    for path in _notebook_paths(cfg):
+        with open(path, encoding="utf-8") as f:
+            for cell in json.load(f).get("cells", []):
+                if cell.get("cell_type") == "code":
+                    source = cell.get("source", "")
+                    sources.append("".join(source) if isinstance(source, list) else source)
+    inside_lines, outside_lines = set(), set()
+    for source in sources:
+        inside = False
+        for line in source.splitlines():
+            text = line.strip()
+            if text in (BEGIN, END):
+                inside = text == BEGIN
+            elif len(text) >= MIN_SOLUTION_LINE and not text.startswith("#"):
+                (inside_lines if inside else outside_lines).add(text)
+    return sorted(inside_lines - outside_lines)
+
+
 def check_contents(cfg, out_dir):
-    """No solution marker anywhere in the bundle, and no hidden test."""
+    """No solution marker or solution line in the bundle, no hidden test, no graded name defined but in the stub."""
     hidden_bytes = set()
     for folder, _, names in os.walk(os.path.join(cfg.tests_dir, "hidden")):
         for name in names:
             with open(os.path.join(folder, name), "rb") as f:
                 hidden_bytes.add(f.read())
+    solution_lines = [line.encode() for line in _solution_lines(cfg)]
     for folder, dirs, names in os.walk(out_dir):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
         for name in names:
@@ -179,6 +317,15 @@ def check_contents(cfg, out_dir):
                     raise ReleaseError(f"{rel} still contains {text!r}")
             if data in hidden_bytes or "hidden" in rel.split(os.sep)[:-1]:
                 raise ReleaseError(f"{rel} is a hidden test")
+            leaked = next((line for line in solution_lines if line in data), None)
+            if leaked is not None:
+                raise ReleaseError(f"{rel} contains a line of the solution: {leaked.decode()!r}")
+    graded = graded_names(cfg)
+    for where, source in _bundle_sources(out_dir, cfg.student_file):
+        defined = sorted(_defined_names(source) & graded)
+        if defined:
+            raise ReleaseError(f"{where} defines {', '.join(defined)}, which the student is asked to write")
+    return sorted(graded)
 
 
 def check_scores(cfg, out_dir):
@@ -194,8 +341,7 @@ def check_scores(cfg, out_dir):
     if score != 0:
         raise ReleaseError(f"the stub scores {score:g}/{total:g}, expected 0:\n{output[-3000:]}")
     with tempfile.TemporaryDirectory() as solved:
-        shutil.copyfile(cfg.solution_path, os.path.join(solved, cfg.student_file))
-        score, total_solved, output = _run_bundle_pytest(out_dir, solved)
+        score, total_solved, output = _run_bundle_pytest(out_dir, _solution_folder(cfg, solved))
     if score != total_solved or total_solved != total:
         raise ReleaseError(f"the solution scores {score:g}/{total_solved:g} on the public tests, expected "
                            f"{total:g}/{total:g}:\n{output[-3000:]}")
@@ -207,11 +353,13 @@ def release(assignment_dir, out_dir):
     cfg = load_config(assignment_dir)
     out_dir = os.path.abspath(out_dir)
     notebooks = write_bundle(cfg, out_dir)
+    expected_values = write_expected(cfg, out_dir)
     total = check_scores(cfg, out_dir)
     with open(os.path.join(out_dir, "README.md"), "w", encoding="utf-8") as f:
         f.write(_readme(cfg, f"{total:g}"))
-    check_contents(cfg, out_dir)
-    return {"out": out_dir, "notebooks": notebooks, "public_points": total}
+    graded = check_contents(cfg, out_dir)
+    return {"out": out_dir, "notebooks": notebooks, "public_points": total, "expected_values": expected_values,
+            "graded": graded, "student_file": cfg.student_file}
 
 
 def add_arguments(parser):
@@ -225,7 +373,9 @@ def run(args):
     except (ReleaseError, OSError) as exc:
         print(f"cs231n-pool release: {exc}", file=sys.stderr)
         return 1
+    stored = "" if summary["expected_values"] is None else f"{summary['expected_values']} expected values stored; "
     print(f"Released {args.assignment} to {summary['out']}: the stub scores 0/{summary['public_points']:g} "
           f"and the solution {summary['public_points']:g}/{summary['public_points']:g} on the public tests; "
-          f"{len(summary['notebooks'])} notebook(s); no solution text or hidden test in the bundle.")
+          f"{len(summary['notebooks'])} notebook(s); {stored}no solution text or hidden test in the bundle, "
+          f"and no file but {summary['student_file']} defines {', '.join(summary['graded'])}.")
     return 0

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from cs231n_pool.grading.checks import assert_float32, pool_param
+from pooltools.checks import assert_float32
+from pooltools.inputs import pool_param
 
 
 @pytest.mark.points(4)

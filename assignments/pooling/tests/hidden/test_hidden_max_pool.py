@@ -5,7 +5,9 @@ Same skills as the public tests, on more configurations. `rng` is seeded per gra
 import numpy as np
 import pytest
 
-from cs231n_pool.grading.checks import batch, check_pool_backward, check_pool_forward, pool_param, positive_dout
+from cs231n_pool.grading.checks import batch, positive_dout
+from pooltools.checks import check_pool_backward, check_pool_forward
+from pooltools.inputs import pool_param
 
 
 def random_input(rng, shape):

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from cs231n_pool.grading.checks import batch, check_maxpool_layer, positive_dout
+from cs231n_pool.grading.checks import batch, positive_dout
+from pooltools.checks import check_maxpool_layer
 
 
 @pytest.mark.points(3)

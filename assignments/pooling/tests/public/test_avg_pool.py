@@ -5,12 +5,13 @@ Padding is zero and counts: every window is divided by pool_height * pool_width.
 import numpy as np
 import pytest
 
-from cs231n_pool.grading.checks import assert_array, check_pool_backward, check_pool_forward, normal_values, pool_param
+from pooltools.checks import assert_array, check_pool_backward, check_pool_forward
+from pooltools.inputs import pool_param, spread
 
 
 def dout_normal(shape):
-    """Upstream gradient: deterministic standard-normal values."""
-    return normal_values(shape, seed=1)
+    """Upstream gradient: deterministic values in (-2, 2)."""
+    return spread(shape, seed=1)
 
 
 @pytest.mark.points(2)
@@ -20,9 +21,9 @@ def test_avg_forward(submission):
         x = np.arange(9, dtype=np.float64).reshape(1, 1, 3, 3)
         out, _ = s.call("avg_pool_forward_naive", x, pool_param(2, 2, 1))
         assert_array(out, np.array([[[[2.0, 3.0], [5.0, 6.0]]]]), "3x3 0..8, 2x2 window, stride 1")
-        check_pool_forward(s, "avg", normal_values((2, 3, 5, 7)), pool_param(2, 2, 2), "5x7 input, 2x2/2")
-        check_pool_forward(s, "avg", normal_values((1, 2, 4, 7)), pool_param(2, 3, 1), "2x3 window")
-        check_pool_forward(s, "avg", normal_values((1, 2, 7, 4)), pool_param(3, 2, 2), "3x2 window")
+        check_pool_forward(s, "avg", spread((2, 3, 5, 7)), pool_param(2, 2, 2), "5x7 input, 2x2/2")
+        check_pool_forward(s, "avg", spread((1, 2, 4, 7)), pool_param(2, 3, 1), "2x3 window")
+        check_pool_forward(s, "avg", spread((1, 2, 7, 4)), pool_param(3, 2, 2), "3x2 window")
 
 
 @pytest.mark.points(2)
@@ -32,17 +33,17 @@ def test_avg_forward_padding_counts_zeros(submission):
         out, _ = s.call("avg_pool_forward_naive", np.ones((1, 1, 3, 3)), pool_param(3, 3, 1, pad=1))
         expected = np.array([[4.0, 6.0, 4.0], [6.0, 9.0, 6.0], [4.0, 6.0, 4.0]]) / 9.0
         assert_array(out, expected[None, None], "ones(3x3), 3x3/1, pad 1")
-        check_pool_forward(s, "avg", normal_values((2, 2, 5, 6)), pool_param(2, 2, 2, pad=1), "2x2/2, pad 1")
+        check_pool_forward(s, "avg", spread((2, 2, 5, 6)), pool_param(2, 2, 2, pad=1), "2x2/2, pad 1")
 
 
 @pytest.mark.points(2)
 def test_avg_backward(submission):
     """Each window adds dout / (pool_height*pool_width) to each of its elements; overlaps add up."""
     with submission.session() as s:
-        check_pool_backward(s, "avg", normal_values((2, 3, 4, 4)), pool_param(2, 2, 2), "2x2/2", dout_normal)
-        check_pool_backward(s, "avg", normal_values((1, 2, 5, 5)), pool_param(3, 3, 1), "3x3/1 (overlapping)",
+        check_pool_backward(s, "avg", spread((2, 3, 4, 4)), pool_param(2, 2, 2), "2x2/2", dout_normal)
+        check_pool_backward(s, "avg", spread((1, 2, 5, 5)), pool_param(3, 3, 1), "3x3/1 (overlapping)",
                             dout_normal)
-        check_pool_backward(s, "avg", normal_values((1, 2, 5, 8)), pool_param(2, 3, 1), "2x3/1 (overlapping)",
+        check_pool_backward(s, "avg", spread((1, 2, 5, 8)), pool_param(2, 3, 1), "2x3/1 (overlapping)",
                             dout_normal)
 
 
@@ -50,7 +51,7 @@ def test_avg_backward(submission):
 def test_avg_backward_padding(submission):
     """With padding the divisor is still pool_height*pool_width; padding gets no gradient."""
     with submission.session() as s:
-        check_pool_backward(s, "avg", normal_values((1, 2, 4, 4)), pool_param(3, 3, 1, pad=1), "3x3/1, pad 1",
+        check_pool_backward(s, "avg", spread((1, 2, 4, 4)), pool_param(3, 3, 1, pad=1), "3x3/1, pad 1",
                             dout_normal)
-        check_pool_backward(s, "avg", normal_values((2, 1, 5, 6)), pool_param(2, 2, 2, pad=1), "2x2/2, pad 1",
+        check_pool_backward(s, "avg", spread((2, 1, 5, 6)), pool_param(2, 2, 2, pad=1), "2x2/2, pad 1",
                             dout_normal)

@@ -6,12 +6,13 @@ column (h'*W' + w')*N + n is window (h', w') of image n. col2im sums overlapping
 import numpy as np
 import pytest
 
-from cs231n_pool.grading.checks import assert_array, check_col2im, check_im2col, normal_values
+from pooltools.checks import assert_array, check_col2im, check_im2col
+from pooltools.inputs import spread
 
 
 def cols_normal(shape):
-    """Columns for col2im: deterministic standard-normal values."""
-    return normal_values(shape, seed=2)
+    """Columns for col2im: deterministic values in (-2, 2)."""
+    return spread(shape, seed=2)
 
 
 @pytest.mark.points(2)
@@ -26,17 +27,17 @@ def test_im2col_layout(submission):
                              [4.0, 5.0, 7.0, 8.0]])
         assert_array(cols, expected, "im2col_indices(3x3 0..8, 2, 2) (rows: offsets, columns: windows)")
         # Several images and channels: rows run over channels, columns interleave images.
-        check_im2col(s, normal_values((2, 3, 4, 4)), 2, 2, 0, 2)
-        check_im2col(s, normal_values((3, 2, 5, 5)), 3, 3, 1, 2)
+        check_im2col(s, spread((2, 3, 4, 4)), 2, 2, 0, 2)
+        check_im2col(s, spread((3, 2, 5, 5)), 3, 3, 1, 2)
 
 
 @pytest.mark.points(2)
 def test_im2col_rectangular_field(submission):
     """field_height != field_width: row index is c*fh*fw + i*fw + j."""
     with submission.session() as s:
-        check_im2col(s, normal_values((2, 2, 4, 5)), 2, 3, 0, 1)
-        check_im2col(s, normal_values((1, 3, 6, 4)), 3, 2, 1, 2)
-        check_im2col(s, normal_values((2, 1, 3, 7)), 1, 4, 0, 1)
+        check_im2col(s, spread((2, 2, 4, 5)), 2, 3, 0, 1)
+        check_im2col(s, spread((1, 3, 6, 4)), 3, 2, 1, 2)
+        check_im2col(s, spread((2, 1, 3, 7)), 1, 4, 0, 1)
 
 
 @pytest.mark.points(2)

@@ -1,12 +1,13 @@
 """Public tests: max pooling forward and backward (max_pool_*_naive).
 
 Each test targets one skill; its failure message says which rule was broken.
-Expected values come from the cs231n_pool reference (PyTorch's semantics).
+Expected values were computed with PyTorch's semantics and are stored in pooltools/expected.npz.
 """
 import numpy as np
 import pytest
 
-from cs231n_pool.grading.checks import assert_array, check_pool_backward, check_pool_forward, distinct, pool_param
+from pooltools.checks import assert_array, check_pool_backward, check_pool_forward
+from pooltools.inputs import distinct, pool_param
 
 
 def dout_distinct(shape):
