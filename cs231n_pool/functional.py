@@ -56,9 +56,9 @@ def _planes(x4: np.ndarray) -> np.ndarray:
     return x4.reshape(N * C, 1, H, W)
 
 
-def _batched_shape(x_shape, name: str = "x_shape") -> tuple[tuple, bool]:
+def _batched_shape(x_shape, name: str = "x_shape", *, unbatched_empty_c: bool = False) -> tuple[tuple, bool]:
     """A forward input's shape as a 4-tuple, plus whether it was batched."""
-    shape = check_shape(x_shape, name)
+    shape = check_shape(x_shape, name, unbatched_empty_c=unbatched_empty_c)
     return (shape if len(shape) == 4 else (1,) + shape), len(shape) == 4
 
 
@@ -236,7 +236,12 @@ def max_pool2d_backward(dout, indices, x_shape, method=None):
     "im2col" scatters with an exact sum, "direct" uses the loop kernel; None picks the
     fastest path that is built.
     """
-    shape4, batched = _batched_shape(x_shape)
+    return _scatter_backward(dout, indices, x_shape, method)
+
+
+def _scatter_backward(dout, indices, x_shape, method=None, *, unbatched_empty_c=False):
+    """max_pool2d_backward; the adaptive ops also take a 3-D x_shape with C = 0."""
+    shape4, batched = _batched_shape(x_shape, unbatched_empty_c=unbatched_empty_c)
     dout = check_grad(dout, getattr(dout, "shape", ()), _grad_dtype(dout))
     if dout.ndim != len(x_shape) or dout.shape[:-2] != tuple(x_shape[:-2]):
         raise ValueError(f"dout must have shape {tuple(x_shape[:-2])} + (H', W') to match x_shape={tuple(x_shape)}, "
@@ -455,7 +460,7 @@ def adaptive_max_pool2d(x, output_size, return_indices=False):
     works). Ties go to the first max, NaN propagates (index = last NaN); indices are int64
     flat ``ih*W + iw`` per plane.
     """
-    x4, batched = check_input(x)
+    x4, batched = check_input(x, unbatched_empty_c=True)
     size = adaptive_output_size(x4.shape[2:], output_size)
     out, indices = _adaptive_max(np.ascontiguousarray(x4), size)
     out, indices = unbatch(out, batched), unbatch(indices, batched)
@@ -464,7 +469,7 @@ def adaptive_max_pool2d(x, output_size, return_indices=False):
 
 def adaptive_max_pool2d_backward(dout, indices, x_shape):
     """Gradient of :func:`adaptive_max_pool2d`: each dout entry to its index (overlaps accumulate)."""
-    return max_pool2d_backward(dout, indices, x_shape)
+    return _scatter_backward(dout, indices, x_shape, unbatched_empty_c=True)
 
 
 def adaptive_avg_pool2d(x, output_size):
@@ -472,7 +477,7 @@ def adaptive_avg_pool2d(x, output_size):
 
     Bins as :func:`adaptive_max_pool2d`; each output is its bin's mean (no padding).
     """
-    x4, batched = check_input(x)
+    x4, batched = check_input(x, unbatched_empty_c=True)
     x4 = np.ascontiguousarray(x4)  # one summation order whatever the memory layout
     N, C, H, W = x4.shape
     out_h, out_w = adaptive_output_size((H, W), output_size)
@@ -484,7 +489,7 @@ def adaptive_avg_pool2d(x, output_size):
 
 def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
     """Gradient of :func:`adaptive_avg_pool2d`: dout / bin area to every cell of the bin."""
-    shape4, batched = _batched_shape(x_shape)
+    shape4, batched = _batched_shape(x_shape, unbatched_empty_c=True)
     out_h, out_w = adaptive_output_size(shape4[2:], output_size)
     dtype = _grad_dtype(dout)
     out_shape = shape4[:2] + (out_h, out_w)
@@ -504,7 +509,7 @@ def global_max_pool2d(x, return_indices=False):
 
 def global_max_pool2d_backward(dout, indices, x_shape):
     """Gradient of :func:`global_max_pool2d`: each plane's dout goes to its argmax."""
-    return max_pool2d_backward(dout, indices, x_shape)
+    return adaptive_max_pool2d_backward(dout, indices, x_shape)
 
 
 def global_avg_pool2d(x):

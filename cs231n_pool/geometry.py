@@ -56,14 +56,22 @@ class PoolGeometry(NamedTuple):
         return self.kernel_h * self.kernel_w
 
 
-def as_pair(value, name: str) -> tuple[int, int]:
-    """An int means (value, value); a pair of ints means (height, width); |entries| <= MAX_PARAM."""
+def as_pair(value, name: str, *, single: bool = False) -> tuple[int, int]:
+    """An int means (value, value); a pair of ints means (height, width); |entries| <= MAX_PARAM.
+
+    With ``single``, a one-entry tuple or list ``(v,)`` also means (v, v), as in torch's
+    pooling ops (max_pool2d, avg_pool2d); max_unpool2d and the adaptive output_size take
+    only an int or a pair there, so they do not pass it.
+    """
+    if single and isinstance(value, (tuple, list)) and len(value) == 1:
+        value = (value[0], value[0])
     if is_int(value):
         pair = int(value), int(value)
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
         pair = int(value[0]), int(value[1])
     elif isinstance(value, (tuple, list)) and len(value) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r} with {len(value)} entries")
+        forms = "an int, one int in a tuple, or a pair of ints" if single else "an int or a pair of ints"
+        raise ValueError(f"{name} must be {forms}, got {value!r} with {len(value)} entries")
     else:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} of type {type(value).__name__}")
     if max(abs(v) for v in pair) > MAX_PARAM:
@@ -71,9 +79,9 @@ def as_pair(value, name: str) -> tuple[int, int]:
     return pair
 
 
-def positive_pair(value, name: str) -> tuple[int, int]:
+def positive_pair(value, name: str, *, single: bool = False) -> tuple[int, int]:
     """:func:`as_pair` whose entries must both be > 0 (kernel_size, stride, dilation)."""
-    pair = as_pair(value, name)
+    pair = as_pair(value, name, single=single)
     if pair[0] <= 0 or pair[1] <= 0:
         raise ValueError(f"{name} must be > 0, got {name}={value!r}")
     return pair
@@ -124,14 +132,16 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
 
     kernel_size, stride, dilation: int or (h, w), all > 0; stride defaults to kernel_size.
     padding: int or (h, w) >= 0 and at most kernel // 2 (when ``limit_padding``),
-    or 'same' / 'valid'. Every int is at most MAX_PARAM. ceil_mode selects the ceil
-    output-size rule.
+    or 'same' / 'valid'. As in torch, a one-entry tuple ``(v,)`` means (v, v) and an
+    empty stride ``()`` means the default. Every int is at most MAX_PARAM. ceil_mode
+    selects the ceil output-size rule.
     Raises ValueError/TypeError naming the offending parameter and value.
     """
     in_h, in_w = (int(v) for v in spatial_shape)
-    kernel_h, kernel_w = positive_pair(kernel_size, "kernel_size")
-    stride_h, stride_w = (kernel_h, kernel_w) if stride is None else positive_pair(stride, "stride")
-    dilation_h, dilation_w = positive_pair(dilation, "dilation")
+    kernel_h, kernel_w = positive_pair(kernel_size, "kernel_size", single=True)
+    default_stride = stride is None or isinstance(stride, (tuple, list)) and len(stride) == 0
+    stride_h, stride_w = (kernel_h, kernel_w) if default_stride else positive_pair(stride, "stride", single=True)
+    dilation_h, dilation_w = positive_pair(dilation, "dilation", single=True)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
 
@@ -149,7 +159,7 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
         else:
             raise ValueError(f"padding must be an int, a pair of ints, 'same' or 'valid', got {padding!r}")
 
-    pad_h, pad_w = as_pair(padding, "padding")
+    pad_h, pad_w = as_pair(padding, "padding", single=True)
     if pad_h < 0 or pad_w < 0:
         raise ValueError(f"padding must be >= 0, got padding={padding!r}")
     if limit_padding and (pad_h > kernel_h // 2 or pad_w > kernel_w // 2):
@@ -168,11 +178,13 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
                         dilation_h, dilation_w, in_h, in_w, out_h, out_w)
 
 
-def check_input(x, name: str = "x") -> tuple[np.ndarray, bool]:
+def check_input(x, name: str = "x", *, unbatched_empty_c: bool = False) -> tuple[np.ndarray, bool]:
     """Validate a pooling input; return it as (N, C, H, W) plus whether it was batched.
 
     Accepts (N, C, H, W) or (C, H, W), float32 or float64, any memory order.
-    N = 0 is allowed; C, H or W = 0 is an error.
+    N = 0 is allowed; C, H or W = 0 is an error, except C = 0 of a 3-D input when
+    ``unbatched_empty_c`` (torch's adaptive pooling takes (0, H, W), treating the
+    leading dimension of a 3-D input as a batch).
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
@@ -181,20 +193,23 @@ def check_input(x, name: str = "x") -> tuple[np.ndarray, bool]:
         raise ValueError(f"{name} must be 3-D (C, H, W) or 4-D (N, C, H, W), got {name}.ndim={x.ndim} with shape {x.shape}")
     batched = x.ndim == 4
     x4 = x if batched else x[np.newaxis]
-    if 0 in x4.shape[1:]:
-        raise ValueError(f"{name} must have non-empty C, H and W, got {name}.shape={x.shape}")
+    if 0 in x4.shape[2:] or (x4.shape[1] == 0 and (batched or not unbatched_empty_c)):
+        dims = "H and W" if unbatched_empty_c and not batched else "C, H and W"
+        raise ValueError(f"{name} must have non-empty {dims}, got {name}.shape={x.shape}")
     return x4, batched
 
 
-def check_shape(shape, name: str = "x_shape", ndims=(3, 4)) -> tuple:
+def check_shape(shape, name: str = "x_shape", ndims=(3, 4), *, unbatched_empty_c: bool = False) -> tuple:
     """A shape given as a tuple/list: (N, C, H, W) (or (C, H, W) when 3 is in ndims) of
-    ints with N >= 0 and C, H, W > 0; returned as a tuple of Python ints."""
+    ints with N >= 0 and C, H, W > 0 (C >= 0 in a 3-D shape with ``unbatched_empty_c``,
+    as :func:`check_input`); returned as a tuple of Python ints."""
     forms = " or ".join({3: "(C, H, W)", 4: "(N, C, H, W)"}[n] for n in sorted(ndims, reverse=True))
     if not (isinstance(shape, (tuple, list)) and len(shape) in ndims):
         raise ValueError(f"{name} must be a tuple {forms}, got {name}={shape!r}")
     if not all(is_int(v) for v in shape):
         raise TypeError(f"{name} must hold ints, got {name}={shape!r}")
-    if min(shape) < 0 or 0 in shape[-3:]:
+    nonempty = shape[-2:] if unbatched_empty_c and len(shape) == 3 else shape[-3:]
+    if min(shape) < 0 or 0 in nonempty:
         raise ValueError(f"{name} must have N >= 0 and non-empty C, H and W, got {name}={tuple(shape)!r}")
     return tuple(int(v) for v in shape)
 

@@ -224,7 +224,8 @@ class AdaptiveMaxpool(_Layer):
 
     def backward(self, dout):
         state = self._saved()
-        return F.max_pool2d_backward(check_grad(dout, state.out_shape, state.dtype), self.indices, state.x_shape)
+        return F.adaptive_max_pool2d_backward(check_grad(dout, state.out_shape, state.dtype), self.indices,
+                                              state.x_shape)
 
 
 class AdaptiveAvgpool(_Layer):

@@ -56,7 +56,7 @@ def _torch_run(op, x, dout_seed=1):
     xt = torch.tensor(x, requires_grad=True)
     try:
         result = op(xt)
-    except (RuntimeError, ValueError):
+    except (RuntimeError, ValueError, IndexError):  # torch's max_unpool2d raises IndexError for stride=(2,)
         return None
     out, idx = result if isinstance(result, tuple) else (result, None)
     dout = normal_values(tuple(out.shape), x.dtype, dout_seed)
@@ -101,7 +101,8 @@ def check_max_pool2d(single_thread_direct):
 
 
 def _pool_param(kernel_size, stride, padding):
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    # an int, a pair, or torch's one-entry form (k,) meaning (k, k)
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else (tuple(kernel_size) * 2)[-2:]
     return dict(pool_height=kh, pool_width=kw, stride=(kh, kw) if stride is None else stride, pad=padding)
 
 
@@ -152,11 +153,11 @@ def check_max_unpool2d():
         args = (kernel_size, stride, padding, output_size)
         idx_t = torch.tensor(idx)
         ref = _torch_run(lambda t: F.max_unpool2d(t, idx_t, *args), pooled)
-        layer = layers.MaxUnpool(kernel_size, stride, padding)
-        if ref is None:
+        if ref is None:  # the layer may reject the arguments in its constructor or in forward
             _expect_rejected(lambda: fn.max_unpool2d(pooled, idx, *args),
-                             lambda: layer.forward(pooled, idx, output_size))
+                             lambda: layers.MaxUnpool(kernel_size, stride, padding).forward(pooled, idx, output_size))
             return
+        layer = layers.MaxUnpool(kernel_size, stride, padding)
         out, _, dx, dout = ref
         assert_close(fn.max_unpool2d(pooled, idx, *args), out, x.dtype, "max_unpool2d forward")
         assert_close(fn.max_unpool2d_backward(dout, idx), dx, x.dtype, "max_unpool2d_backward")

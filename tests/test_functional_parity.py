@@ -6,6 +6,7 @@ autograd with a random dout) and indices must match, for the functional API and 
 layers, on both kernels. The checkers live in conftest.py.
 """
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -161,3 +162,76 @@ def test_same_padding_matches_torch_on_explicitly_padded_input(kernel, stride, d
     np.testing.assert_allclose(fn.avg_pool2d(x, kernel, stride, "same", method=method), ref.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(fn.avg_pool2d_backward(dout, x.shape, kernel, stride, "same", method=method),
                                xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- argument forms torch accepts
+
+# (kernel, stride, padding, dilation) in torch's short forms, and what they mean
+SHORT_FORMS = [
+    (((3,), None, 0, 1), (3, None, 0, 1)), ((3, (2,), 0, 1), (3, 2, 0, 1)), ((3, 2, (1,), 1), (3, 2, 1, 1)),
+    ((3, 1, 0, (2,)), (3, 1, 0, 2)), (([3], [2], [1], [2]), (3, 2, 1, 2)), (((3,), (2,), (1,), (2,)), (3, 2, 1, 2)),
+    (((3,), (), 1, 1), (3, None, 1, 1)), ((2, [], 0, 1), (2, None, 0, 1)), (((3, 2), (1,), (1,), 1), ((3, 2), 1, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("short,full", SHORT_FORMS)
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_one_entry_tuples_expand_as_in_torch(check_max_pool2d, check_avg_pool2d, short, full, ceil_mode):
+    # torch reads (v,) as (v, v) and an empty stride as the default, for max and average pooling
+    x = distinct_values(SHAPE, np.float64)
+    kernel, stride, padding, dilation = short
+    check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    if dilation == 1:
+        check_avg_pool2d(x, kernel, stride, padding, ceil_mode)
+    np.testing.assert_array_equal(fn.max_pool2d(x, *short, ceil_mode), fn.max_pool2d(x, *full, ceil_mode))
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [((2,), None, 0), (2, (2,), 0), (2, 2, (0,))])
+def test_one_entry_tuples_are_refused_by_unpooling_as_in_torch(check_max_unpool2d, kernel, stride, padding):
+    # torch's max_unpool2d indexes kernel_size/stride/padding as pairs and fails on (v,): so do we
+    check_max_unpool2d(distinct_values(SHAPE, np.float64), kernel, stride, padding)
+    pooled, idx = fn.max_pool2d(distinct_values(SHAPE, np.float64), 2, return_indices=True)
+    with pytest.raises(ValueError, match=r"must be an int or a pair of ints, got \((2|0),\) with 1 entries"):
+        fn.max_unpool2d(pooled, idx, kernel, stride, padding)
+
+
+@pytest.mark.parametrize("op", ["adaptive_max_pool2d", "adaptive_avg_pool2d"])
+@pytest.mark.parametrize("output_size", [(3,), [3], (1, 2, 3)])
+def test_adaptive_output_size_takes_an_int_or_a_pair_as_in_torch(op, output_size):
+    torch = pytest.importorskip("torch")
+    x = distinct_values(SHAPE, np.float64)
+    with pytest.raises(RuntimeError, match="output_size"):
+        getattr(torch.nn.functional, op)(torch.tensor(x), output_size)
+    with pytest.raises(ValueError, match=rf"output_size must be an int or a pair of ints, got {re.escape(repr(output_size))}"):
+        getattr(fn, op)(x, output_size)
+
+
+@pytest.mark.parametrize("output_size", [2, (3, 1), (3, None), (5, 7), None])  # None: global pooling
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adaptive_pooling_of_zero_channels_as_in_torch(check_adaptive_max_pool2d, check_adaptive_avg_pool2d,
+                                                       output_size, dtype):
+    # torch's test_adaptive_pooling_zero_batch: a 3-D (0, H, W) input pools to (0, h, w), and its
+    # gradient is (0, H, W); the checkers compare forward, indices and backward, functional and layer
+    x = np.zeros((0, 4, 6), dtype=dtype)
+    check_adaptive_max_pool2d(x, output_size)
+    check_adaptive_avg_pool2d(x, output_size)
+    out, idx = fn.adaptive_max_pool2d(x, 2 if output_size is None else output_size, return_indices=True)
+    assert out.dtype == dtype and idx.dtype == np.int64 and out.shape == idx.shape and out.shape[0] == 0
+
+
+@pytest.mark.parametrize("op", ["adaptive_max_pool2d", "adaptive_avg_pool2d", "max_pool2d", "avg_pool2d"])
+def test_zero_channels_are_refused_where_torch_refuses_them_or_is_inconsistent(op):
+    # 4-D inputs with C = 0: torch's adaptive_max_pool2d refuses them and its adaptive_avg_pool2d accepts
+    # them; we refuse both, one rule for every op. 3-D (0, H, W): torch's max/avg_pool2d refuse, so do we.
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    args = (2,)
+    for shape in ((2, 0, 4, 4), (0, 4, 4)):
+        if op.startswith("adaptive") and len(shape) == 3:
+            continue
+        x = np.zeros(shape)
+        if op != "adaptive_avg_pool2d":
+            with pytest.raises(RuntimeError):
+                getattr(F, op)(torch.tensor(x), *args)
+        with pytest.raises(ValueError, match=re.escape(f"x must have non-empty C, H and W, got x.shape={shape}")):
+            getattr(fn, op)(x, *args)
