@@ -8,25 +8,53 @@ max_pool_forward_naive / max_pool_backward_naive and the avg_pool_* pair.
 Kernels: im2col_indices / col2im_indices. Gradient checks: cs231n_pool.gradient_check.
 ``HAVE_EXTENSION`` tells whether the compiled Cython kernels are in use.
 """
+
 from ._backend import BACKEND, HAVE_EXTENSION
-from .functional import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, global_avg_pool2d,
-                         global_max_pool2d, max_pool2d, max_unpool2d)
+from .functional import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    max_pool2d,
+    max_unpool2d,
+)
 from .geometry import PoolGeometry, pool_geometry, pooled_size
 from .gradient_check import check_layer, eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from .im2col import col2im_indices, im2col_indices
 from .layers import AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool, MaxUnpool
-from .naive import (avg_pool_backward_naive, avg_pool_forward_naive, max_pool_backward_naive,
-                    max_pool_forward_naive)
+from .naive import avg_pool_backward_naive, avg_pool_forward_naive, max_pool_backward_naive, max_pool_forward_naive
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BACKEND", "HAVE_EXTENSION",
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d",
-    "max_pool2d", "max_unpool2d",
-    "PoolGeometry", "pool_geometry", "pooled_size",
-    "check_layer", "eval_numerical_gradient", "eval_numerical_gradient_array", "rel_error",
-    "col2im_indices", "im2col_indices",
-    "AdaptiveAvgpool", "AdaptiveMaxpool", "Avgpool", "GlobalAvgpool", "GlobalMaxpool", "Maxpool", "MaxUnpool",
-    "avg_pool_backward_naive", "avg_pool_forward_naive", "max_pool_backward_naive", "max_pool_forward_naive",
+    "BACKEND",
+    "HAVE_EXTENSION",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool2d",
+    "global_avg_pool2d",
+    "global_max_pool2d",
+    "max_pool2d",
+    "max_unpool2d",
+    "PoolGeometry",
+    "pool_geometry",
+    "pooled_size",
+    "check_layer",
+    "eval_numerical_gradient",
+    "eval_numerical_gradient_array",
+    "rel_error",
+    "col2im_indices",
+    "im2col_indices",
+    "AdaptiveAvgpool",
+    "AdaptiveMaxpool",
+    "Avgpool",
+    "GlobalAvgpool",
+    "GlobalMaxpool",
+    "Maxpool",
+    "MaxUnpool",
+    "avg_pool_backward_naive",
+    "avg_pool_forward_naive",
+    "max_pool_backward_naive",
+    "max_pool_forward_naive",
 ]

@@ -27,6 +27,7 @@ these functions raise ImportError (the im2col path keeps its numpy fallback).
 The functions here take already-validated arrays (see geometry.check_input);
 functional.py and layers.py call them for ``method="direct"``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -50,8 +51,10 @@ _warned_no_openmp = False
 
 def _require_extension():
     if _direct is None:
-        raise ImportError("method='direct' needs the compiled extension cs231n_pool._direct, which is not built; "
-                          "run `make build` (or `pip install -e .`), or use method='im2col'")
+        raise ImportError(
+            "method='direct' needs the compiled extension cs231n_pool._direct, which is not built; "
+            "run `make build` (or `pip install -e .`), or use method='im2col'"
+        )
     return _direct
 
 
@@ -91,14 +94,14 @@ def _resolve_threads(threads, work: int) -> int:
     """Threads for one call. An explicit ``threads`` is used as given; the default is capped
     at one thread per GRAIN elements of work, so small calls skip the cost of waking threads."""
     global _warned_no_openmp
-    if threads is None:
-        n = min(get_num_threads(), max(1, work // GRAIN))
-    else:
-        n = _check_threads(threads, "threads")
+    n = min(get_num_threads(), max(1, work // GRAIN)) if threads is None else _check_threads(threads, "threads")
     if n > 1 and not HAVE_OPENMP:
         if not _warned_no_openmp:
-            warnings.warn(f"cs231n_pool._direct was built without OpenMP; running on 1 thread instead of {n}",
-                          RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"cs231n_pool._direct was built without OpenMP; running on 1 thread instead of {n}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             _warned_no_openmp = True
         return 1
     return n
@@ -128,18 +131,36 @@ def _layout(geom: PoolGeometry):
     # interior columns: the whole window row lies inside the plane
     inside = np.flatnonzero((cols >= 0) & (cols + (geom.kernel_w - 1) * geom.dilation_w < geom.in_w))
     ow_lo, ow_hi = (int(inside[0]), int(inside[-1]) + 1) if inside.size else (0, 0)
-    return (geom.kernel_w, geom.stride_w, geom.pad_left, geom.dilation_h, geom.dilation_w,
-            row_start, row_count, col_start, col_count, ow_lo, ow_hi)
+    return (
+        geom.kernel_w,
+        geom.stride_w,
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        row_start,
+        row_count,
+        col_start,
+        col_count,
+        ow_lo,
+        ow_hi,
+    )
 
 
 def _separable(geom: PoolGeometry, layout) -> bool:
     """Square 2x2 windows at stride 1, or 3x3 at stride 1 or 2, undilated, every window with at least
     one in-bounds row and column: max over row runs first, then across rows (exact, fewer compares)."""
     row_count, col_count = layout[6], layout[8]
-    return (geom.kernel_h == geom.kernel_w and geom.stride_h == geom.stride_w
-            and (geom.kernel_w, geom.stride_w) in ((2, 1), (3, 1), (3, 2))
-            and geom.dilation_h == geom.dilation_w == 1 and geom.in_h > 0
-            and row_count.size > 0 and col_count.size > 0 and row_count.min() > 0 and col_count.min() > 0)
+    return (
+        geom.kernel_h == geom.kernel_w
+        and geom.stride_h == geom.stride_w
+        and (geom.kernel_w, geom.stride_w) in ((2, 1), (3, 1), (3, 2))
+        and geom.dilation_h == geom.dilation_w == 1
+        and geom.in_h > 0
+        and row_count.size > 0
+        and col_count.size > 0
+        and row_count.min() > 0
+        and col_count.min() > 0
+    )
 
 
 _NO_CLASSES = np.empty(0, dtype=np.int32)
@@ -213,9 +234,10 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     kernels = _require_extension()
     _check_geometry(x4, geom)
     N, C, H, W = x4.shape
-    if H * W > np.iinfo(np.int32).max:
-        raise ValueError(f"method='direct' supports planes of up to 2**31 - 1 cells, got x.shape={x4.shape}; "
-                         f"use method='im2col'")
+    if np.iinfo(np.int32).max < H * W:
+        raise ValueError(
+            f"method='direct' supports planes of up to 2**31 - 1 cells, got x.shape={x4.shape}; use method='im2col'"
+        )
     n_threads = _resolve_threads(threads, x4.size)
     layout = _layout(geom)
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
@@ -227,9 +249,18 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     run_cells = H * geom.out_w if separable else 1
     row_values = np.empty((n_threads, run_cells + 16), dtype=x4.dtype)
     row_indices = np.empty((n_threads, run_cells + 16), dtype=np.int32)
-    kernels.max_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
-                        idx.reshape(N * C, geom.out_h, geom.out_w), scratch, row_values, row_indices, separable,
-                        _run_classes(geom) if separable else _NO_CLASSES, *layout, n_threads)
+    kernels.max_forward(
+        _planes(x4),
+        out.reshape(N * C, geom.out_h, geom.out_w),
+        idx.reshape(N * C, geom.out_h, geom.out_w),
+        scratch,
+        row_values,
+        row_indices,
+        separable,
+        _run_classes(geom) if separable else _NO_CLASSES,
+        *layout,
+        n_threads,
+    )
     return out, idx
 
 
@@ -245,11 +276,17 @@ def max_pool_backward_direct(dout4: np.ndarray, idx: np.ndarray, x_shape, thread
     if dout4.shape[:2] != (N, C):
         raise ValueError(f"dout.shape={dout4.shape} does not match x_shape={tuple(x_shape)} in (N, C)")
     if not (isinstance(idx, np.ndarray) and np.issubdtype(idx.dtype, np.integer) and idx.shape == dout4.shape):
-        raise ValueError(f"idx must be an integer array of dout's shape {dout4.shape}, got "
-                         f"{getattr(idx, 'dtype', type(idx).__name__)} of shape {getattr(idx, 'shape', None)}")
+        raise ValueError(
+            f"idx must be an integer array of dout's shape {dout4.shape}, got "
+            f"{getattr(idx, 'dtype', type(idx).__name__)} of shape {getattr(idx, 'shape', None)}"
+        )
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
-    kernels.max_backward(_planes(dout4), _planes(idx.astype(np.int64, copy=False)),
-                         dx.reshape(N * C, H, W), _resolve_threads(threads, dx.size))
+    kernels.max_backward(
+        _planes(dout4),
+        _planes(idx.astype(np.int64, copy=False)),
+        dx.reshape(N * C, H, W),
+        _resolve_threads(threads, dx.size),
+    )
     return dx
 
 
@@ -263,14 +300,19 @@ def avg_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, divisors: np.nda
     _check_geometry(x4, geom)
     N, C = x4.shape[:2]
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
-    kernels.avg_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
-                        _check_divisors(divisors, geom), *_layout(geom),
-                        _resolve_threads(threads, x4.size))
+    kernels.avg_forward(
+        _planes(x4),
+        out.reshape(N * C, geom.out_h, geom.out_w),
+        _check_divisors(divisors, geom),
+        *_layout(geom),
+        _resolve_threads(threads, x4.size),
+    )
     return out
 
 
-def avg_pool_backward_direct(dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape,
-                             threads=None) -> np.ndarray:
+def avg_pool_backward_direct(
+    dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape, threads=None
+) -> np.ndarray:
     """Gradient of average pooling: ``dout / divisor`` added to each window's in-bounds cells.
 
     dout4: (N, C, out_h, out_w) float; x_shape: (N, C, H, W). Returns dx of dout4's dtype.
@@ -280,6 +322,12 @@ def avg_pool_backward_direct(dout4: np.ndarray, geom: PoolGeometry, divisors: np
     _check_float4(dout4, "dout", (N, C, geom.out_h, geom.out_w))
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
     scratch = np.empty((N * C, geom.out_w), dtype=dout4.dtype)
-    kernels.avg_backward(_planes(dout4), dx.reshape(N * C, H, W), _check_divisors(divisors, geom),
-                         scratch, *_layout(geom), _resolve_threads(threads, dx.size))
+    kernels.avg_backward(
+        _planes(dout4),
+        dx.reshape(N * C, H, W),
+        _check_divisors(divisors, geom),
+        scratch,
+        *_layout(geom),
+        _resolve_threads(threads, dx.size),
+    )
     return dx

@@ -23,15 +23,31 @@ windows in :mod:`cs231n_pool.direct`). Both give identical results. The default,
 takes the fastest path that is built: "direct" with the compiled extension, else "im2col"
 (which falls back to numpy kernels).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from .geometry import (PoolGeometry, as_pair, avg_divisors, check_grad, check_input, check_shape, pool_geometry,
-                       positive_pair, window_starts)
 from . import direct
-from .im2col import (col2im_onehot_geometry, col2im_spread_geometry, column_argmax, column_mean_planes,
-                     columns_to_planes, im2col_geometry)
+from .geometry import (
+    PoolGeometry,
+    as_pair,
+    avg_divisors,
+    check_grad,
+    check_input,
+    check_shape,
+    pool_geometry,
+    positive_pair,
+    window_starts,
+)
+from .im2col import (
+    col2im_onehot_geometry,
+    col2im_spread_geometry,
+    column_argmax,
+    column_mean_planes,
+    columns_to_planes,
+    im2col_geometry,
+)
 
 METHODS = ("im2col", "direct")
 
@@ -82,12 +98,15 @@ def _check_indices(indices, expected_shape, plane_size: int, name: str = "indice
         low, high = indices.min(), indices.max()
         bad = low if low < 0 else high
         if low < 0 or high >= plane_size:
-            raise ValueError(f"{name} must lie in [0, {plane_size}) (flat ih*W + iw within one plane{plane}), "
-                             f"got an index of {int(bad)}")
+            raise ValueError(
+                f"{name} must lie in [0, {plane_size}) (flat ih*W + iw within one plane{plane}), "
+                f"got an index of {int(bad)}"
+            )
     return indices.astype(np.int64, copy=False)
 
 
 # ----------------------------------------------------------------------------- max pooling
+
 
 def first_in_bounds(starts: np.ndarray, kernel: int, dilation: int, size: int, axis: str = "") -> np.ndarray:
     """Offset (in window steps) of each window's first in-bounds cell along one axis.
@@ -98,17 +117,21 @@ def first_in_bounds(starts: np.ndarray, kernel: int, dilation: int, size: int, a
     empty = (steps >= kernel) | (starts + steps * dilation >= size)
     if empty.any():
         start = int(starts[np.argmax(empty)])
-        raise ValueError(f"a pooling window contains no cell of the input: along {axis or 'one axis'} (size {size}) "
-                         f"the window starting at {start} with kernel {kernel} and dilation={dilation} steps over "
-                         f"every cell; PyTorch returns -inf with an index outside the plane here")
+        raise ValueError(
+            f"a pooling window contains no cell of the input: along {axis or 'one axis'} (size {size}) "
+            f"the window starting at {start} with kernel {kernel} and dilation={dilation} steps over "
+            f"every cell; PyTorch returns -inf with an index outside the plane here"
+        )
     return steps
 
 
 def _check_windows(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
     """Per output row/column, the window offset of the first in-bounds cell; raises if a window is empty."""
     h0, w0 = window_starts(geom)
-    return (first_in_bounds(h0, geom.kernel_h, geom.dilation_h, geom.in_h, "H"),
-            first_in_bounds(w0, geom.kernel_w, geom.dilation_w, geom.in_w, "W"))
+    return (
+        first_in_bounds(h0, geom.kernel_h, geom.dilation_h, geom.in_h, "H"),
+        first_in_bounds(w0, geom.kernel_w, geom.dilation_w, geom.in_w, "W"),
+    )
 
 
 def rows_to_flat(rows: np.ndarray, geom: PoolGeometry) -> np.ndarray:
@@ -190,8 +213,7 @@ def max_forward(x4: np.ndarray, geom: PoolGeometry, method: str):
     return out, indices, None
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
-               method=None):
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, method=None):
     """2-D max pooling, like ``torch.nn.functional.max_pool2d``.
 
     x: (N, C, H, W) or (C, H, W) float32/float64. kernel_size, stride (default
@@ -221,8 +243,7 @@ def _scatter_flat(dout4: np.ndarray, indices4: np.ndarray, x_shape) -> np.ndarra
     """dx[n, c].flat[indices[n, c, ...]] += dout[n, c, ...] (sums repeated indices exactly)."""
     N, C, H, W = x_shape
     plane = np.arange(N * C, dtype=np.int64).reshape(N, C, 1, 1) * (H * W)
-    dx = np.bincount((plane + indices4).ravel(), weights=dout4.ravel().astype(np.float64),
-                     minlength=N * C * H * W)
+    dx = np.bincount((plane + indices4).ravel(), weights=dout4.ravel().astype(np.float64), minlength=N * C * H * W)
     return dx.astype(dout4.dtype).reshape(N, C, H, W)
 
 
@@ -244,11 +265,15 @@ def _scatter_backward(dout, indices, x_shape, method=None, *, unbatched_empty_c=
     shape4, batched = _batched_shape(x_shape, unbatched_empty_c=unbatched_empty_c)
     dout = check_grad(dout, getattr(dout, "shape", ()), _grad_dtype(dout))
     if dout.ndim != len(x_shape) or dout.shape[:-2] != tuple(x_shape[:-2]):
-        raise ValueError(f"dout must have shape {tuple(x_shape[:-2])} + (H', W') to match x_shape={tuple(x_shape)}, "
-                         f"got dout.shape={dout.shape}")
+        raise ValueError(
+            f"dout must have shape {tuple(x_shape[:-2])} + (H', W') to match x_shape={tuple(x_shape)}, "
+            f"got dout.shape={dout.shape}"
+        )
     if isinstance(indices, np.ndarray) and indices.shape != dout.shape:
-        raise ValueError(f"dout must have the forward output's shape, which is indices.shape={indices.shape}, "
-                         f"got dout.shape={dout.shape}")
+        raise ValueError(
+            f"dout must have the forward output's shape, which is indices.shape={indices.shape}, "
+            f"got dout.shape={dout.shape}"
+        )
     idx = _check_indices(indices, dout.shape, shape4[2] * shape4[3])
     dout4, idx4 = (dout, idx) if batched else (dout[None], idx[None])
     if check_method(method) == "im2col":
@@ -259,6 +284,7 @@ def _scatter_backward(dout, indices, x_shape, method=None, *, unbatched_empty_c=
 
 
 # ----------------------------------------------------------------------------- average pooling
+
 
 def pool_divisors(geom: PoolGeometry, padding, count_include_pad, divisor_override) -> np.ndarray:
     """avg_divisors, except that 'same' padding never counts its padded cells (the TF rule)."""
@@ -297,8 +323,9 @@ def avg_backward(dout4, geom, divisors, x_shape, method):
     return direct.avg_pool_backward_direct(np.ascontiguousarray(dout4), geom, divisors, x_shape)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None, method=None):
+def avg_pool2d(
+    x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None, method=None
+):
     """2-D average pooling, like ``torch.nn.functional.avg_pool2d``.
 
     x: (N, C, H, W) or (C, H, W) float32/float64; output (N, C, H', W') of x's dtype,
@@ -317,8 +344,17 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     return unbatch(avg_forward(x4, geom, divisors, method), batched)
 
 
-def avg_pool2d_backward(dout, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False,
-                        count_include_pad=True, divisor_override=None, method=None):
+def avg_pool2d_backward(
+    dout,
+    x_shape,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+    method=None,
+):
     """Gradient of :func:`avg_pool2d` w.r.t. x (same arguments; x_shape is the input's shape).
 
     Adds ``dout / divisor`` to every in-bounds cell of each window; padding receives nothing.
@@ -338,6 +374,7 @@ def avg_pool2d_backward(dout, x_shape, kernel_size, stride=None, padding=0, ceil
 
 # ----------------------------------------------------------------------------- max unpooling
 
+
 def unpool_output_size(in_size, kernel_size, stride=None, padding=0, output_size=None) -> tuple[int, int]:
     """(H_out, W_out) of max_unpool2d: default ``(H_in - 1)*s - 2p + k``.
 
@@ -349,20 +386,24 @@ def unpool_output_size(in_size, kernel_size, stride=None, padding=0, output_size
     pad = as_pair(padding, "padding")
     if min(pad) < 0:
         raise ValueError(f"padding must be >= 0, got padding={padding!r}")
-    default = tuple((n - 1) * s - 2 * p + k for n, k, s, p in zip(in_size, kernel, stride, pad))
+    default = tuple((n - 1) * s - 2 * p + k for n, k, s, p in zip(in_size, kernel, stride, pad, strict=True))
     if output_size is None:
         size = default
     else:
         if not isinstance(output_size, (tuple, list)) or len(output_size) not in (2, 4):
             raise ValueError(f"output_size must be (H, W) or (N, C, H, W), got output_size={output_size!r}")
         size = tuple(as_pair(tuple(output_size[-2:]), "output_size"))
-        for dim, (o, d, s) in enumerate(zip(size, default, stride)):
+        for dim, (o, d, s) in enumerate(zip(size, default, stride, strict=True)):
             if not d - s < o < d + s:
-                raise ValueError(f"output_size={tuple(output_size)!r} is invalid: dim {dim} must be strictly "
-                                 f"between {d - s} and {d + s}")
+                raise ValueError(
+                    f"output_size={tuple(output_size)!r} is invalid: dim {dim} must be strictly "
+                    f"between {d - s} and {d + s}"
+                )
     if min(size) < 1:
-        raise ValueError(f"the unpooled output size {size} must be positive (kernel_size={kernel_size!r}, "
-                         f"stride={stride!r}, padding={padding!r}, input size {tuple(in_size)})")
+        raise ValueError(
+            f"the unpooled output size {size} must be positive (kernel_size={kernel_size!r}, "
+            f"stride={stride!r}, padding={padding!r}, input size {tuple(in_size)})"
+        )
     return size
 
 
@@ -394,8 +435,10 @@ def max_unpool2d_backward(dout, indices):
     if not isinstance(indices, np.ndarray):
         raise TypeError(f"indices must be a numpy.ndarray, got {type(indices).__name__}")
     if dout.ndim != indices.ndim or dout.shape[:-2] != indices.shape[:-2] or dout.ndim not in (3, 4):
-        raise ValueError(f"dout must be (N, C, H_out, W_out) with the same leading dims as indices, got "
-                         f"dout.shape={dout.shape}, indices.shape={indices.shape}")
+        raise ValueError(
+            f"dout must be (N, C, H_out, W_out) with the same leading dims as indices, got "
+            f"dout.shape={dout.shape}, indices.shape={indices.shape}"
+        )
     idx = _check_indices(indices, indices.shape, dout.shape[-2] * dout.shape[-1], plane=f" of dout.shape={dout.shape}")
     n_planes = int(np.prod(dout.shape[:-2]))
     planes = dout.reshape(n_planes, dout.shape[-2] * dout.shape[-1])
@@ -405,11 +448,12 @@ def max_unpool2d_backward(dout, indices):
 
 # ----------------------------------------------------------------------------- adaptive pooling
 
+
 def adaptive_output_size(in_size, output_size) -> tuple[int, int]:
     """output_size as (h, w): an int, or a pair whose None entries keep the input size."""
     if output_size is None or isinstance(output_size, (tuple, list)) and len(output_size) == 2:
         pair = (None, None) if output_size is None else tuple(output_size)
-        pair = tuple(n if o is None else o for o, n in zip(pair, in_size))
+        pair = tuple(n if o is None else o for o, n in zip(pair, in_size, strict=True))
     else:
         pair = output_size
     size = as_pair(pair, "output_size")
@@ -501,6 +545,7 @@ def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
 
 
 # ----------------------------------------------------------------------------- global pooling
+
 
 def global_max_pool2d(x, return_indices=False):
     """Max over each whole (H, W) plane: output (N, C, 1, 1); adaptive max pooling to 1x1."""

@@ -14,6 +14,7 @@ Output size per spatial dimension (PyTorch's rule), with ``k_eff = d*(k-1) + 1``
   bottom/right.
 * ``padding='valid'`` is padding 0.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -101,8 +102,7 @@ def is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def pooled_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
-                ceil_mode: bool = False) -> int:
+def pooled_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1, ceil_mode: bool = False) -> int:
     """Output length along one dimension (the formula in the module docstring); may be < 1
     when the window does not fit (pool_geometry reports that)."""
     for name, value in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
@@ -126,8 +126,9 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
     return out, total // 2, total - total // 2
 
 
-def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1,
-                  ceil_mode=False, *, limit_padding=True) -> PoolGeometry:
+def pool_geometry(
+    spatial_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, *, limit_padding=True
+) -> PoolGeometry:
     """Check the pooling arguments and place the windows on an (H, W) plane.
 
     kernel_size, stride, dilation: int or (h, w), all > 0; stride defaults to kernel_size.
@@ -151,11 +152,28 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
             padding = 0
         elif mode == "same":
             if ceil_mode:
-                raise ValueError("ceil_mode=True cannot be combined with padding='same' (its output size is fixed at ceil(H / stride))")
+                raise ValueError(
+                    "ceil_mode=True cannot be combined with padding='same' "
+                    "(its output size is fixed at ceil(H / stride))"
+                )
             out_h, top, bottom = same_padding(in_h, kernel_h, stride_h, dilation_h)
             out_w, left, right = same_padding(in_w, kernel_w, stride_w, dilation_w)
-            return PoolGeometry(kernel_h, kernel_w, stride_h, stride_w, top, left, bottom, right,
-                                dilation_h, dilation_w, in_h, in_w, out_h, out_w)
+            return PoolGeometry(
+                kernel_h,
+                kernel_w,
+                stride_h,
+                stride_w,
+                top,
+                left,
+                bottom,
+                right,
+                dilation_h,
+                dilation_w,
+                in_h,
+                in_w,
+                out_h,
+                out_w,
+            )
         else:
             raise ValueError(f"padding must be an int, a pair of ints, 'same' or 'valid', got {padding!r}")
 
@@ -165,7 +183,8 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
     if limit_padding and (pad_h > kernel_h // 2 or pad_w > kernel_w // 2):
         raise ValueError(
             f"padding={padding!r} must be at most half the kernel_size={kernel_size!r} "
-            f"(kernel_size // 2 = {(kernel_h // 2, kernel_w // 2)})")
+            f"(kernel_size // 2 = {(kernel_h // 2, kernel_w // 2)})"
+        )
 
     out_h = pooled_size(in_h, kernel_h, stride_h, pad_h, dilation_h, ceil_mode)
     out_w = pooled_size(in_w, kernel_w, stride_w, pad_w, dilation_w, ceil_mode)
@@ -173,9 +192,24 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
         raise ValueError(
             f"output size is too small: input (H, W)={(in_h, in_w)} with kernel_size={kernel_size!r}, "
             f"stride={stride!r}, padding={padding!r}, dilation={dilation!r} gives output {(out_h, out_w)}; "
-            f"the window is larger than the padded input")
-    return PoolGeometry(kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, pad_h, pad_w,
-                        dilation_h, dilation_w, in_h, in_w, out_h, out_w)
+            f"the window is larger than the padded input"
+        )
+    return PoolGeometry(
+        kernel_h,
+        kernel_w,
+        stride_h,
+        stride_w,
+        pad_h,
+        pad_w,
+        pad_h,
+        pad_w,
+        dilation_h,
+        dilation_w,
+        in_h,
+        in_w,
+        out_h,
+        out_w,
+    )
 
 
 def check_input(x, name: str = "x", *, unbatched_empty_c: bool = False) -> tuple[np.ndarray, bool]:
@@ -190,7 +224,9 @@ def check_input(x, name: str = "x", *, unbatched_empty_c: bool = False) -> tuple
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
     check_dtype(x.dtype, name)
     if x.ndim not in (3, 4):
-        raise ValueError(f"{name} must be 3-D (C, H, W) or 4-D (N, C, H, W), got {name}.ndim={x.ndim} with shape {x.shape}")
+        raise ValueError(
+            f"{name} must be 3-D (C, H, W) or 4-D (N, C, H, W), got {name}.ndim={x.ndim} with shape {x.shape}"
+        )
     batched = x.ndim == 4
     x4 = x if batched else x[np.newaxis]
     if 0 in x4.shape[2:] or (x4.shape[1] == 0 and (batched or not unbatched_empty_c)):
@@ -229,14 +265,15 @@ def check_grad(dout, expected_shape, dtype, name: str = "dout") -> np.ndarray:
     if not (np.issubdtype(dout.dtype, np.floating) or np.issubdtype(dout.dtype, np.integer)):
         raise TypeError(f"{name} must have a real numeric dtype, got {name}.dtype={dout.dtype}")
     if dout.shape != tuple(expected_shape):
-        raise ValueError(f"{name} must have the forward output's shape {tuple(expected_shape)}, got {name}.shape={dout.shape}")
+        raise ValueError(
+            f"{name} must have the forward output's shape {tuple(expected_shape)}, got {name}.shape={dout.shape}"
+        )
     return dout.astype(dtype, copy=False)
 
 
 def window_starts(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
     """First row of each output row's window and first column of each output column's window (may be < 0)."""
-    return (np.arange(geom.out_h) * geom.stride_h - geom.pad_top,
-            np.arange(geom.out_w) * geom.stride_w - geom.pad_left)
+    return (np.arange(geom.out_h) * geom.stride_h - geom.pad_top, np.arange(geom.out_w) * geom.stride_w - geom.pad_left)
 
 
 def avg_divisors(geom: PoolGeometry, count_include_pad=True, divisor_override=None) -> np.ndarray:
@@ -250,8 +287,10 @@ def avg_divisors(geom: PoolGeometry, count_include_pad=True, divisor_override=No
         if not is_int(divisor_override):
             raise TypeError(f"divisor_override must be an int or None, got {divisor_override!r}")
         if divisor_override == 0 or abs(divisor_override) > MAX_PARAM:
-            raise ValueError(f"divisor_override must be non-zero and at most {MAX_PARAM} in absolute value, "
-                             f"got divisor_override={divisor_override!r}")
+            raise ValueError(
+                f"divisor_override must be non-zero and at most {MAX_PARAM} in absolute value, "
+                f"got divisor_override={divisor_override!r}"
+            )
         return np.full((geom.out_h, geom.out_w), float(divisor_override))
     rows = _spans(window_starts(geom)[0], geom.kernel_h, geom.in_h, geom.pad_bottom, count_include_pad)
     cols = _spans(window_starts(geom)[1], geom.kernel_w, geom.in_w, geom.pad_right, count_include_pad)

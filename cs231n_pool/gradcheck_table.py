@@ -11,16 +11,17 @@ float64 and the first configuration of each layer in float32.
 Use :func:`gradcheck_rows` and :func:`format_table` to embed the table elsewhere
 (``cs231n-pool demo`` does).
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 from ._backend import BACKEND
 from .gradient_check import DEFAULT_STEP, DEFAULT_THRESHOLD, GradCheckReport, check_layer
-from .layers import (AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool,
-                     MaxUnpool)
+from .layers import AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool, MaxUnpool
 
 INPUT_SHAPE = (2, 2, 7, 6)
 SPACING = 0.05
@@ -56,10 +57,12 @@ def _plain(make_layer) -> Callable[[np.ndarray], tuple]:
 
 def _unpool(size, output_size=None) -> Callable[[np.ndarray], tuple]:
     """Unpool the max-pooled input with its own indices (non-overlapping windows: distinct indices)."""
+
     def prepare(x):
         pool = Maxpool(size)
         pooled = pool.forward(x)
         return MaxUnpool(size), pooled, (pool.indices, output_size)
+
     return prepare
 
 
@@ -71,11 +74,13 @@ CASES = (
     Case("Maxpool", "k=2 s=1 (C,H,W) input", _plain(lambda: Maxpool(2, 1)), unbatched=True),
     Case("Avgpool", "k=2", _plain(lambda: Avgpool(2))),
     Case("Avgpool", "k=3 s=2 p=1", _plain(lambda: Avgpool(3, 2, 1))),
-    Case("Avgpool", "k=3 s=2 p=1 count_include_pad=False",
-         _plain(lambda: Avgpool(3, 2, 1, count_include_pad=False))),
+    Case("Avgpool", "k=3 s=2 p=1 count_include_pad=False", _plain(lambda: Avgpool(3, 2, 1, count_include_pad=False))),
     Case("Avgpool", "k=3 s=2 p=1 ceil", _plain(lambda: Avgpool(3, 2, 1, ceil_mode=True))),
-    Case("Avgpool", "k=(3,2) s=(2,1) p=1 ceil count_include_pad=False",
-         _plain(lambda: Avgpool((3, 2), (2, 1), 1, ceil_mode=True, count_include_pad=False))),
+    Case(
+        "Avgpool",
+        "k=(3,2) s=(2,1) p=1 ceil count_include_pad=False",
+        _plain(lambda: Avgpool((3, 2), (2, 1), 1, ceil_mode=True, count_include_pad=False)),
+    ),
     Case("Avgpool", "k=2 divisor_override=3", _plain(lambda: Avgpool(2, divisor_override=3))),
     Case("Avgpool", "k=3 s=2 'same'", _plain(lambda: Avgpool(3, 2, "same"))),
     Case("MaxUnpool", "k=2", _unpool(2)),
@@ -134,17 +139,27 @@ def format_table(rows: list[Row]) -> str:
         if row.report is None:
             cells.append((row.layer, row.config, row.dtype, "-", "-", "ERROR"))
         else:
-            cells.append((row.layer, row.config, row.dtype, f"{row.report.max_rel_error:.2e}",
-                          str(len(row.report.kinks)), "PASS" if row.passed else "FAIL"))
+            cells.append(
+                (
+                    row.layer,
+                    row.config,
+                    row.dtype,
+                    f"{row.report.max_rel_error:.2e}",
+                    str(len(row.report.kinks)),
+                    "PASS" if row.passed else "FAIL",
+                )
+            )
     widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in cells]
     lines.insert(1, "  ".join("-" * width for width in widths))
     passed = sum(row.passed for row in rows)
     f64, f32 = np.dtype(np.float64), np.dtype(np.float32)
     lines.append("")
-    lines.append(f"{passed}/{len(rows)} checks passed. Thresholds: float64 {DEFAULT_THRESHOLD[f64]:.0e} "
-                 f"(h={DEFAULT_STEP[f64]:.0e}), float32 {DEFAULT_THRESHOLD[f32]:.0e} (h={DEFAULT_STEP[f32]:.0e}); "
-                 f"kinks are excluded from pass/fail.")
+    lines.append(
+        f"{passed}/{len(rows)} checks passed. Thresholds: float64 {DEFAULT_THRESHOLD[f64]:.0e} "
+        f"(h={DEFAULT_STEP[f64]:.0e}), float32 {DEFAULT_THRESHOLD[f32]:.0e} (h={DEFAULT_STEP[f32]:.0e}); "
+        f"kinks are excluded from pass/fail."
+    )
     for row in rows:
         if row.report is None:
             lines.append(f"ERROR {row.layer} {row.config} {row.dtype}: {row.error}")
@@ -155,9 +170,13 @@ def format_table(rows: list[Row]) -> str:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for the shuffled inputs and upstream gradients")
-    parser.add_argument("--dtype", choices=DTYPE_CHOICES, default="all",
-                        help="float64 or float32 for every configuration; 'all' (default) checks every "
-                             "configuration in float64 and one per layer in float32")
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPE_CHOICES,
+        default="all",
+        help="float64 or float32 for every configuration; 'all' (default) checks every "
+        "configuration in float64 and one per layer in float32",
+    )
 
 
 def run(args) -> int:

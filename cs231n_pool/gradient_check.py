@@ -49,9 +49,11 @@ How to read a report
   element is within the threshold. ``assert_passed()`` raises
   :class:`GradientCheckError` (an AssertionError) with the summary otherwise.
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -64,8 +66,10 @@ FLOOR_FRACTION = 1e-2
 
 # --------------------------------------------------------------------------- CS231n helpers
 
-def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, verbose: bool = True,
-                            h: float = 1e-5) -> np.ndarray:
+
+def eval_numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, verbose: bool = True, h: float = 1e-5
+) -> np.ndarray:
     """Numerical gradient of a scalar function f at x by centered differences.
 
     Each entry is ``(f(x + h e_i) - f(x - h e_i)) / (2h)``. x is perturbed in
@@ -81,8 +85,9 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, ver
     return grad
 
 
-def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray,
-                                  h: float = 1e-5) -> np.ndarray:
+def eval_numerical_gradient_array(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     """Numerical gradient of ``<f(x), df>`` for an array-valued f (a layer's dx given dout = df).
 
     Each entry is ``sum((f(x + h e_i) - f(x - h e_i)) * df) / (2h)``; x is restored
@@ -95,8 +100,14 @@ def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.n
     return grad
 
 
-def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_grad: np.ndarray,
-                      num_checks: int = 10, h: float = 1e-5, seed=None) -> list[float]:
+def grad_check_sparse(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    analytic_grad: np.ndarray,
+    num_checks: int = 10,
+    h: float = 1e-5,
+    seed=None,
+) -> list[float]:
     """Compare ``num_checks`` random entries of analytic_grad with centered differences of f.
 
     Prints one line per check, ``numerical: ... analytic: ..., relative error: ...``,
@@ -138,6 +149,7 @@ def rel_error(x, y) -> float:
 
 # --------------------------------------------------------------------------- layer check
 
+
 class GradientCheckError(AssertionError):
     """A layer's analytic gradient disagrees with finite differences."""
 
@@ -170,28 +182,35 @@ class GradCheckReport(NamedTuple):
             f"  max relative error {self.max_rel_error:.3e} (threshold {self.threshold:.0e}, h = {self.h:.0e})",
         ]
         if self.worst_index is not None:
-            lines.append(f"  worst element x{list(self.worst_index)}: analytic {self.analytic:.8g}, "
-                         f"numeric {self.numeric:.8g}")
+            lines.append(
+                f"  worst element x{list(self.worst_index)}: analytic {self.analytic:.8g}, numeric {self.numeric:.8g}"
+            )
         lines.append(f"  checked {self.checked} elements, {len(self.kinks)} kink(s) excluded")
         if self.kinks:
             shown = ", ".join(str(list(ix)) for ix in self.kinks[:5])
             more = f" and {len(self.kinks) - 5} more" if len(self.kinks) > 5 else ""
             lines.append(f"  kinks (a +-h step crosses a kink, e.g. the argmax changes; not failures): {shown}{more}")
         if self.checked == 0:
-            lines.append("  nothing was checked: every element sits on a kink; "
-                         "use inputs spaced further apart than h")
+            lines.append("  nothing was checked: every element sits on a kink; use inputs spaced further apart than h")
         return "\n".join(lines)
 
-    def assert_passed(self) -> "GradCheckReport":
+    def assert_passed(self) -> GradCheckReport:
         """Raise GradientCheckError with the summary unless the check passed."""
         if not self.passed:
             raise GradientCheckError(str(self))
         return self
 
 
-def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float | None = None,
-                seed: int = 0, threshold: float | None = None, raise_on_fail: bool = False,
-                args: tuple = ()) -> GradCheckReport:
+def check_layer(
+    layer,
+    x: np.ndarray,
+    dout: np.ndarray | None = None,
+    h: float | None = None,
+    seed: int = 0,
+    threshold: float | None = None,
+    raise_on_fail: bool = False,
+    args: tuple = (),
+) -> GradCheckReport:
     """Check ``layer.backward`` against centered finite differences of ``<layer.forward(x), dout>``.
 
     layer: any object with ``forward(x) -> out`` and ``backward(dout) -> dx``.
@@ -242,12 +261,35 @@ def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float |
         flat = int(np.argmax(np.where(np.isnan(masked), np.inf, masked)))
         worst = tuple(int(i) for i in np.unravel_index(flat, x.shape))
         max_error = float(errors[worst])
-        report = GradCheckReport(_name(layer), x.shape, str(x.dtype), h, threshold, max_error, worst,
-                                 float(analytic[worst]), float(numeric[worst]), kinks, checked,
-                                 bool(max_error <= threshold))
+        report = GradCheckReport(
+            _name(layer),
+            x.shape,
+            str(x.dtype),
+            h,
+            threshold,
+            max_error,
+            worst,
+            float(analytic[worst]),
+            float(numeric[worst]),
+            kinks,
+            checked,
+            bool(max_error <= threshold),
+        )
     else:
-        report = GradCheckReport(_name(layer), x.shape, str(x.dtype), h, threshold, float("nan"), None,
-                                 float("nan"), float("nan"), kinks, 0, False)
+        report = GradCheckReport(
+            _name(layer),
+            x.shape,
+            str(x.dtype),
+            h,
+            threshold,
+            float("nan"),
+            None,
+            float("nan"),
+            float("nan"),
+            kinks,
+            0,
+            False,
+        )
     if raise_on_fail:
         report.assert_passed()
     return report

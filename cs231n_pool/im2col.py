@@ -7,6 +7,7 @@ window (h', w') of image n. Output size is floor mode,
 Padding is zero. ``col2im_indices`` is the exact adjoint of ``im2col_indices``: it
 sums the entries of overlapping windows.
 """
+
 import numpy as np
 
 from ._backend import im2col_kernels
@@ -17,16 +18,28 @@ def _check_plane(x_shape, geom: PoolGeometry) -> None:
     """The kernels trust geom: an (H, W) other than the one geom was built for would make them
     read or write out of bounds, so that one mismatch is caught here (a tuple compare)."""
     if tuple(x_shape[2:]) != (geom.in_h, geom.in_w):
-        raise ValueError(f"x_shape={tuple(x_shape)} does not match the geometry's (in_h, in_w)="
-                         f"{(geom.in_h, geom.in_w)}")
+        raise ValueError(
+            f"x_shape={tuple(x_shape)} does not match the geometry's (in_h, in_w)={(geom.in_h, geom.in_w)}"
+        )
 
 
 def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) -> np.ndarray:
     """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N) for already-validated arguments."""
     _check_plane(x4.shape, geom)
     return im2col_kernels.im2col(
-        np.ascontiguousarray(x4), geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
-        geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w, pad_value)
+        np.ascontiguousarray(x4),
+        geom.kernel_h,
+        geom.kernel_w,
+        geom.stride_h,
+        geom.stride_w,
+        geom.pad_top,
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        geom.out_h,
+        geom.out_w,
+        pad_value,
+    )
 
 
 def col2im_geometry(cols: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
@@ -35,11 +48,27 @@ def col2im_geometry(cols: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray
     _check_plane(x_shape, geom)
     expected = (C * geom.window_size, geom.out_h * geom.out_w * N)
     if cols.shape != expected:
-        raise ValueError(f"cols must have shape {expected} (C*fh*fw, N*H'*W') for x_shape={tuple(x_shape)}, "
-                         f"got cols.shape={cols.shape}")
+        raise ValueError(
+            f"cols must have shape {expected} (C*fh*fw, N*H'*W') for x_shape={tuple(x_shape)}, "
+            f"got cols.shape={cols.shape}"
+        )
     return im2col_kernels.col2im(
-        np.ascontiguousarray(cols), N, C, H, W, geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
-        geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
+        np.ascontiguousarray(cols),
+        N,
+        C,
+        H,
+        W,
+        geom.kernel_h,
+        geom.kernel_w,
+        geom.stride_h,
+        geom.stride_w,
+        geom.pad_top,
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        geom.out_h,
+        geom.out_w,
+    )
 
 
 def col2im_onehot_geometry(values: np.ndarray, rows: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
@@ -52,8 +81,23 @@ def col2im_onehot_geometry(values: np.ndarray, rows: np.ndarray, x_shape, geom: 
     N, C, H, W = x_shape
     _check_plane(x_shape, geom)
     return im2col_kernels.col2im_onehot(
-        values, rows, N, C, H, W, geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
-        geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
+        values,
+        rows,
+        N,
+        C,
+        H,
+        W,
+        geom.kernel_h,
+        geom.kernel_w,
+        geom.stride_h,
+        geom.stride_w,
+        geom.pad_top,
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        geom.out_h,
+        geom.out_w,
+    )
 
 
 def col2im_spread_geometry(values: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
@@ -65,8 +109,22 @@ def col2im_spread_geometry(values: np.ndarray, x_shape, geom: PoolGeometry) -> n
     N, C, H, W = x_shape
     _check_plane(x_shape, geom)
     return im2col_kernels.col2im_spread(
-        values, N, C, H, W, geom.kernel_h, geom.kernel_w, geom.stride_h, geom.stride_w,
-        geom.pad_top, geom.pad_left, geom.dilation_h, geom.dilation_w, geom.out_h, geom.out_w)
+        values,
+        N,
+        C,
+        H,
+        W,
+        geom.kernel_h,
+        geom.kernel_w,
+        geom.stride_h,
+        geom.stride_w,
+        geom.pad_top,
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        geom.out_h,
+        geom.out_w,
+    )
 
 
 def column_mean_planes(cols: np.ndarray, divisors: np.ndarray) -> np.ndarray:
@@ -75,8 +133,9 @@ def column_mean_planes(cols: np.ndarray, divisors: np.ndarray) -> np.ndarray:
     return im2col_kernels.column_mean_planes(cols, divisors)
 
 
-def columns_to_planes(values: np.ndarray, rows: np.ndarray, first: np.ndarray, flat_base: np.ndarray,
-                      flat_offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def columns_to_planes(
+    values: np.ndarray, rows: np.ndarray, first: np.ndarray, flat_base: np.ndarray, flat_offset: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """column_argmax's (values, rows) for P windows of Q planes -> plane order, plus flat indices.
 
     Column ``p*Q + q`` is window p of plane q. Rows of -1 (all -inf windows) become
@@ -108,11 +167,14 @@ def _check_window_fits(x_shape, field_height, field_width, padding, dilation):
     if isinstance(padding, str):
         return
     pads, dilations = as_pair(padding, "padding"), as_pair(dilation, "dilation")
-    for name, field, size, pad, dil in zip(("field_height", "field_width"), (field_height, field_width),
-                                           x_shape[2:], pads, dilations):
+    for name, field, size, pad, dil in zip(
+        ("field_height", "field_width"), (field_height, field_width), x_shape[2:], pads, dilations, strict=False
+    ):
         if pad >= 0 and dil > 0 and dil * (field - 1) + 1 > size + 2 * pad:
-            raise ValueError(f"{name}={field} with dilation={dilation!r} is larger than the padded input: "
-                             f"x_shape={tuple(x_shape)}, padding={padding!r}")
+            raise ValueError(
+                f"{name}={field} with dilation={dilation!r} is larger than the padded input: "
+                f"x_shape={tuple(x_shape)}, padding={padding!r}"
+            )
 
 
 def _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation):
@@ -120,8 +182,7 @@ def _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation
     positive_int(field_width, "field_width")
     _check_window_fits(x_shape, field_height, field_width, padding, dilation)
     # im2col also serves convolutions, so padding is not limited to kernel // 2.
-    return pool_geometry(x_shape[2:], (field_height, field_width), stride, padding, dilation,
-                         limit_padding=False)
+    return pool_geometry(x_shape[2:], (field_height, field_width), stride, padding, dilation, limit_padding=False)
 
 
 def im2col_indices(x, field_height, field_width, padding=0, stride=1, dilation=1):

@@ -7,6 +7,7 @@ Column layout (CS231n's): cols has shape (C*kh*kw, out_h*out_w*N); row
 ``c*kh*kw + i*kw + j`` holds window offset (i, j) of channel c, and column
 ``(oh*out_w + ow)*N + n`` holds window (oh, ow) of image n.
 """
+
 import numpy as np
 
 
@@ -30,9 +31,7 @@ def _far_padding(size, pad_before, kernel, stride, dilation, out):
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, pad_value=0.0):
     """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N), padding with ``pad_value``."""
     N, C, H, W = x.shape
-    pad = ((0, 0), (0, 0),
-           (ph, _far_padding(H, ph, kh, sh, dh, out_h)),
-           (pw, _far_padding(W, pw, kw, sw, dw, out_w)))
+    pad = ((0, 0), (0, 0), (ph, _far_padding(H, ph, kh, sh, dh, out_h)), (pw, _far_padding(W, pw, kw, sw, dw, out_w)))
     padded = np.pad(x, pad, mode="constant", constant_values=pad_value)
     channels, rows, cols = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
     windows = padded[:, channels, rows, cols]  # (N, C*kh*kw, out_h*out_w)
@@ -47,7 +46,7 @@ def col2im(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
     channels, rows, cols_idx = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
     windows = cols.reshape(C * kh * kw, out_h * out_w, N).transpose(2, 0, 1)
     np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)
-    return np.ascontiguousarray(padded[:, :, ph:ph + H, pw:pw + W])
+    return np.ascontiguousarray(padded[:, :, ph : ph + H, pw : pw + W])
 
 
 def column_argmax(cols):
@@ -76,14 +75,18 @@ def columns_to_planes(values, rows, first, flat_base, flat_offset):
     """
     P, K = first.shape[0], flat_offset.shape[0]
     if flat_base.shape[0] != P or values.shape[0] != rows.shape[0] or (P and values.shape[0] % P):
-        raise ValueError(f"columns_to_planes: inconsistent sizes values={values.shape[0]}, "
-                         f"rows={rows.shape[0]}, first={P}, flat_base={flat_base.shape[0]}")
+        raise ValueError(
+            f"columns_to_planes: inconsistent sizes values={values.shape[0]}, "
+            f"rows={rows.shape[0]}, first={P}, flat_base={flat_base.shape[0]}"
+        )
     grid = rows.reshape(P, -1)  # a view: the fix lands in rows
     np.copyto(grid, np.broadcast_to(first[:, None], grid.shape), where=grid == -1)
     outside = (grid < 0) | (grid >= K)
     if outside.any():
-        raise ValueError(f"rows must lie in [-1, {K}) and first in [0, {K}) (one row per window offset), "
-                         f"got {int(outside.sum())} rows outside")
+        raise ValueError(
+            f"rows must lie in [-1, {K}) and first in [0, {K}) (one row per window offset), "
+            f"got {int(outside.sum())} rows outside"
+        )
     out = np.ascontiguousarray(values.reshape(P, -1).T)
     return out, np.ascontiguousarray((flat_base[:, None] + flat_offset[grid]).T)
 
@@ -93,12 +96,15 @@ def col2im_onehot(values, rows, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_
     ``rows[p, n]`` and zeros elsewhere; values and rows are (out_h*out_w, N)."""
     P = out_h * out_w
     if values.shape != (P, N) or rows.shape != (P, N):
-        raise ValueError(f"values and rows must have shape {(P, N)}, got values.shape={values.shape}, "
-                         f"rows.shape={rows.shape}")
+        raise ValueError(
+            f"values and rows must have shape {(P, N)}, got values.shape={values.shape}, rows.shape={rows.shape}"
+        )
     rows = rows.ravel()
     if rows.size and (rows.min() < 0 or rows.max() >= C * kh * kw):
-        raise ValueError(f"rows must lie in [0, {C * kh * kw}) (C*kh*kw), got "
-                         f"{int(((rows < 0) | (rows >= C * kh * kw)).sum())} outside")
+        raise ValueError(
+            f"rows must lie in [0, {C * kh * kw}) (C*kh*kw), got "
+            f"{int(((rows < 0) | (rows >= C * kh * kw)).sum())} outside"
+        )
     dcols = np.zeros((C * kh * kw, P * N), dtype=values.dtype)
     dcols[rows, np.arange(P * N)] = values.ravel()
     return col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)

@@ -7,6 +7,7 @@ dtype and batching. Semantics are PyTorch's (see the functional module): max poo
 pads with -inf, ties go to the first maximum in row-major window order, NaN propagates
 (index = last NaN), and indices are int64 flat ``ih*W + iw`` per (n, c) plane.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -16,8 +17,7 @@ import numpy as np
 from . import functional as F
 from .geometry import PoolGeometry, check_grad, check_input, pool_geometry
 
-__all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool",
-           "GlobalAvgpool"]
+__all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool", "GlobalAvgpool"]
 
 # A plane larger than any window (dilation*(kernel-1)+1 < 2**62 since both are <= MAX_PARAM), so the
 # constructors check their arguments with pool_geometry before the input is known, and only the
@@ -86,8 +86,14 @@ class Maxpool(_Layer):
         self._max_idx = self.indices = None
 
     def _args(self):
-        return dict(size=self.size, stride=self.stride, padding=self.padding, dilation=self.dilation,
-                    ceil_mode=self.ceil_mode, method=self.method)
+        return dict(
+            size=self.size,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            ceil_mode=self.ceil_mode,
+            method=self.method,
+        )
 
     def forward(self, x):
         x4, batched = check_input(x)
@@ -134,8 +140,16 @@ class Avgpool(_Layer):
     method: "im2col" (default), "direct" or None (the fastest path that is built).
     """
 
-    def __init__(self, size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None, method="im2col"):
+    def __init__(
+        self,
+        size,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
+        method="im2col",
+    ):
         super().__init__()
         probe = pool_geometry(_PROBE_SIZE, size, stride, padding, 1, ceil_mode)
         F.pool_divisors(probe._replace(out_h=1, out_w=1), padding, count_include_pad, divisor_override)
@@ -144,9 +158,15 @@ class Avgpool(_Layer):
         self.method = F.check_method(method)
 
     def _args(self):
-        return dict(size=self.size, stride=self.stride, padding=self.padding, ceil_mode=self.ceil_mode,
-                    count_include_pad=self.count_include_pad, divisor_override=self.divisor_override,
-                    method=self.method)
+        return dict(
+            size=self.size,
+            stride=self.stride,
+            padding=self.padding,
+            ceil_mode=self.ceil_mode,
+            count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
+            method=self.method,
+        )
 
     def _geometry(self, shape4):
         geom = pool_geometry(shape4[2:], self.size, self.stride, self.padding, 1, self.ceil_mode)
@@ -224,8 +244,9 @@ class AdaptiveMaxpool(_Layer):
 
     def backward(self, dout):
         state = self._saved()
-        return F.adaptive_max_pool2d_backward(check_grad(dout, state.out_shape, state.dtype), self.indices,
-                                              state.x_shape)
+        return F.adaptive_max_pool2d_backward(
+            check_grad(dout, state.out_shape, state.dtype), self.indices, state.x_shape
+        )
 
 
 class AdaptiveAvgpool(_Layer):
@@ -249,8 +270,9 @@ class AdaptiveAvgpool(_Layer):
 
     def backward(self, dout):
         state = self._saved()
-        return F.adaptive_avg_pool2d_backward(check_grad(dout, state.out_shape, state.dtype), state.x_shape,
-                                              self.output_size)
+        return F.adaptive_avg_pool2d_backward(
+            check_grad(dout, state.out_shape, state.dtype), state.x_shape, self.output_size
+        )
 
 
 class GlobalMaxpool(AdaptiveMaxpool):

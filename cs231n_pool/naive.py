@@ -15,6 +15,7 @@ rules are visible in the code:
   window divides by pool_height*pool_width; backward spreads dout/divisor over the
   window's in-bounds cells.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -62,8 +63,10 @@ def pool_param_geometry(pool_param, spatial_shape) -> PoolGeometry:
     kernel = tuple(positive_int(pool_param[key], f"pool_param[{key!r}]") for key in ("pool_height", "pool_width"))
     pad = pool_param.get("pad", 0)
     if isinstance(pad, str):  # 'same' has its own divisor rule, which these loops do not implement
-        raise TypeError(f"pool_param['pad'] must be an int or (h, w) (use avg_pool2d/max_pool2d for "
-                        f"'same'/'valid'), got pad={pad!r}")
+        raise TypeError(
+            f"pool_param['pad'] must be an int or (h, w) (use avg_pool2d/max_pool2d for "
+            f"'same'/'valid'), got pad={pad!r}"
+        )
     return pool_geometry(spatial_shape, kernel, pool_param["stride"], pad)
 
 
@@ -166,4 +169,3 @@ def avg_pool_backward_naive(dout, cache):
             for ih, iw in _window_cells(geom, oh, ow):
                 dx[:, :, ih, iw] += share
     return dx if cache.batched else dx[0]
-

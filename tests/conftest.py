@@ -6,12 +6,14 @@ our layer, and, where the naive CS231n loops apply, through those too. A torch c
 that torch rejects must be rejected by us as well (ValueError/TypeError).
 torch is imported lazily, so tests that do not use these fixtures run without it.
 """
+
 import os
 
 import numpy as np
 import pytest
 
-from cs231n_pool import direct, functional as fn, layers, naive
+from cs231n_pool import direct, layers, naive
+from cs231n_pool import functional as fn
 
 # The loop kernels need the compiled extension; without it only the taught path runs, except
 # where the extension is required (CI): there a missing _direct fails every "direct" test.
@@ -74,15 +76,20 @@ def _expect_rejected(*calls):
 def check_max_pool2d(single_thread_direct):
     """check(x, kernel_size, stride, padding, dilation, ceil_mode) against torch, on every kernel
     (functional and layer), and against the naive loops when they apply (floor mode, no dilation)."""
+
     def check(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         F = _torch().nn.functional
         args = (kernel_size, stride, padding, dilation, ceil_mode)
         ref = _torch_run(lambda t: F.max_pool2d(t, *args, return_indices=True), x)
         for method in METHODS:
-            def make_layer():
+
+            def make_layer(method=method):
                 return layers.Maxpool(kernel_size, stride, padding, dilation, ceil_mode, method=method)
+
             if ref is None:  # the layer may reject the arguments in its constructor or in forward
-                _expect_rejected(lambda: fn.max_pool2d(x, *args, method=method), lambda: make_layer().forward(x))
+                _expect_rejected(
+                    lambda method=method: fn.max_pool2d(x, *args, method=method), lambda: make_layer().forward(x)
+                )
                 continue
             layer = make_layer()
             out, idx, dx, dout = ref
@@ -90,13 +97,18 @@ def check_max_pool2d(single_thread_direct):
             assert_close(got, out, x.dtype, f"max_pool2d forward ({method})")
             assert got_idx.dtype == np.int64
             np.testing.assert_array_equal(got_idx, idx, err_msg=f"max_pool2d indices ({method})")
-            assert_close(fn.max_pool2d_backward(dout, got_idx, x.shape, method=method), dx, x.dtype,
-                         f"max_pool2d_backward ({method})")
+            assert_close(
+                fn.max_pool2d_backward(dout, got_idx, x.shape, method=method),
+                dx,
+                x.dtype,
+                f"max_pool2d_backward ({method})",
+            )
             assert_close(layer.forward(x), out, x.dtype, f"Maxpool.forward ({method})")
             np.testing.assert_array_equal(layer.indices, idx, err_msg=f"Maxpool.indices ({method})")
             assert_close(layer.backward(dout), dx, x.dtype, f"Maxpool.backward ({method})")
         if ref is not None and dilation == 1 and not ceil_mode:
             _check_naive_max(x, kernel_size, stride, padding, *ref)
+
     return check
 
 
@@ -117,22 +129,30 @@ def _check_naive_max(x, kernel_size, stride, padding, out, idx, dx, dout):
 def check_avg_pool2d(single_thread_direct):
     """check(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override) against torch
     on every kernel (functional and layer), and against the naive loops when they apply."""
-    def check(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-              divisor_override=None):
+
+    def check(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
         F = _torch().nn.functional
         args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         ref = _torch_run(lambda t: F.avg_pool2d(t, *args), x)
         for method in METHODS:
-            def make_layer():
+
+            def make_layer(method=method):
                 return layers.Avgpool(*args, method=method)
+
             if ref is None:  # the layer may reject the arguments in its constructor or in forward
-                _expect_rejected(lambda: fn.avg_pool2d(x, *args, method=method), lambda: make_layer().forward(x))
+                _expect_rejected(
+                    lambda method=method: fn.avg_pool2d(x, *args, method=method), lambda: make_layer().forward(x)
+                )
                 continue
             layer = make_layer()
             out, _, dx, dout = ref
             assert_close(fn.avg_pool2d(x, *args, method=method), out, x.dtype, f"avg_pool2d forward ({method})")
-            assert_close(fn.avg_pool2d_backward(dout, x.shape, *args, method=method), dx, x.dtype,
-                         f"avg_pool2d_backward ({method})")
+            assert_close(
+                fn.avg_pool2d_backward(dout, x.shape, *args, method=method),
+                dx,
+                x.dtype,
+                f"avg_pool2d_backward ({method})",
+            )
             assert_close(layer.forward(x), out, x.dtype, f"Avgpool.forward ({method})")
             assert_close(layer.backward(dout), dx, x.dtype, f"Avgpool.backward ({method})")
         if ref is not None and not ceil_mode and count_include_pad and divisor_override is None:
@@ -140,12 +160,14 @@ def check_avg_pool2d(single_thread_direct):
             got, cache = naive.avg_pool_forward_naive(x, _pool_param(kernel_size, stride, padding))
             assert_close(got, out, x.dtype, "avg_pool_forward_naive")
             assert_close(naive.avg_pool_backward_naive(dout, cache), dx, x.dtype, "avg_pool_backward_naive")
+
     return check
 
 
 @pytest.fixture
 def check_max_unpool2d():
     """check(x, kernel_size, stride, padding, output_size): round trip through max_pool2d's indices."""
+
     def check(x, kernel_size, stride=None, padding=0, output_size=None):
         torch = _torch()
         F = torch.nn.functional
@@ -154,8 +176,10 @@ def check_max_unpool2d():
         idx_t = torch.tensor(idx)
         ref = _torch_run(lambda t: F.max_unpool2d(t, idx_t, *args), pooled)
         if ref is None:  # the layer may reject the arguments in its constructor or in forward
-            _expect_rejected(lambda: fn.max_unpool2d(pooled, idx, *args),
-                             lambda: layers.MaxUnpool(kernel_size, stride, padding).forward(pooled, idx, output_size))
+            _expect_rejected(
+                lambda: fn.max_unpool2d(pooled, idx, *args),
+                lambda: layers.MaxUnpool(kernel_size, stride, padding).forward(pooled, idx, output_size),
+            )
             return
         layer = layers.MaxUnpool(kernel_size, stride, padding)
         out, _, dx, dout = ref
@@ -163,12 +187,14 @@ def check_max_unpool2d():
         assert_close(fn.max_unpool2d_backward(dout, idx), dx, x.dtype, "max_unpool2d_backward")
         assert_close(layer.forward(pooled, idx, output_size), out, x.dtype, "MaxUnpool.forward")
         assert_close(layer.backward(dout), dx, x.dtype, "MaxUnpool.backward")
+
     return check
 
 
 @pytest.fixture
 def check_adaptive_max_pool2d():
     """check(x, output_size): adaptive (or, with output_size=None, global) max pooling."""
+
     def check(x, output_size):
         F = _torch().nn.functional
         if output_size is None:
@@ -186,12 +212,14 @@ def check_adaptive_max_pool2d():
         assert_close(layer.forward(x), out, x.dtype, "AdaptiveMaxpool.forward")
         np.testing.assert_array_equal(layer.indices, idx, err_msg="AdaptiveMaxpool.indices")
         assert_close(layer.backward(dout), dx, x.dtype, "AdaptiveMaxpool.backward")
+
     return check
 
 
 @pytest.fixture
 def check_adaptive_avg_pool2d():
     """check(x, output_size): adaptive (or, with output_size=None, global) average pooling."""
+
     def check(x, output_size):
         F = _torch().nn.functional
         ref = _torch_run(lambda t: F.adaptive_avg_pool2d(t, 1 if output_size is None else output_size), x)
@@ -207,4 +235,5 @@ def check_adaptive_avg_pool2d():
         assert_close(dgot, dx, x.dtype, "adaptive avg backward")
         assert_close(layer.forward(x), out, x.dtype, "AdaptiveAvgpool.forward")
         assert_close(layer.backward(dout), dx, x.dtype, "AdaptiveAvgpool.backward")
+
     return check

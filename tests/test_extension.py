@@ -1,4 +1,5 @@
 """The compiled kernels are what runs; without them the package falls back to numpy and says so once."""
+
 import importlib.machinery
 import json
 import os
@@ -46,8 +47,9 @@ def _run_without_extension(require, blocked="_im2col"):
     env = {k: v for k, v in os.environ.items() if k != "CS231N_POOL_REQUIRE_EXTENSION"}
     if require:
         env["CS231N_POOL_REQUIRE_EXTENSION"] = "1"
-    return subprocess.run([sys.executable, "-c", FALLBACK_SCRIPT, blocked], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", FALLBACK_SCRIPT, blocked], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_compiled_extension_is_in_use():

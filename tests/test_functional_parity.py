@@ -5,14 +5,16 @@ x ceil_mode {F, T} x dtype {f32, f64} x batched/unbatched: forward, backward (to
 autograd with a random dout) and indices must match, for the functional API and the
 layers, on both kernels. The checkers live in conftest.py.
 """
+
 import itertools
 import re
 
 import numpy as np
 import pytest
-
 from conftest import METHODS, distinct_values, normal_values
-from cs231n_pool import functional as fn, layers
+
+from cs231n_pool import functional as fn
+from cs231n_pool import layers
 from cs231n_pool.geometry import as_pair
 
 pytestmark = pytest.mark.usefixtures("single_thread_direct")
@@ -50,7 +52,9 @@ def test_avg_pool2d_grid(check_avg_pool2d, kernel, stride, padding, ceil_mode, c
 
 
 @pytest.mark.parametrize("divisor_override", [1, 5, -3])
-@pytest.mark.parametrize("kernel,stride,padding,ceil_mode", [(3, 2, 1, True), ((3, 2), (2, 1), 1, False), (2, None, 0, True)])
+@pytest.mark.parametrize(
+    "kernel,stride,padding,ceil_mode", [(3, 2, 1, True), ((3, 2), (2, 1), 1, False), (2, None, 0, True)]
+)
 def test_avg_pool2d_divisor_override(check_avg_pool2d, kernel, stride, padding, ceil_mode, divisor_override):
     x = normal_values(SHAPE, np.float64)
     check_avg_pool2d(x, kernel, stride, padding, ceil_mode, True, divisor_override)
@@ -82,9 +86,15 @@ def test_adaptive_avg_pool2d_grid(check_adaptive_avg_pool2d, output_size, dtype,
     check_adaptive_avg_pool2d(_input(normal_values, dtype, batched), output_size)
 
 
-@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", [
-    (3, 2, 1, 1, True), ((3, 2), 1, 0, 2, False), (2, (2, 1), 1, 1, True), (1, 2, 0, 1, True),
-])
+@pytest.mark.parametrize(
+    "kernel,stride,padding,dilation,ceil_mode",
+    [
+        (3, 2, 1, 1, True),
+        ((3, 2), 1, 0, 2, False),
+        (2, (2, 1), 1, 1, True),
+        (1, 2, 0, 1, True),
+    ],
+)
 def test_max_pool2d_random_normal_input(check_max_pool2d, kernel, stride, padding, dilation, ceil_mode):
     x = normal_values((3, 2, 9, 8), np.float64, seed=5)
     check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
@@ -111,8 +121,10 @@ def test_configs_torch_rejects_are_rejected(kernel, padding, dilation):
     x = distinct_values(SHAPE, np.float64)
     with pytest.raises(RuntimeError):
         torch.nn.functional.max_pool2d(torch.tensor(x), kernel, None, padding, dilation)
-    for call in (lambda: fn.max_pool2d(x, kernel, None, padding, dilation),
-                 lambda: layers.Maxpool(kernel, None, padding, dilation).forward(x)):
+    for call in (
+        lambda: fn.max_pool2d(x, kernel, None, padding, dilation),
+        lambda: layers.Maxpool(kernel, None, padding, dilation).forward(x),
+    ):
         with pytest.raises(ValueError, match="padding|output size"):
             call()
     if dilation == 1:
@@ -159,18 +171,30 @@ def test_same_padding_matches_torch_on_explicitly_padded_input(kernel, stride, d
     counts = F.avg_pool2d(F.pad(torch.ones_like(xt), pad), (kh, kw), (sh, sw), divisor_override=1)
     ref = sums / counts
     ref.backward(torch.tensor(dout))
-    np.testing.assert_allclose(fn.avg_pool2d(x, kernel, stride, "same", method=method), ref.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(fn.avg_pool2d_backward(dout, x.shape, kernel, stride, "same", method=method),
-                               xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        fn.avg_pool2d(x, kernel, stride, "same", method=method), ref.detach().numpy(), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        fn.avg_pool2d_backward(dout, x.shape, kernel, stride, "same", method=method),
+        xt.grad.numpy(),
+        rtol=1e-12,
+        atol=1e-15,
+    )
 
 
 # ----------------------------------------------------------------------------- argument forms torch accepts
 
 # (kernel, stride, padding, dilation) in torch's short forms, and what they mean
 SHORT_FORMS = [
-    (((3,), None, 0, 1), (3, None, 0, 1)), ((3, (2,), 0, 1), (3, 2, 0, 1)), ((3, 2, (1,), 1), (3, 2, 1, 1)),
-    ((3, 1, 0, (2,)), (3, 1, 0, 2)), (([3], [2], [1], [2]), (3, 2, 1, 2)), (((3,), (2,), (1,), (2,)), (3, 2, 1, 2)),
-    (((3,), (), 1, 1), (3, None, 1, 1)), ((2, [], 0, 1), (2, None, 0, 1)), (((3, 2), (1,), (1,), 1), ((3, 2), 1, 1, 1)),
+    (((3,), None, 0, 1), (3, None, 0, 1)),
+    ((3, (2,), 0, 1), (3, 2, 0, 1)),
+    ((3, 2, (1,), 1), (3, 2, 1, 1)),
+    ((3, 1, 0, (2,)), (3, 1, 0, 2)),
+    (([3], [2], [1], [2]), (3, 2, 1, 2)),
+    (((3,), (2,), (1,), (2,)), (3, 2, 1, 2)),
+    (((3,), (), 1, 1), (3, None, 1, 1)),
+    ((2, [], 0, 1), (2, None, 0, 1)),
+    (((3, 2), (1,), (1,), 1), ((3, 2), 1, 1, 1)),
 ]
 
 
@@ -202,14 +226,17 @@ def test_adaptive_output_size_takes_an_int_or_a_pair_as_in_torch(op, output_size
     x = distinct_values(SHAPE, np.float64)
     with pytest.raises(RuntimeError, match="output_size"):
         getattr(torch.nn.functional, op)(torch.tensor(x), output_size)
-    with pytest.raises(ValueError, match=rf"output_size must be an int or a pair of ints, got {re.escape(repr(output_size))}"):
+    with pytest.raises(
+        ValueError, match=rf"output_size must be an int or a pair of ints, got {re.escape(repr(output_size))}"
+    ):
         getattr(fn, op)(x, output_size)
 
 
 @pytest.mark.parametrize("output_size", [2, (3, 1), (3, None), (5, 7), None])  # None: global pooling
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_adaptive_pooling_of_zero_channels_as_in_torch(check_adaptive_max_pool2d, check_adaptive_avg_pool2d,
-                                                       output_size, dtype):
+def test_adaptive_pooling_of_zero_channels_as_in_torch(
+    check_adaptive_max_pool2d, check_adaptive_avg_pool2d, output_size, dtype
+):
     # torch's test_adaptive_pooling_zero_batch: a 3-D (0, H, W) input pools to (0, h, w), and its
     # gradient is (0, H, W); the checkers compare forward, indices and backward, functional and layer
     x = np.zeros((0, 4, 6), dtype=dtype)
