@@ -56,7 +56,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -200,7 +200,7 @@ def _shape_list(text: str) -> list[str]:
     return names
 
 
-def cases_for(shape_names, tiny: bool) -> list[Case]:
+def cases_for(shape_names: list[str], tiny: bool) -> list[Case]:
     if tiny:
         return [Case("tiny", "float32", *TINY["tiny"])]
     cases = []
@@ -334,8 +334,18 @@ def _floor_variant(direction, x, out_shape, rounds):
     return Variant("floor", 1, lambda: None, forward if direction == "forward" else backward, rounds, True, False)
 
 
-def build_variants(pool, direction, case, x, dout, threads_list, repeat, naive_repeat, torch):
-    variants = []
+def build_variants(
+    pool: str,
+    direction: str,
+    case: Case,
+    x: np.ndarray,
+    dout: np.ndarray,
+    threads_list: list[int],
+    repeat: int,
+    naive_repeat: int,
+    torch: Any,
+) -> list[Variant]:
+    variants: list[Variant] = []
     if naive_repeat:
         variants.append(_naive_variant(pool, direction, case, x, dout, min(naive_repeat, repeat)))
     variants.append(
@@ -354,7 +364,7 @@ def build_variants(pool, direction, case, x, dout, threads_list, repeat, naive_r
 # ----------------------------------------------------------------------------- timing
 
 
-def run_queue_wait():
+def run_queue_wait() -> float | None:
     """Seconds this process's threads have spent runnable but waiting for a CPU (Linux schedstat),
     or None where /proc does not report it."""
     try:
@@ -373,7 +383,7 @@ def run_queue_wait():
     return total * 1e-9
 
 
-def disturbed(elapsed: float, wait) -> bool:
+def disturbed(elapsed: float, wait: float | None) -> bool:
     return wait is not None and wait > max(DISTURBED_WAIT_S, DISTURBED_WAIT_SHARE * elapsed)
 
 
@@ -387,7 +397,13 @@ def _timed_call(v: Variant, probe):
     return elapsed, (None if before is None or after is None else max(after - before, 0.0))
 
 
-def time_round_robin(variants, repeat: int, retries: int = 0, probe=run_queue_wait, hot: bool = False) -> list[Samples]:
+def time_round_robin(
+    variants: list[Variant],
+    repeat: int,
+    retries: int = 0,
+    probe: Callable[[], float | None] = run_queue_wait,
+    hot: bool = False,
+) -> list[Samples]:
     """Warm-up round, then ``repeat`` rounds of every variant in turn.
 
     With ``hot``, each timed call of a variant that takes a warm-up is preceded by one untimed
@@ -420,7 +436,7 @@ def time_round_robin(variants, repeat: int, retries: int = 0, probe=run_queue_wa
     return samples
 
 
-def extra_memory(variant: Variant):
+def extra_memory(variant: Variant) -> int | None:
     """Peak numpy bytes allocated during one call, minus the arrays it returns; None if not traceable."""
     if not variant.tracks_memory:
         return None
@@ -437,7 +453,16 @@ def extra_memory(variant: Variant):
     return max(peak - kept, 0)
 
 
-def run_case(case: Case, threads_list, repeat, naive_repeat, torch, retries=0, hot=True, seed=0) -> list[dict]:
+def run_case(
+    case: Case,
+    threads_list: list[int],
+    repeat: int,
+    naive_repeat: int,
+    torch: Any,
+    retries: int = 0,
+    hot: bool = True,
+    seed: int = 0,
+) -> list[dict]:
     from .geometry import pool_geometry
 
     rng = np.random.default_rng(seed)
@@ -490,13 +515,13 @@ def _fmt(value, spec, missing="n/a"):
     return missing if value is None else format(value, spec)
 
 
-def format_table(rows) -> str:
+def format_table(rows: list[dict]) -> str:
     lines = []
     header = (
         f"{'method':<14}{'threads':>8}{'ms':>10}{'x torch1':>10}{'x floor':>9}{'extra MB':>10}{'x input':>9}"
         f"{'runs':>6}{'disturbed':>11}{'rerun':>7}"
     )
-    groups = {}
+    groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["shape"], r["dtype"], r["pool"], r["direction"]), []).append(r)
     for (shape, dtype, pool, direction), group in groups.items():
@@ -512,7 +537,7 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
-def targets(rows) -> list[dict]:
+def targets(rows: list[dict]) -> list[dict]:
     """The issue's performance targets, checked on this run's medians (float32 unless the row says)."""
     med = {(r["shape"], r["dtype"], r["pool"], r["direction"], r["method"], r["threads"]): r["median_ms"] for r in rows}
     checks = []
@@ -543,8 +568,9 @@ def targets(rows) -> list[dict]:
             check(f"direct avg {direction} / torch 1-thread", case, ratio(case, "avg", direction, "direct"), 0.5)
         im2col = [med.get(case + ("max", d, "im2col", 1)) for d in ("forward", "backward")]
         torch1 = [med.get(case + ("max", d, "torch", 1)) for d in ("forward", "backward")]
-        if None not in im2col + torch1:
-            check("im2col max forward+backward / torch 1-thread", case, sum(im2col) / sum(torch1), 1.0)
+        mine, theirs = [v for v in im2col if v is not None], [v for v in torch1 if v is not None]
+        if len(mine) == len(theirs) == 2:
+            check("im2col max forward+backward / torch 1-thread", case, sum(mine) / sum(theirs), 1.0)
         for pool, direction in OPS:
             one, two = (med.get(case + (pool, direction, "direct", n)) for n in (1, 2))
             if case[0] in ("S1", "S2") and one is not None and two is not None:
@@ -560,7 +586,7 @@ def targets(rows) -> list[dict]:
     return checks
 
 
-def format_targets(checks) -> str:
+def format_targets(checks: list[dict]) -> str:
     lines = ["\nTargets (issue 5)", f"{'target':<48}{'shape':>7}{'dtype':>9}{'value':>9}{'limit':>8}  result"]
     for c in checks:
         bound = "<=" if "speed-up" not in c["target"] else ">="
@@ -571,7 +597,7 @@ def format_targets(checks) -> str:
     return "\n".join(lines)
 
 
-def metadata(args, torch, threads_list) -> dict:
+def metadata(args: argparse.Namespace, torch: Any, threads_list: list[int]) -> dict:
     from . import direct
 
     return dict(
@@ -617,7 +643,7 @@ def _calls(args) -> str:
     return "hot: each timed call follows one untimed call of the same method (naive: none)"
 
 
-def methodology(args, threads_list) -> str:
+def methodology(args: argparse.Namespace, threads_list: list[int]) -> str:
     lines = [
         f"method: one process; every round runs each method once in turn (round-robin); 1 warm-up round, "
         f"then the median of {args.repeat} rounds; floor = numpy copies of the same bytes, in the same rounds",
@@ -650,7 +676,7 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def plot(rows, path: str) -> None:
+def plot(rows: list[dict], path: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -698,7 +724,7 @@ def _import_torch():
     return torch
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     torch = _import_torch()
     cases = cases_for(args.shapes, args.tiny)
     threads_list = list(dict.fromkeys(args.threads))

@@ -34,11 +34,14 @@ import functools
 import numbers
 import os
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._backend import direct_kernels as _direct  # None when the extension is not built
-from .geometry import SUPPORTED_DTYPES, PoolGeometry, window_starts
+from .geometry import SUPPORTED_DTYPES, FloatArray, IndexArray, PoolGeometry, window_starts
 
 AVAILABLE = _direct is not None
 ENV_THREADS = "CS231N_POOL_NUM_THREADS"
@@ -49,7 +52,7 @@ _threads_override = None
 _warned_no_openmp = False
 
 
-def _require_extension():
+def _require_extension() -> Any:
     if _direct is None:
         raise ImportError(
             "method='direct' needs the compiled extension cs231n_pool._direct, which is not built; "
@@ -58,7 +61,7 @@ def _require_extension():
     return _direct
 
 
-def _check_threads(value, name: str) -> int:
+def _check_threads(value: Any, name: str) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int >= 1, got {name}={value!r} of type {type(value).__name__}")
     if value < 1:
@@ -66,7 +69,7 @@ def _check_threads(value, name: str) -> int:
     return int(value)
 
 
-def set_num_threads(threads) -> None:
+def set_num_threads(threads: int | None) -> None:
     """Set the thread count of the direct kernels (int >= 1); ``None`` restores the default."""
     global _threads_override
     _threads_override = None if threads is None else _check_threads(threads, "threads")
@@ -90,7 +93,7 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _resolve_threads(threads, work: int) -> int:
+def _resolve_threads(threads: int | None, work: int) -> int:
     """Threads for one call. An explicit ``threads`` is used as given; the default is capped
     at one thread per GRAIN elements of work, so small calls skip the cost of waking threads."""
     global _warned_no_openmp
@@ -146,7 +149,7 @@ def _layout(geom: PoolGeometry):
     )
 
 
-def _separable(geom: PoolGeometry, layout) -> bool:
+def _separable(geom: PoolGeometry, layout: tuple) -> bool:
     """Square 2x2 windows at stride 1, or 3x3 at stride 1 or 2, undilated, every window with at least
     one in-bounds row and column: max over row runs first, then across rows (exact, fewer compares)."""
     row_count, col_count = layout[6], layout[8]
@@ -191,7 +194,7 @@ def _run_classes(geom: PoolGeometry) -> np.ndarray:
     return classes
 
 
-def _check_float4(a, name: str, shape=None) -> None:
+def _check_float4(a: Any, name: str, shape: Sequence[int] | None = None) -> None:
     """Cheap guards so a kernel never reads or writes out of bounds, even when called directly."""
     if not isinstance(a, np.ndarray) or a.dtype not in SUPPORTED_DTYPES or a.ndim != 4:
         what = f"{type(a).__name__} {getattr(a, 'dtype', '')} of ndim {getattr(a, 'ndim', '?')}"
@@ -200,7 +203,7 @@ def _check_float4(a, name: str, shape=None) -> None:
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {name}.shape={a.shape}")
 
 
-def _check_x_shape(x_shape, geom: PoolGeometry = None) -> tuple[int, int, int, int]:
+def _check_x_shape(x_shape: Any, geom: PoolGeometry | None = None) -> tuple[int, int, int, int]:
     shape = tuple(int(v) for v in x_shape)
     if len(shape) != 4 or min(shape) < 0 or (geom is not None and shape[2:] != (geom.in_h, geom.in_w)):
         raise ValueError(f"x_shape must be (N, C, H, W) matching the pooling geometry, got x_shape={x_shape!r}")
@@ -213,7 +216,7 @@ def _check_geometry(x4: np.ndarray, geom: PoolGeometry) -> None:
         raise ValueError(f"x's (H, W)={x4.shape[2:]} differs from the geometry's {(geom.in_h, geom.in_w)}")
 
 
-def _check_divisors(divisors, geom: PoolGeometry) -> np.ndarray:
+def _check_divisors(divisors: ArrayLike, geom: PoolGeometry) -> NDArray[np.float64]:
     divisors = np.ascontiguousarray(divisors, dtype=np.float64)
     if divisors.shape != (geom.out_h, geom.out_w):
         raise ValueError(f"divisors must have shape {(geom.out_h, geom.out_w)}, got divisors.shape={divisors.shape}")
@@ -225,7 +228,9 @@ def _planes(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).reshape(N * C, H, W)
 
 
-def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
+def max_pool_forward_direct(
+    x4: FloatArray, geom: PoolGeometry, threads: int | None = None
+) -> tuple[FloatArray, IndexArray]:
     """Max pooling of a validated (N, C, H, W) float array.
 
     Returns ``(out, idx)``: out (N, C, out_h, out_w) of x4's dtype, idx int64 of the
@@ -264,7 +269,9 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     return out, idx
 
 
-def max_pool_backward_direct(dout4: np.ndarray, idx: np.ndarray, x_shape, threads=None) -> np.ndarray:
+def max_pool_backward_direct(
+    dout4: FloatArray, idx: NDArray[np.integer[Any]], x_shape: Sequence[int], threads: int | None = None
+) -> FloatArray:
     """Gradient of max pooling: ``dx[n, c].flat[idx] += dout`` for every output.
 
     dout4: (N, C, out_h, out_w) float; idx: the int64 indices from the forward pass;
@@ -290,7 +297,9 @@ def max_pool_backward_direct(dout4: np.ndarray, idx: np.ndarray, x_shape, thread
     return dx
 
 
-def avg_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, threads=None) -> np.ndarray:
+def avg_pool_forward_direct(
+    x4: FloatArray, geom: PoolGeometry, divisors: NDArray[np.float64], threads: int | None = None
+) -> FloatArray:
     """Average pooling of a validated (N, C, H, W) float array.
 
     divisors: (out_h, out_w) float64 from geometry.avg_divisors. Returns out
@@ -311,8 +320,12 @@ def avg_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, divisors: np.nda
 
 
 def avg_pool_backward_direct(
-    dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape, threads=None
-) -> np.ndarray:
+    dout4: FloatArray,
+    geom: PoolGeometry,
+    divisors: NDArray[np.float64],
+    x_shape: Sequence[int],
+    threads: int | None = None,
+) -> FloatArray:
     """Gradient of average pooling: ``dout / divisor`` added to each window's in-bounds cells.
 
     dout4: (N, C, out_h, out_w) float; x_shape: (N, C, H, W). Returns dx of dout4's dtype.

@@ -26,11 +26,20 @@ takes the fastest path that is built: "direct" with the compiled extension, else
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeAlias
+
 import numpy as np
+from numpy.typing import NDArray
 
 from . import direct
 from .geometry import (
+    FloatArray,
+    IndexArray,
+    IntOrPair,
+    Padding,
     PoolGeometry,
+    Shape,
     as_pair,
     avg_divisors,
     check_grad,
@@ -50,9 +59,11 @@ from .im2col import (
 )
 
 METHODS = ("im2col", "direct")
+AdaptiveSize: TypeAlias = int | Sequence[int | None] | None
+"""An adaptive output size: an int, or (h, w) whose None entries keep the input's size."""
 
 
-def check_method(method) -> str:
+def check_method(method: str | None) -> str:
     """Validate ``method``: "im2col", "direct", or None for the fastest path that is built."""
     if method is None:
         return "direct" if direct.AVAILABLE else "im2col"
@@ -61,24 +72,24 @@ def check_method(method) -> str:
     return method
 
 
-def unbatch(a: np.ndarray, batched: bool) -> np.ndarray:
+def unbatch(a: NDArray[Any], batched: bool) -> NDArray[Any]:
     """Drop the batch axis that check_input added to an unbatched (C, H, W) input."""
     return a if batched else a[0]
 
 
-def _planes(x4: np.ndarray) -> np.ndarray:
+def _planes(x4: FloatArray) -> FloatArray:
     """(N, C, H, W) -> (N*C, 1, H, W): every channel pools alone."""
     N, C, H, W = x4.shape
     return x4.reshape(N * C, 1, H, W)
 
 
-def _batched_shape(x_shape, name: str = "x_shape", *, unbatched_empty_c: bool = False) -> tuple[tuple, bool]:
+def _batched_shape(x_shape: Any, name: str = "x_shape", *, unbatched_empty_c: bool = False) -> tuple[Shape, bool]:
     """A forward input's shape as a 4-tuple, plus whether it was batched."""
     shape = check_shape(x_shape, name, unbatched_empty_c=unbatched_empty_c)
     return (shape if len(shape) == 4 else (1,) + shape), len(shape) == 4
 
 
-def _grad_dtype(dout) -> np.dtype:
+def _grad_dtype(dout: Any) -> np.dtype[Any]:
     """dx's dtype when no forward input is at hand: dout's if float32/float64, else float64
     (check_grad then accepts integer dout and rejects the rest)."""
     if isinstance(dout, np.ndarray) and dout.dtype in (np.float32, np.float64):
@@ -86,7 +97,9 @@ def _grad_dtype(dout) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def _check_indices(indices, expected_shape, plane_size: int, name: str = "indices", plane: str = "") -> np.ndarray:
+def _check_indices(
+    indices: Any, expected_shape: Sequence[int], plane_size: int, name: str = "indices", plane: str = ""
+) -> IndexArray:
     """Integer indices of the expected shape, each in [0, plane_size); returned as int64."""
     if not isinstance(indices, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(indices).__name__}")
@@ -108,7 +121,9 @@ def _check_indices(indices, expected_shape, plane_size: int, name: str = "indice
 # ----------------------------------------------------------------------------- max pooling
 
 
-def first_in_bounds(starts: np.ndarray, kernel: int, dilation: int, size: int, axis: str = "") -> np.ndarray:
+def first_in_bounds(
+    starts: NDArray[np.int_], kernel: int, dilation: int, size: int, axis: str = ""
+) -> NDArray[np.int_]:
     """Offset (in window steps) of each window's first in-bounds cell along one axis.
 
     Raises ValueError if a window holds no cell of the input (PyTorch returns -inf there,
@@ -125,7 +140,7 @@ def first_in_bounds(starts: np.ndarray, kernel: int, dilation: int, size: int, a
     return steps
 
 
-def _check_windows(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
+def _check_windows(geom: PoolGeometry) -> tuple[NDArray[np.int_], NDArray[np.int_]]:
     """Per output row/column, the window offset of the first in-bounds cell; raises if a window is empty."""
     h0, w0 = window_starts(geom)
     return (
@@ -134,7 +149,7 @@ def _check_windows(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def rows_to_flat(rows: np.ndarray, geom: PoolGeometry) -> np.ndarray:
+def rows_to_flat(rows: NDArray[np.integer[Any]], geom: PoolGeometry) -> IndexArray:
     """Window rows (i*kw + j) of an (..., out_h, out_w) array -> flat ``ih*W + iw`` indices."""
     h0, w0 = window_starts(geom)
     ih = h0[:, None] + (rows // geom.kernel_w) * geom.dilation_h
@@ -142,7 +157,7 @@ def rows_to_flat(rows: np.ndarray, geom: PoolGeometry) -> np.ndarray:
     return ih * geom.in_w + iw
 
 
-def flat_to_rows(indices: np.ndarray, geom: PoolGeometry) -> np.ndarray:
+def flat_to_rows(indices: NDArray[np.integer[Any]], geom: PoolGeometry) -> IndexArray:
     """Inverse of :func:`rows_to_flat`: flat input indices -> window rows (i*kw + j)."""
     h0, w0 = window_starts(geom)
     i = (indices // geom.in_w - h0[:, None]) // geom.dilation_h
@@ -150,18 +165,18 @@ def flat_to_rows(indices: np.ndarray, geom: PoolGeometry) -> np.ndarray:
     return i * geom.kernel_w + j
 
 
-def to_columns(a: np.ndarray) -> np.ndarray:
+def to_columns(a: NDArray[Any]) -> NDArray[Any]:
     """(N, C, H', W') -> (H'*W'*N*C,) in im2col column order: column ``(h'*W' + w')*N*C + n*C + c``."""
     N, C, out_h, out_w = a.shape
     return a.reshape(N * C, out_h * out_w).T.ravel()
 
 
-def from_columns(a: np.ndarray, N: int, C: int, geom: PoolGeometry) -> np.ndarray:
+def from_columns(a: NDArray[Any], N: int, C: int, geom: PoolGeometry) -> NDArray[Any]:
     """Inverse of :func:`to_columns`: (H'*W'*N*C,) -> (N, C, H', W')."""
     return a.reshape(geom.out_h * geom.out_w, N * C).T.reshape(N, C, geom.out_h, geom.out_w)
 
 
-def _argmax_tables(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _argmax_tables(geom: PoolGeometry) -> tuple[IndexArray, IndexArray, IndexArray]:
     """What turns an argmax row into a flat index (int64): per window, the row of its first
     in-bounds cell and the flat index of its corner ``h0*W + w0``; per row ``i*kw + j``, the
     offset ``i*dh*W + j*dw``. Raises if a window holds no input cell."""
@@ -171,10 +186,14 @@ def _argmax_tables(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarr
     corner = (h0[:, None] * geom.in_w + w0[None, :]).ravel()
     rows = np.arange(geom.window_size)
     offset = (rows // geom.kernel_w) * geom.dilation_h * geom.in_w + (rows % geom.kernel_w) * geom.dilation_w
-    return tuple(np.ascontiguousarray(a, dtype=np.int64) for a in (first, corner, offset))
+    return (
+        np.ascontiguousarray(first, dtype=np.int64),
+        np.ascontiguousarray(corner, dtype=np.int64),
+        np.ascontiguousarray(offset, dtype=np.int64),
+    )
 
 
-def _max_forward_im2col(x4: np.ndarray, geom: PoolGeometry):
+def _max_forward_im2col(x4: FloatArray, geom: PoolGeometry) -> tuple[FloatArray, IndexArray, IndexArray]:
     """im2col max pooling: (out, indices, max_idx); max_idx is the argmax row of each column (1-D)."""
     N, C = x4.shape[:2]
     first, corner, offset = _argmax_tables(geom)
@@ -186,7 +205,7 @@ def _max_forward_im2col(x4: np.ndarray, geom: PoolGeometry):
     return out.reshape(shape), indices.reshape(shape), max_idx
 
 
-def max_backward_cols(dout4: np.ndarray, max_idx: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
+def max_backward_cols(dout4: FloatArray, max_idx: IndexArray, x_shape: Shape, geom: PoolGeometry) -> FloatArray:
     """im2col max backward: col2im of the column matrix holding dout in each column's argmax row.
 
     That matrix is one-hot per column, so it is never built: col2im_onehot scatters each
@@ -199,7 +218,7 @@ def max_backward_cols(dout4: np.ndarray, max_idx: np.ndarray, x_shape, geom: Poo
     return col2im_onehot_geometry(values, rows, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
-def max_forward(x4: np.ndarray, geom: PoolGeometry, method: str):
+def max_forward(x4: FloatArray, geom: PoolGeometry, method: str) -> tuple[FloatArray, IndexArray, IndexArray | None]:
     """Dispatch max pooling: (out, flat indices (N, C, H', W'), max_idx).
 
     max_idx is the im2col path's argmax row of each column, (H'*W'*N*C,) int64; the direct
@@ -213,7 +232,16 @@ def max_forward(x4: np.ndarray, geom: PoolGeometry, method: str):
     return out, indices, None
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, method=None):
+def max_pool2d(
+    x: FloatArray,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: Padding = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+    method: str | None = None,
+) -> FloatArray | tuple[FloatArray, IndexArray]:
     """2-D max pooling, like ``torch.nn.functional.max_pool2d``.
 
     x: (N, C, H, W) or (C, H, W) float32/float64. kernel_size, stride (default
@@ -229,7 +257,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """
     x4, batched = check_input(x)
     geom = pool_geometry(x4.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
-    check_method(method)
+    method = check_method(method)
     if x4.shape[0] == 0:
         out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
         indices = np.empty(out.shape, dtype=np.int64)
@@ -239,7 +267,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     return (out, unbatch(indices, batched)) if return_indices else out
 
 
-def _scatter_flat(dout4: np.ndarray, indices4: np.ndarray, x_shape) -> np.ndarray:
+def _scatter_flat(dout4: FloatArray, indices4: IndexArray, x_shape: Shape) -> FloatArray:
     """dx[n, c].flat[indices[n, c, ...]] += dout[n, c, ...] (sums repeated indices exactly)."""
     N, C, H, W = x_shape
     plane = np.arange(N * C, dtype=np.int64).reshape(N, C, 1, 1) * (H * W)
@@ -247,7 +275,9 @@ def _scatter_flat(dout4: np.ndarray, indices4: np.ndarray, x_shape) -> np.ndarra
     return dx.astype(dout4.dtype).reshape(N, C, H, W)
 
 
-def max_pool2d_backward(dout, indices, x_shape, method=None):
+def max_pool2d_backward(
+    dout: FloatArray, indices: IndexArray, x_shape: Sequence[int], method: str | None = None
+) -> FloatArray:
     """Gradient of :func:`max_pool2d` w.r.t. x from the forward's indices.
 
     dout, indices: the forward output's shape; x_shape: the forward input's shape
@@ -260,7 +290,9 @@ def max_pool2d_backward(dout, indices, x_shape, method=None):
     return _scatter_backward(dout, indices, x_shape, method)
 
 
-def _scatter_backward(dout, indices, x_shape, method=None, *, unbatched_empty_c=False):
+def _scatter_backward(
+    dout: Any, indices: Any, x_shape: Any, method: str | None = None, *, unbatched_empty_c: bool = False
+) -> FloatArray:
     """max_pool2d_backward; the adaptive ops also take a 3-D x_shape with C = 0."""
     shape4, batched = _batched_shape(x_shape, unbatched_empty_c=unbatched_empty_c)
     dout = check_grad(dout, getattr(dout, "shape", ()), _grad_dtype(dout))
@@ -286,7 +318,9 @@ def _scatter_backward(dout, indices, x_shape, method=None, *, unbatched_empty_c=
 # ----------------------------------------------------------------------------- average pooling
 
 
-def pool_divisors(geom: PoolGeometry, padding, count_include_pad, divisor_override) -> np.ndarray:
+def pool_divisors(
+    geom: PoolGeometry, padding: Padding, count_include_pad: bool, divisor_override: int | None
+) -> NDArray[np.float64]:
     """avg_divisors, except that 'same' padding never counts its padded cells (the TF rule)."""
     if not isinstance(count_include_pad, (bool, np.bool_)):
         raise TypeError(f"count_include_pad must be a bool, got count_include_pad={count_include_pad!r}")
@@ -294,7 +328,7 @@ def pool_divisors(geom: PoolGeometry, padding, count_include_pad, divisor_overri
     return avg_divisors(geom, count_include_pad and not same, divisor_override)
 
 
-def _avg_forward_im2col(x4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray) -> np.ndarray:
+def _avg_forward_im2col(x4: FloatArray, geom: PoolGeometry, divisors: NDArray[np.float64]) -> FloatArray:
     """im2col average pooling: each column's sum (rows added in order) over its window's divisor."""
     N, C = x4.shape[:2]
     cols = im2col_geometry(_planes(x4), geom, pad_value=0.0)  # (kh*kw, H'*W'*N*C)
@@ -302,21 +336,25 @@ def _avg_forward_im2col(x4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray
     return out.reshape(N, C, geom.out_h, geom.out_w)
 
 
-def _avg_backward_im2col(dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape) -> np.ndarray:
+def _avg_backward_im2col(
+    dout4: FloatArray, geom: PoolGeometry, divisors: NDArray[np.float64], x_shape: Shape
+) -> FloatArray:
     """col2im of the column matrix whose every row is dout / divisor (built only virtually)."""
     N, C, H, W = x_shape
     share = (dout4 / divisors.astype(dout4.dtype)).reshape(N * C, geom.out_h * geom.out_w)
     return col2im_spread_geometry(share.T, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
-def avg_forward(x4, geom, divisors, method):
+def avg_forward(x4: FloatArray, geom: PoolGeometry, divisors: NDArray[np.float64], method: str) -> FloatArray:
     """Dispatch average pooling of a validated, non-empty (N, C, H, W) x4 -> (N, C, H', W')."""
     if check_method(method) == "im2col":
         return _avg_forward_im2col(x4, geom, divisors)
     return direct.avg_pool_forward_direct(x4, geom, divisors)
 
 
-def avg_backward(dout4, geom, divisors, x_shape, method):
+def avg_backward(
+    dout4: FloatArray, geom: PoolGeometry, divisors: NDArray[np.float64], x_shape: Shape, method: str
+) -> FloatArray:
     """Dispatch the average backward of a validated (N, C, H', W') dout4 -> dx of shape x_shape."""
     if check_method(method) == "im2col":
         return _avg_backward_im2col(dout4, geom, divisors, x_shape)
@@ -324,8 +362,15 @@ def avg_backward(dout4, geom, divisors, x_shape, method):
 
 
 def avg_pool2d(
-    x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None, method=None
-):
+    x: FloatArray,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: Padding = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+    method: str | None = None,
+) -> FloatArray:
     """2-D average pooling, like ``torch.nn.functional.avg_pool2d``.
 
     x: (N, C, H, W) or (C, H, W) float32/float64; output (N, C, H', W') of x's dtype,
@@ -338,23 +383,23 @@ def avg_pool2d(
     x4, batched = check_input(x)
     geom = pool_geometry(x4.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
     divisors = pool_divisors(geom, padding, count_include_pad, divisor_override)
-    check_method(method)
+    method = check_method(method)
     if x4.shape[0] == 0:
         return unbatch(np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype), batched)
     return unbatch(avg_forward(x4, geom, divisors, method), batched)
 
 
 def avg_pool2d_backward(
-    dout,
-    x_shape,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-    method=None,
-):
+    dout: FloatArray,
+    x_shape: Sequence[int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: Padding = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+    method: str | None = None,
+) -> FloatArray:
     """Gradient of :func:`avg_pool2d` w.r.t. x (same arguments; x_shape is the input's shape).
 
     Adds ``dout / divisor`` to every in-bounds cell of each window; padding receives nothing.
@@ -366,7 +411,7 @@ def avg_pool2d_backward(
     dtype = _grad_dtype(dout)
     out_shape = shape4[:2] + (geom.out_h, geom.out_w)
     dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
-    check_method(method)
+    method = check_method(method)
     if shape4[0] == 0:
         return unbatch(np.zeros(shape4, dtype=dtype), batched)
     return unbatch(avg_backward(dout4, geom, divisors, shape4, method), batched)
@@ -375,7 +420,13 @@ def avg_pool2d_backward(
 # ----------------------------------------------------------------------------- max unpooling
 
 
-def unpool_output_size(in_size, kernel_size, stride=None, padding=0, output_size=None) -> tuple[int, int]:
+def unpool_output_size(
+    in_size: Sequence[int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    output_size: Sequence[int] | None = None,
+) -> tuple[int, int]:
     """(H_out, W_out) of max_unpool2d: default ``(H_in - 1)*s - 2p + k``.
 
     An explicit output_size ((h, w), or (N, C, h, w) like PyTorch) must satisfy
@@ -404,10 +455,17 @@ def unpool_output_size(in_size, kernel_size, stride=None, padding=0, output_size
             f"the unpooled output size {size} must be positive (kernel_size={kernel_size!r}, "
             f"stride={stride!r}, padding={padding!r}, input size {tuple(in_size)})"
         )
-    return size
+    return size[0], size[1]
 
 
-def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool2d(
+    x: FloatArray,
+    indices: NDArray[np.integer[Any]],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    output_size: Sequence[int] | None = None,
+) -> FloatArray:
     """Partial inverse of :func:`max_pool2d`, like ``torch.nn.functional.max_unpool2d``.
 
     x: pooled values (N, C, H, W) or (C, H, W); indices: the integer flat indices that
@@ -425,7 +483,7 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
     return unbatch(out.reshape(N, C, out_h, out_w), batched)
 
 
-def max_unpool2d_backward(dout, indices):
+def max_unpool2d_backward(dout: FloatArray, indices: NDArray[np.integer[Any]]) -> FloatArray:
     """Gradient of :func:`max_unpool2d` w.r.t. x: ``dx[n, c, i, j] = dout[n, c].flat[indices[n, c, i, j]]``.
 
     dout: the unpooled output's shape; indices: the forward's indices (x's shape). dx has
@@ -449,26 +507,25 @@ def max_unpool2d_backward(dout, indices):
 # ----------------------------------------------------------------------------- adaptive pooling
 
 
-def adaptive_output_size(in_size, output_size) -> tuple[int, int]:
+def adaptive_output_size(in_size: Sequence[int], output_size: AdaptiveSize) -> tuple[int, int]:
     """output_size as (h, w): an int, or a pair whose None entries keep the input size."""
+    pair: Any = output_size
     if output_size is None or isinstance(output_size, (tuple, list)) and len(output_size) == 2:
-        pair = (None, None) if output_size is None else tuple(output_size)
-        pair = tuple(n if o is None else o for o, n in zip(pair, in_size, strict=True))
-    else:
-        pair = output_size
+        given = (None, None) if output_size is None else tuple(output_size)
+        pair = tuple(n if o is None else o for o, n in zip(given, in_size, strict=True))
     size = as_pair(pair, "output_size")
     if min(size) < 1:
         raise ValueError(f"output_size must be >= 1, got output_size={output_size!r}")
     return size
 
 
-def adaptive_bins(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
+def adaptive_bins(in_size: int, out_size: int) -> tuple[NDArray[np.int_], NDArray[np.int_]]:
     """Bin i covers ``[floor(i*In/Out), ceil((i+1)*In/Out))``; returns (starts, ends)."""
     i = np.arange(out_size)
     return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
 
 
-def _adaptive_windows(in_size, out_size):
+def _adaptive_windows(in_size: Sequence[int], out_size: Sequence[int]) -> Iterator[tuple[int, ...]]:
     """Yield ``(i, j, h0, h1, w0, w1)`` for every bin, row-major.
 
     A generator: the callers allocate their outputs first, so an absurd output_size fails
@@ -481,7 +538,7 @@ def _adaptive_windows(in_size, out_size):
             yield i, j, hs[i], he[i], ws[j], we[j]
 
 
-def _adaptive_max(x4: np.ndarray, out_size):
+def _adaptive_max(x4: FloatArray, out_size: tuple[int, int]) -> tuple[FloatArray, IndexArray]:
     N, C, H, W = x4.shape
     out_h, out_w = out_size
     planes = x4.reshape(N * C, H, W)
@@ -496,7 +553,9 @@ def _adaptive_max(x4: np.ndarray, out_size):
     return out.reshape(N, C, out_h, out_w), indices.reshape(N, C, out_h, out_w)
 
 
-def adaptive_max_pool2d(x, output_size, return_indices=False):
+def adaptive_max_pool2d(
+    x: FloatArray, output_size: AdaptiveSize, return_indices: bool = False
+) -> FloatArray | tuple[FloatArray, IndexArray]:
     """Adaptive max pooling, like ``torch.nn.functional.adaptive_max_pool2d``.
 
     x: (N, C, H, W) or (C, H, W); output_size: int or (h, w) (None keeps that input size).
@@ -511,12 +570,12 @@ def adaptive_max_pool2d(x, output_size, return_indices=False):
     return (out, indices) if return_indices else out
 
 
-def adaptive_max_pool2d_backward(dout, indices, x_shape):
+def adaptive_max_pool2d_backward(dout: FloatArray, indices: IndexArray, x_shape: Sequence[int]) -> FloatArray:
     """Gradient of :func:`adaptive_max_pool2d`: each dout entry to its index (overlaps accumulate)."""
     return _scatter_backward(dout, indices, x_shape, unbatched_empty_c=True)
 
 
-def adaptive_avg_pool2d(x, output_size):
+def adaptive_avg_pool2d(x: FloatArray, output_size: AdaptiveSize) -> FloatArray:
     """Adaptive average pooling, like ``torch.nn.functional.adaptive_avg_pool2d``.
 
     Bins as :func:`adaptive_max_pool2d`; each output is its bin's mean (no padding).
@@ -531,7 +590,7 @@ def adaptive_avg_pool2d(x, output_size):
     return unbatch(out, batched)
 
 
-def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
+def adaptive_avg_pool2d_backward(dout: FloatArray, x_shape: Sequence[int], output_size: AdaptiveSize) -> FloatArray:
     """Gradient of :func:`adaptive_avg_pool2d`: dout / bin area to every cell of the bin."""
     shape4, batched = _batched_shape(x_shape, unbatched_empty_c=True)
     out_h, out_w = adaptive_output_size(shape4[2:], output_size)
@@ -547,21 +606,21 @@ def adaptive_avg_pool2d_backward(dout, x_shape, output_size):
 # ----------------------------------------------------------------------------- global pooling
 
 
-def global_max_pool2d(x, return_indices=False):
+def global_max_pool2d(x: FloatArray, return_indices: bool = False) -> FloatArray | tuple[FloatArray, IndexArray]:
     """Max over each whole (H, W) plane: output (N, C, 1, 1); adaptive max pooling to 1x1."""
     return adaptive_max_pool2d(x, 1, return_indices)
 
 
-def global_max_pool2d_backward(dout, indices, x_shape):
+def global_max_pool2d_backward(dout: FloatArray, indices: IndexArray, x_shape: Sequence[int]) -> FloatArray:
     """Gradient of :func:`global_max_pool2d`: each plane's dout goes to its argmax."""
     return adaptive_max_pool2d_backward(dout, indices, x_shape)
 
 
-def global_avg_pool2d(x):
+def global_avg_pool2d(x: FloatArray) -> FloatArray:
     """Mean of each whole (H, W) plane: output (N, C, 1, 1); adaptive average pooling to 1x1."""
     return adaptive_avg_pool2d(x, 1)
 
 
-def global_avg_pool2d_backward(dout, x_shape):
+def global_avg_pool2d_backward(dout: FloatArray, x_shape: Sequence[int]) -> FloatArray:
     """Gradient of :func:`global_avg_pool2d`: dout / (H*W) to every cell of the plane."""
     return adaptive_avg_pool2d_backward(dout, x_shape, 1)

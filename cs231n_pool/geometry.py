@@ -18,9 +18,21 @@ Output size per spatial dimension (PyTorch's rule), with ``k_eff = d*(k-1) + 1``
 from __future__ import annotations
 
 import numbers
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
+
+IntOrPair: TypeAlias = int | Sequence[int]
+"""kernel_size, stride, padding, dilation: an int for both dimensions, a pair (height, width), or (v,)."""
+Padding: TypeAlias = IntOrPair | str
+"""An :data:`IntOrPair`, or 'same' / 'valid'."""
+FloatArray: TypeAlias = NDArray[np.floating[Any]]
+"""Pooling data: float32 or float64."""
+IndexArray: TypeAlias = NDArray[np.int64]
+"""Flat ``ih*W + iw`` indices within each (n, c) plane, or argmax rows."""
+Shape: TypeAlias = tuple[int, ...]
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # Largest kernel/stride/padding/dilation/output size accepted: anything bigger would
@@ -57,7 +69,7 @@ class PoolGeometry(NamedTuple):
         return self.kernel_h * self.kernel_w
 
 
-def as_pair(value, name: str, *, single: bool = False) -> tuple[int, int]:
+def as_pair(value: Any, name: str, *, single: bool = False) -> tuple[int, int]:
     """An int means (value, value); a pair of ints means (height, width); |entries| <= MAX_PARAM.
 
     With ``single``, a one-entry tuple or list ``(v,)`` also means (v, v), as in torch's
@@ -80,7 +92,7 @@ def as_pair(value, name: str, *, single: bool = False) -> tuple[int, int]:
     return pair
 
 
-def positive_pair(value, name: str, *, single: bool = False) -> tuple[int, int]:
+def positive_pair(value: Any, name: str, *, single: bool = False) -> tuple[int, int]:
     """:func:`as_pair` whose entries must both be > 0 (kernel_size, stride, dilation)."""
     pair = as_pair(value, name, single=single)
     if pair[0] <= 0 or pair[1] <= 0:
@@ -88,7 +100,7 @@ def positive_pair(value, name: str, *, single: bool = False) -> tuple[int, int]:
     return pair
 
 
-def positive_int(value, name: str) -> int:
+def positive_int(value: Any, name: str) -> int:
     """A single int in [1, MAX_PARAM] (im2col's field_height, the naive loops' pool_height, ...)."""
     if not is_int(value):
         raise TypeError(f"{name} must be an int, got {name}={value!r} of type {type(value).__name__}")
@@ -97,7 +109,7 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
-def is_int(value) -> bool:
+def is_int(value: Any) -> bool:
     """A Python or numpy integer, but not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -127,7 +139,14 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
 
 
 def pool_geometry(
-    spatial_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, *, limit_padding=True
+    spatial_shape: Sequence[int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: Padding = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+    *,
+    limit_padding: bool = True,
 ) -> PoolGeometry:
     """Check the pooling arguments and place the windows on an (H, W) plane.
 
@@ -145,6 +164,7 @@ def pool_geometry(
     dilation_h, dilation_w = positive_pair(dilation, "dilation", single=True)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
+    ceil_mode = bool(ceil_mode)
 
     if isinstance(padding, str):
         mode = padding.lower()
@@ -212,7 +232,7 @@ def pool_geometry(
     )
 
 
-def check_input(x, name: str = "x", *, unbatched_empty_c: bool = False) -> tuple[np.ndarray, bool]:
+def check_input(x: Any, name: str = "x", *, unbatched_empty_c: bool = False) -> tuple[FloatArray, bool]:
     """Validate a pooling input; return it as (N, C, H, W) plus whether it was batched.
 
     Accepts (N, C, H, W) or (C, H, W), float32 or float64, any memory order.
@@ -235,7 +255,9 @@ def check_input(x, name: str = "x", *, unbatched_empty_c: bool = False) -> tuple
     return x4, batched
 
 
-def check_shape(shape, name: str = "x_shape", ndims=(3, 4), *, unbatched_empty_c: bool = False) -> tuple:
+def check_shape(
+    shape: Any, name: str = "x_shape", ndims: Sequence[int] = (3, 4), *, unbatched_empty_c: bool = False
+) -> Shape:
     """A shape given as a tuple/list: (N, C, H, W) (or (C, H, W) when 3 is in ndims) of
     ints with N >= 0 and C, H, W > 0 (C >= 0 in a 3-D shape with ``unbatched_empty_c``,
     as :func:`check_input`); returned as a tuple of Python ints."""
@@ -250,7 +272,7 @@ def check_shape(shape, name: str = "x_shape", ndims=(3, 4), *, unbatched_empty_c
     return tuple(int(v) for v in shape)
 
 
-def check_dtype(dtype: np.dtype, name: str = "x") -> None:
+def check_dtype(dtype: np.dtype[Any], name: str = "x") -> None:
     """Raise TypeError unless dtype is float32 or float64 in native byte order (what the kernels read)."""
     if dtype not in SUPPORTED_DTYPES:
         native = dtype.newbyteorder("=") if dtype.byteorder in ("<", ">") else dtype
@@ -258,7 +280,7 @@ def check_dtype(dtype: np.dtype, name: str = "x") -> None:
         raise TypeError(f"{name} must have dtype float32 or float64{hint}, got {name}.dtype={dtype}")
 
 
-def check_grad(dout, expected_shape, dtype, name: str = "dout") -> np.ndarray:
+def check_grad(dout: Any, expected_shape: Sequence[int], dtype: np.dtype[Any], name: str = "dout") -> FloatArray:
     """Validate an upstream gradient against the shape the forward produced."""
     if not isinstance(dout, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(dout).__name__}")
@@ -271,12 +293,14 @@ def check_grad(dout, expected_shape, dtype, name: str = "dout") -> np.ndarray:
     return dout.astype(dtype, copy=False)
 
 
-def window_starts(geom: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
+def window_starts(geom: PoolGeometry) -> tuple[NDArray[np.int_], NDArray[np.int_]]:
     """First row of each output row's window and first column of each output column's window (may be < 0)."""
     return (np.arange(geom.out_h) * geom.stride_h - geom.pad_top, np.arange(geom.out_w) * geom.stride_w - geom.pad_left)
 
 
-def avg_divisors(geom: PoolGeometry, count_include_pad=True, divisor_override=None) -> np.ndarray:
+def avg_divisors(
+    geom: PoolGeometry, count_include_pad: bool = True, divisor_override: int | None = None
+) -> NDArray[np.float64]:
     """The (out_h, out_w) float64 divisor of each average window (PyTorch's rules).
 
     The window spans ``[start, min(start + k, H + pad_bottom))``; its pool size is
@@ -297,7 +321,9 @@ def avg_divisors(geom: PoolGeometry, count_include_pad=True, divisor_override=No
     return np.outer(rows, cols).astype(np.float64)
 
 
-def _spans(starts: np.ndarray, kernel: int, size: int, pad_after: int, count_include_pad: bool) -> np.ndarray:
+def _spans(
+    starts: NDArray[np.int_], kernel: int, size: int, pad_after: int, count_include_pad: bool
+) -> NDArray[np.int_]:
     ends = np.minimum(starts + kernel, size + pad_after)
     if count_include_pad:
         return ends - starts

@@ -14,10 +14,12 @@ Use :func:`gradcheck_rows` and :func:`format_table` to embed the table elsewhere
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from ._backend import BACKEND
 from .gradient_check import DEFAULT_STEP, DEFAULT_THRESHOLD, GradCheckReport, check_layer
@@ -94,19 +96,20 @@ CASES = (
 )
 
 
-def spaced_input(shape, dtype, rng: np.random.Generator) -> np.ndarray:
+def spaced_input(shape: tuple[int, ...], dtype: DTypeLike, rng: np.random.Generator) -> NDArray[np.floating[Any]]:
     """A shuffled arange, SPACING apart and centred on 0, so no two values are within 2h."""
     values = rng.permutation(int(np.prod(shape))) * SPACING
     return (values - values.mean()).reshape(shape).astype(dtype)
 
 
-def selected_cases(dtype: str = "all") -> list[tuple[Case, np.dtype]]:
+def selected_cases(dtype: str = "all") -> list[tuple[Case, np.dtype[Any]]]:
     """(case, dtype) pairs: every case in float64 and/or float32; 'all' adds float32 once per layer."""
     if dtype not in DTYPE_CHOICES:
         raise ValueError(f"dtype must be one of {DTYPE_CHOICES}, got dtype={dtype!r}")
     if dtype != "all":
         return [(case, np.dtype(dtype)) for case in CASES]
-    pairs, seen = [], set()
+    pairs: list[tuple[Case, np.dtype[Any]]] = []
+    seen = set()
     for case in CASES:
         pairs.append((case, np.dtype(np.float64)))
         if case.layer not in seen:
@@ -168,7 +171,7 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for the shuffled inputs and upstream gradients")
     parser.add_argument(
         "--dtype",
@@ -179,7 +182,7 @@ def add_arguments(parser) -> None:
     )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     rows = gradcheck_rows(seed=args.seed, dtype=args.dtype)
     print(f"Gradient check of every layer (centred differences of <forward(x), dout>, kernels: {BACKEND})")
     print(format_table(rows))

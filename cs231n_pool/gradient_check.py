@@ -53,9 +53,10 @@ How to read a report
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 DEFAULT_STEP = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 1e-2}
 DEFAULT_THRESHOLD = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-2}
@@ -106,7 +107,7 @@ def grad_check_sparse(
     analytic_grad: np.ndarray,
     num_checks: int = 10,
     h: float = 1e-5,
-    seed=None,
+    seed: int | None = None,
 ) -> list[float]:
     """Compare ``num_checks`` random entries of analytic_grad with centered differences of f.
 
@@ -128,7 +129,7 @@ def grad_check_sparse(
     return errors
 
 
-def _at_plus_minus(f, x: np.ndarray, ix: tuple, h: float):
+def _at_plus_minus(f: Callable[[NDArray[Any]], Any], x: NDArray[Any], ix: tuple, h: float) -> tuple[Any, Any]:
     """``(f(x + h e_ix), f(x - h e_ix))``, stepping x in place; x[ix] is restored even if f raises."""
     saved = x[ix]
     try:
@@ -140,7 +141,7 @@ def _at_plus_minus(f, x: np.ndarray, ix: tuple, h: float):
         x[ix] = saved
 
 
-def rel_error(x, y) -> float:
+def rel_error(x: ArrayLike, y: ArrayLike) -> float:
     """CS231n's relative error: ``max(|x - y| / max(1e-8, |x| + |y|))`` over all elements."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -202,7 +203,7 @@ class GradCheckReport(NamedTuple):
 
 
 def check_layer(
-    layer,
+    layer: Any,
     x: np.ndarray,
     dout: np.ndarray | None = None,
     h: float | None = None,
@@ -295,7 +296,7 @@ def check_layer(
     return report
 
 
-def _real(value, name: str) -> float:
+def _real(value: Any, name: str) -> float:
     """A real number (int, float or numpy scalar, not bool or str) as a float."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {name}={value!r} of type {type(value).__name__}")
@@ -307,7 +308,7 @@ def _relative(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:
     return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)
 
 
-def _forward64(layer, x: np.ndarray, args: tuple) -> np.ndarray:
+def _forward64(layer: Any, x: NDArray[Any], args: tuple) -> NDArray[np.float64]:
     # A copy: the layer may hand back (and later overwrite) an internal buffer.
     return np.array(layer.forward(x, *args), dtype=np.float64, copy=True)
 
@@ -333,5 +334,5 @@ def _one_sided_and_centered(layer, x, args, out0, dout64, h):
     return forward_diff, backward_diff, centered
 
 
-def _name(layer) -> str:
+def _name(layer: Any) -> str:
     return repr(layer) if type(layer).__repr__ is not object.__repr__ else type(layer).__name__

@@ -8,13 +8,28 @@ Padding is zero. ``col2im_indices`` is the exact adjoint of ``im2col_indices``: 
 sums the entries of overlapping windows.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numpy as np
 
 from ._backend import im2col_kernels
-from .geometry import PoolGeometry, as_pair, check_dtype, check_shape, pool_geometry, positive_int
+from .geometry import (
+    FloatArray,
+    IndexArray,
+    IntOrPair,
+    Padding,
+    PoolGeometry,
+    as_pair,
+    check_dtype,
+    check_shape,
+    pool_geometry,
+    positive_int,
+)
 
 
-def _check_plane(x_shape, geom: PoolGeometry) -> None:
+def _check_plane(x_shape: Sequence[int], geom: PoolGeometry) -> None:
     """The kernels trust geom: an (H, W) other than the one geom was built for would make them
     read or write out of bounds, so that one mismatch is caught here (a tuple compare)."""
     if tuple(x_shape[2:]) != (geom.in_h, geom.in_w):
@@ -23,7 +38,7 @@ def _check_plane(x_shape, geom: PoolGeometry) -> None:
         )
 
 
-def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) -> np.ndarray:
+def im2col_geometry(x4: FloatArray, geom: PoolGeometry, pad_value: float = 0.0) -> FloatArray:
     """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N) for already-validated arguments."""
     _check_plane(x4.shape, geom)
     return im2col_kernels.im2col(
@@ -42,7 +57,7 @@ def im2col_geometry(x4: np.ndarray, geom: PoolGeometry, pad_value: float = 0.0) 
     )
 
 
-def col2im_geometry(cols: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
+def col2im_geometry(cols: FloatArray, x_shape: Sequence[int], geom: PoolGeometry) -> FloatArray:
     """Adjoint of :func:`im2col_geometry`: (C*kh*kw, out_h*out_w*N) -> (N, C, H, W)."""
     N, C, H, W = x_shape
     _check_plane(x_shape, geom)
@@ -71,7 +86,9 @@ def col2im_geometry(cols: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray
     )
 
 
-def col2im_onehot_geometry(values: np.ndarray, rows: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
+def col2im_onehot_geometry(
+    values: FloatArray, rows: IndexArray, x_shape: Sequence[int], geom: PoolGeometry
+) -> FloatArray:
     """col2im of a one-hot column matrix, for already-validated arguments.
 
     values, rows: (out_h*out_w, N), any strides; column ``p*N + n`` holds ``values[p, n]``
@@ -100,7 +117,7 @@ def col2im_onehot_geometry(values: np.ndarray, rows: np.ndarray, x_shape, geom: 
     )
 
 
-def col2im_spread_geometry(values: np.ndarray, x_shape, geom: PoolGeometry) -> np.ndarray:
+def col2im_spread_geometry(values: FloatArray, x_shape: Sequence[int], geom: PoolGeometry) -> FloatArray:
     """col2im of a column matrix whose every column is constant, for already-validated arguments.
 
     values: (out_h*out_w, N), any strides; column ``p*N + n`` holds ``values[p, n]`` in all
@@ -127,15 +144,15 @@ def col2im_spread_geometry(values: np.ndarray, x_shape, geom: PoolGeometry) -> n
     )
 
 
-def column_mean_planes(cols: np.ndarray, divisors: np.ndarray) -> np.ndarray:
+def column_mean_planes(cols: FloatArray, divisors: FloatArray) -> FloatArray:
     """(K, P*Q) columns (column ``p*Q + q``: window p of plane q) -> (Q, P) sums over the K rows,
     added in row order like ``cols.sum(axis=0)``, each divided by ``divisors[p]`` (cols' dtype)."""
     return im2col_kernels.column_mean_planes(cols, divisors)
 
 
 def columns_to_planes(
-    values: np.ndarray, rows: np.ndarray, first: np.ndarray, flat_base: np.ndarray, flat_offset: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    values: FloatArray, rows: IndexArray, first: IndexArray, flat_base: IndexArray, flat_offset: IndexArray
+) -> tuple[FloatArray, IndexArray]:
     """column_argmax's (values, rows) for P windows of Q planes -> plane order, plus flat indices.
 
     Column ``p*Q + q`` is window p of plane q. Rows of -1 (all -inf windows) become
@@ -146,7 +163,7 @@ def columns_to_planes(
     return im2col_kernels.columns_to_planes(values, rows, first, flat_base, flat_offset)
 
 
-def column_argmax(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def column_argmax(cols: FloatArray) -> tuple[FloatArray, IndexArray]:
     """Max over axis 0 of a (K, M) column matrix and the row it is in.
 
     Returns (values (M,) of cols' dtype, rows (M,) int64). Rows are scanned
@@ -161,7 +178,9 @@ def column_argmax(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return im2col_kernels.column_argmax(np.ascontiguousarray(cols))
 
 
-def _check_window_fits(x_shape, field_height, field_width, padding, dilation):
+def _check_window_fits(
+    x_shape: Sequence[int], field_height: int, field_width: int, padding: Padding, dilation: IntOrPair
+) -> None:
     """A window wider than the padded input is reported by field name (pool_geometry
     would call it kernel_size). Negative or 'same' padding is left to pool_geometry."""
     if isinstance(padding, str):
@@ -177,7 +196,14 @@ def _check_window_fits(x_shape, field_height, field_width, padding, dilation):
             )
 
 
-def _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation):
+def _conv_geometry(
+    x_shape: Sequence[int],
+    field_height: int,
+    field_width: int,
+    padding: Padding,
+    stride: IntOrPair,
+    dilation: IntOrPair,
+) -> PoolGeometry:
     positive_int(field_height, "field_height")
     positive_int(field_width, "field_width")
     _check_window_fits(x_shape, field_height, field_width, padding, dilation)
@@ -185,7 +211,14 @@ def _conv_geometry(x_shape, field_height, field_width, padding, stride, dilation
     return pool_geometry(x_shape[2:], (field_height, field_width), stride, padding, dilation, limit_padding=False)
 
 
-def im2col_indices(x, field_height, field_width, padding=0, stride=1, dilation=1):
+def im2col_indices(
+    x: FloatArray,
+    field_height: int,
+    field_width: int,
+    padding: Padding = 0,
+    stride: IntOrPair = 1,
+    dilation: IntOrPair = 1,
+) -> FloatArray:
     """Unfold every (field_height x field_width) window of x into a column.
 
     x: (N, C, H, W) float32/float64, any memory order; N may be 0.
@@ -205,7 +238,15 @@ def im2col_indices(x, field_height, field_width, padding=0, stride=1, dilation=1
     return im2col_geometry(x, geom)
 
 
-def col2im_indices(cols, x_shape, field_height, field_width, padding=0, stride=1, dilation=1):
+def col2im_indices(
+    cols: FloatArray,
+    x_shape: Sequence[int],
+    field_height: int,
+    field_width: int,
+    padding: Padding = 0,
+    stride: IntOrPair = 1,
+    dilation: IntOrPair = 1,
+) -> FloatArray:
     """Fold columns back into an (N, C, H, W) array, summing overlapping windows.
 
     cols: float32/float64 of shape (C*fh*fw, N*H'*W') (what :func:`im2col_indices`

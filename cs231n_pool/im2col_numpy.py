@@ -8,10 +8,17 @@ Column layout (CS231n's): cols has shape (C*kh*kw, out_h*out_w*N); row
 ``(oh*out_w + ow)*N + n`` holds window (oh, ow) of image n.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import NDArray
+
+from .geometry import FloatArray, IndexArray
 
 
-def window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w):
+def window_index_arrays(
+    C: int, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, out_h: int, out_w: int
+) -> tuple[NDArray[np.int_], NDArray[np.int_], NDArray[np.int_]]:
     """Fancy-index arrays (channel, row, col) into the padded input, each broadcasting to (C*kh*kw, out_h*out_w)."""
     row_in_window = np.tile(np.repeat(np.arange(kh) * dh, kw), C)
     col_in_window = np.tile(np.arange(kw) * dw, kh * C)
@@ -23,12 +30,25 @@ def window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w):
     return channels, rows, cols
 
 
-def _far_padding(size, pad_before, kernel, stride, dilation, out):
+def _far_padding(size: int, pad_before: int, kernel: int, stride: int, dilation: int, out: int) -> int:
     """Cells needed past the end of the input so the last window fits."""
     return max((out - 1) * stride + (kernel - 1) * dilation + 1 - size - pad_before, 0)
 
 
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, pad_value=0.0):
+def im2col(
+    x: FloatArray,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+    pad_value: float = 0.0,
+) -> FloatArray:
     """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N), padding with ``pad_value``."""
     N, C, H, W = x.shape
     pad = ((0, 0), (0, 0), (ph, _far_padding(H, ph, kh, sh, dh, out_h)), (pw, _far_padding(W, pw, kw, sw, dw, out_w)))
@@ -38,18 +58,35 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, pad_value=0.0):
     return np.ascontiguousarray(windows.transpose(1, 2, 0)).reshape(C * kh * kw, -1)
 
 
-def col2im(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+def col2im(
+    cols: FloatArray,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+) -> FloatArray:
     """Adjoint of im2col: scatter-add every column entry back to its input cell."""
     far_h = _far_padding(H, ph, kh, sh, dh, out_h)
     far_w = _far_padding(W, pw, kw, sw, dw, out_w)
     padded = np.zeros((N, C, H + ph + far_h, W + pw + far_w), dtype=cols.dtype)
     channels, rows, cols_idx = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
     windows = cols.reshape(C * kh * kw, out_h * out_w, N).transpose(2, 0, 1)
-    np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)
+    # numpy's stubs refuse a slice inside a fancy index tuple, which numpy itself accepts
+    np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)  # type: ignore[arg-type]
     return np.ascontiguousarray(padded[:, :, ph : ph + H, pw : pw + W])
 
 
-def column_argmax(cols):
+def column_argmax(cols: FloatArray) -> tuple[FloatArray, IndexArray]:
     """Max and its row over axis 0 of a (K, M) matrix: (values (M,), rows (M,) int64).
 
     PyTorch's scan rule: rows 0..K-1 in order, replace when ``val > cur or
@@ -65,7 +102,9 @@ def column_argmax(cols):
     return values, rows
 
 
-def columns_to_planes(values, rows, first, flat_base, flat_offset):
+def columns_to_planes(
+    values: FloatArray, rows: IndexArray, first: IndexArray, flat_base: IndexArray, flat_offset: IndexArray
+) -> tuple[FloatArray, IndexArray]:
     """column_argmax's result for pooling planes, in plane order, with flat indices.
 
     values, rows: (P*Q,) for P windows of Q planes, column ``p*Q + q``. A row of -1
@@ -91,7 +130,24 @@ def columns_to_planes(values, rows, first, flat_base, flat_offset):
     return out, np.ascontiguousarray((flat_base[:, None] + flat_offset[grid]).T)
 
 
-def col2im_onehot(values, rows, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+def col2im_onehot(
+    values: FloatArray,
+    rows: IndexArray,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+) -> FloatArray:
     """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in row
     ``rows[p, n]`` and zeros elsewhere; values and rows are (out_h*out_w, N)."""
     P = out_h * out_w
@@ -110,7 +166,7 @@ def col2im_onehot(values, rows, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_
     return col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
 
 
-def column_mean_planes(cols, divisors):
+def column_mean_planes(cols: FloatArray, divisors: FloatArray) -> FloatArray:
     """Column sums of a (K, P*Q) matrix (column ``p*Q + q``: window p of plane q), divided by
     ``divisors[p]``, as (Q, P); rows are added in order, as ``cols.sum(axis=0)`` does."""
     K, M = cols.shape
@@ -123,7 +179,23 @@ def column_mean_planes(cols, divisors):
     return np.ascontiguousarray((sums.reshape(P, -1) / divisors[:, None]).T)
 
 
-def col2im_spread(values, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+def col2im_spread(
+    values: FloatArray,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+) -> FloatArray:
     """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in all its rows."""
     P = out_h * out_w
     if values.shape != (P, N):

@@ -10,12 +10,25 @@ pads with -inf, ties go to the first maximum in row-major window order, NaN prop
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import functional as F
-from .geometry import PoolGeometry, check_grad, check_input, pool_geometry
+from .functional import AdaptiveSize
+from .geometry import (
+    FloatArray,
+    IndexArray,
+    IntOrPair,
+    Padding,
+    PoolGeometry,
+    Shape,
+    check_grad,
+    check_input,
+    pool_geometry,
+)
 
 __all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool", "GlobalAvgpool"]
 
@@ -48,15 +61,19 @@ class _ShapeState(NamedTuple):
 class _Layer:
     """Shared bookkeeping: the state from the last forward and the backward-before-forward check."""
 
-    def __init__(self):
-        self._state = None
+    def __init__(self) -> None:
+        self._state: Any = None
 
-    def _saved(self):
+    def _saved(self) -> Any:
         if self._state is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward; forward must run first")
         return self._state
 
-    def __repr__(self):
+    def _args(self) -> dict[str, Any]:
+        """The constructor's arguments, for repr."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
         return f"{type(self).__name__}({args})"
 
@@ -78,14 +95,23 @@ class Maxpool(_Layer):
     derived from the indices when first read) or None (the fastest path that is built).
     """
 
-    def __init__(self, size, stride=None, padding=0, dilation=1, ceil_mode=False, method="im2col"):
+    def __init__(
+        self,
+        size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: Padding = 0,
+        dilation: IntOrPair = 1,
+        ceil_mode: bool = False,
+        method: str | None = "im2col",
+    ) -> None:
         super().__init__()
         pool_geometry(_PROBE_SIZE, size, stride, padding, dilation, ceil_mode)
         self.size, self.stride, self.padding = size, stride, padding
         self.dilation, self.ceil_mode, self.method = dilation, ceil_mode, F.check_method(method)
-        self._max_idx = self.indices = None
+        self._max_idx: IndexArray | None = None
+        self.indices: IndexArray | None = None
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return dict(
             size=self.size,
             stride=self.stride,
@@ -95,9 +121,10 @@ class Maxpool(_Layer):
             method=self.method,
         )
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         x4, batched = check_input(x)
         geom = pool_geometry(x4.shape[2:], self.size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        max_idx: IndexArray | None
         if x4.shape[0] == 0:
             out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
             indices, max_idx = np.empty(out.shape, dtype=np.int64), np.empty(0, dtype=np.int64)
@@ -110,21 +137,23 @@ class Maxpool(_Layer):
         return F.unbatch(out, batched)
 
     @property
-    def max_idx(self):
+    def max_idx(self) -> IndexArray | None:
         """Argmax row ``i*kw + j`` of each im2col column after forward (None before)."""
-        if self._max_idx is None and self._state is not None:
+        if self._max_idx is None and self._state is not None and self.indices is not None:
             state = self._state
             indices4 = self.indices.reshape(state.x_shape[:2] + (state.geom.out_h, state.geom.out_w))
             self._max_idx = F.to_columns(F.flat_to_rows(indices4, state.geom))
         return self._max_idx
 
-    def backward(self, dout):
+    def backward(self, dout: FloatArray) -> FloatArray:
         x_shape, batched, dtype, geom, _ = self._saved()
-        dout4 = check_grad(dout, self.indices.shape, dtype).reshape(x_shape[:2] + (geom.out_h, geom.out_w))
+        indices, max_idx = self.indices, self.max_idx
+        assert indices is not None and max_idx is not None  # forward set them with the state
+        dout4 = check_grad(dout, indices.shape, dtype).reshape(x_shape[:2] + (geom.out_h, geom.out_w))
         if self.method == "im2col":
-            dx = F.max_backward_cols(dout4, self.max_idx, x_shape, geom) if x_shape[0] else np.zeros(x_shape, dtype)
+            dx = F.max_backward_cols(dout4, max_idx, x_shape, geom) if x_shape[0] else np.zeros(x_shape, dtype)
         else:
-            dx = F.max_pool2d_backward(dout4, self.indices.reshape(dout4.shape), x_shape, method="direct")
+            dx = F.max_pool2d_backward(dout4, indices.reshape(dout4.shape), x_shape, method="direct")
         return F.unbatch(dx, batched)
 
 
@@ -142,14 +171,14 @@ class Avgpool(_Layer):
 
     def __init__(
         self,
-        size,
-        stride=None,
-        padding=0,
-        ceil_mode=False,
-        count_include_pad=True,
-        divisor_override=None,
-        method="im2col",
-    ):
+        size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: Padding = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+        method: str | None = "im2col",
+    ) -> None:
         super().__init__()
         probe = pool_geometry(_PROBE_SIZE, size, stride, padding, 1, ceil_mode)
         F.pool_divisors(probe._replace(out_h=1, out_w=1), padding, count_include_pad, divisor_override)
@@ -157,7 +186,7 @@ class Avgpool(_Layer):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
         self.method = F.check_method(method)
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return dict(
             size=self.size,
             stride=self.stride,
@@ -168,11 +197,11 @@ class Avgpool(_Layer):
             method=self.method,
         )
 
-    def _geometry(self, shape4):
+    def _geometry(self, shape4: Shape) -> tuple[PoolGeometry, NDArray[np.float64]]:
         geom = pool_geometry(shape4[2:], self.size, self.stride, self.padding, 1, self.ceil_mode)
         return geom, F.pool_divisors(geom, self.padding, self.count_include_pad, self.divisor_override)
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         x4, batched = check_input(x)
         geom, divisors = self._geometry(x4.shape)
         if x4.shape[0] == 0:
@@ -182,7 +211,7 @@ class Avgpool(_Layer):
         self._state = _PoolState(tuple(x4.shape), batched, x4.dtype, geom, divisors)
         return F.unbatch(out, batched)
 
-    def backward(self, dout):
+    def backward(self, dout: FloatArray) -> FloatArray:
         x_shape, batched, dtype, geom, divisors = self._saved()
         out_shape = x_shape[:2] + (geom.out_h, geom.out_w)
         dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
@@ -201,20 +230,22 @@ class MaxUnpool(_Layer):
     ``dout[n, c].flat[indices]`` back to x's shape.
     """
 
-    def __init__(self, size, stride=None, padding=0):
+    def __init__(self, size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
         super().__init__()
         F.unpool_output_size(_PROBE_SIZE, size, stride, padding)
         self.size, self.stride, self.padding = size, stride, padding
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return dict(size=self.size, stride=self.stride, padding=self.padding)
 
-    def forward(self, x, indices, output_size=None):
+    def forward(
+        self, x: FloatArray, indices: NDArray[np.integer[Any]], output_size: Sequence[int] | None = None
+    ) -> FloatArray:
         out = F.max_unpool2d(x, indices, self.size, self.stride, self.padding, output_size)
         self._state = _ShapeState(x.shape, x.dtype, out.shape, np.array(indices, dtype=np.int64))
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: FloatArray) -> FloatArray:
         state = self._saved()
         return F.max_unpool2d_backward(check_grad(dout, state.out_shape, state.dtype), state.indices)
 
@@ -228,22 +259,23 @@ class AdaptiveMaxpool(_Layer):
     dout entry to its argmax; overlapping bins accumulate.
     """
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: AdaptiveSize) -> None:
         super().__init__()
         F.adaptive_output_size((1, 1), output_size)
         self.output_size = output_size
-        self.indices = None
+        self.indices: IndexArray | None = None
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return dict(output_size=self.output_size)
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         out, self.indices = F.adaptive_max_pool2d(x, self.output_size, return_indices=True)
         self._state = _ShapeState(x.shape, x.dtype, out.shape)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: FloatArray) -> FloatArray:
         state = self._saved()
+        assert self.indices is not None  # forward set them with the state
         return F.adaptive_max_pool2d_backward(
             check_grad(dout, state.out_shape, state.dtype), self.indices, state.x_shape
         )
@@ -255,20 +287,20 @@ class AdaptiveAvgpool(_Layer):
     Each output is its bin's mean; backward adds dout / bin area to every cell of the bin.
     """
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: AdaptiveSize) -> None:
         super().__init__()
         F.adaptive_output_size((1, 1), output_size)
         self.output_size = output_size
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return dict(output_size=self.output_size)
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         out = F.adaptive_avg_pool2d(x, self.output_size)
         self._state = _ShapeState(x.shape, x.dtype, out.shape)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: FloatArray) -> FloatArray:
         state = self._saved()
         return F.adaptive_avg_pool2d_backward(
             check_grad(dout, state.out_shape, state.dtype), state.x_shape, self.output_size
@@ -278,18 +310,18 @@ class AdaptiveAvgpool(_Layer):
 class GlobalMaxpool(AdaptiveMaxpool):
     """Max over each whole (H, W) plane: (N, C, H, W) -> (N, C, 1, 1); ties/NaN as Maxpool."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(1)
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return {}
 
 
 class GlobalAvgpool(AdaptiveAvgpool):
     """Mean of each whole (H, W) plane: (N, C, H, W) -> (N, C, 1, 1)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(1)
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return {}

@@ -18,11 +18,12 @@ rules are visible in the code:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .geometry import PoolGeometry, avg_divisors, check_grad, check_input, pool_geometry, positive_int
+from .geometry import FloatArray, PoolGeometry, avg_divisors, check_grad, check_input, pool_geometry, positive_int
 
 POOL_PARAM_KEYS = ("pool_height", "pool_width", "stride", "pad")
 REQUIRED_KEYS = POOL_PARAM_KEYS[:3]
@@ -50,7 +51,7 @@ class AvgPoolCache(NamedTuple):
     geom: PoolGeometry
 
 
-def pool_param_geometry(pool_param, spatial_shape) -> PoolGeometry:
+def pool_param_geometry(pool_param: dict[str, Any], spatial_shape: Sequence[int]) -> PoolGeometry:
     """Check a CS231n pool_param dict and place its windows on an (H, W) plane."""
     if not isinstance(pool_param, dict):
         raise TypeError(f"pool_param must be a dict, got {type(pool_param).__name__}")
@@ -70,7 +71,7 @@ def pool_param_geometry(pool_param, spatial_shape) -> PoolGeometry:
     return pool_geometry(spatial_shape, kernel, pool_param["stride"], pad)
 
 
-def _window_cells(geom: PoolGeometry, oh: int, ow: int):
+def _window_cells(geom: PoolGeometry, oh: int, ow: int) -> Iterator[tuple[int, int]]:
     """(ih, iw) of every in-bounds cell of window (oh, ow), in row-major scan order."""
     h0, w0 = oh * geom.stride_h - geom.pad_top, ow * geom.stride_w - geom.pad_left
     for i in range(geom.kernel_h):
@@ -80,7 +81,7 @@ def _window_cells(geom: PoolGeometry, oh: int, ow: int):
                 yield ih, iw
 
 
-def max_pool_forward_naive(x, pool_param):
+def max_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[FloatArray, MaxPoolCache]:
     """Max pooling with plain loops over windows and window cells.
 
     Inputs:
@@ -113,7 +114,7 @@ def max_pool_forward_naive(x, pool_param):
     return (out if batched else out[0]), cache
 
 
-def max_pool_backward_naive(dout, cache):
+def max_pool_backward_naive(dout: FloatArray, cache: MaxPoolCache) -> FloatArray:
     """Backward of :func:`max_pool_forward_naive`: each window's dout goes to its argmax cell.
 
     Overlapping windows that share an argmax accumulate. Returns dx with x's shape and dtype.
@@ -133,7 +134,7 @@ def max_pool_backward_naive(dout, cache):
     return dx if cache.batched else dx[0]
 
 
-def avg_pool_forward_naive(x, pool_param):
+def avg_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[FloatArray, AvgPoolCache]:
     """Average pooling with plain loops; padded zeros count (divisor pool_height*pool_width).
 
     Inputs and output shapes as :func:`max_pool_forward_naive`; cache is an :class:`AvgPoolCache`.
@@ -153,7 +154,7 @@ def avg_pool_forward_naive(x, pool_param):
     return (out if batched else out[0]), cache
 
 
-def avg_pool_backward_naive(dout, cache):
+def avg_pool_backward_naive(dout: FloatArray, cache: AvgPoolCache) -> FloatArray:
     """Backward of :func:`avg_pool_forward_naive`: dout/divisor to each in-bounds window cell."""
     if not isinstance(cache, AvgPoolCache):
         raise TypeError(f"cache must be the AvgPoolCache from avg_pool_forward_naive, got {type(cache).__name__}")
