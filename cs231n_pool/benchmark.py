@@ -222,19 +222,11 @@ def _layer(pool: str, case: Case, method: str):
     return layers.Avgpool(case.kernel, case.stride, case.pad, method=method)
 
 
-@contextlib.contextmanager
-def _numpy_kernels():
-    """Run the im2col layers on the pure-numpy im2col/col2im/column_argmax kernels."""
-    from unittest import mock
-
-    from . import im2col, im2col_numpy
-
-    with mock.patch.object(im2col, "im2col_kernels", im2col_numpy):
-        yield
-
-
 def _layer_variant(pool, direction, case, x, dout, method, name, rounds, warmup, numpy_kernels=False):
-    wrap = _numpy_kernels if numpy_kernels else contextlib.nullcontext
+    from . import _backend
+
+    def wrap():  # the im2col-numpy row: the same layer on the pure-numpy kernels
+        return _backend.use_kernels("numpy") if numpy_kernels else contextlib.nullcontext()
 
     def prepare():
         layer = _layer(pool, case, method)

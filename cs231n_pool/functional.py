@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import direct
+from ._backend import check_method
 from .geometry import (
     FloatArray,
     IndexArray,
@@ -58,18 +59,8 @@ from .im2col import (
     im2col_geometry,
 )
 
-METHODS = ("im2col", "direct")
 AdaptiveSize: TypeAlias = int | Sequence[int | None] | None
 """An adaptive output size: an int, or (h, w) whose None entries keep the input's size."""
-
-
-def check_method(method: str | None) -> str:
-    """Validate ``method``: "im2col", "direct", or None for the fastest path that is built."""
-    if method is None:
-        return "direct" if direct.AVAILABLE else "im2col"
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
-    return method
 
 
 def unbatch(a: NDArray[Any], batched: bool) -> NDArray[Any]:

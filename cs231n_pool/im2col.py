@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._backend import im2col_kernels
+from . import _backend
 from .geometry import (
     FloatArray,
     IndexArray,
@@ -41,7 +41,7 @@ def _check_plane(x_shape: Sequence[int], geom: PoolGeometry) -> None:
 def im2col_geometry(x4: FloatArray, geom: PoolGeometry, pad_value: float = 0.0) -> FloatArray:
     """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N) for already-validated arguments."""
     _check_plane(x4.shape, geom)
-    return im2col_kernels.im2col(
+    return _backend.kernels().im2col(
         np.ascontiguousarray(x4),
         geom.kernel_h,
         geom.kernel_w,
@@ -67,7 +67,7 @@ def col2im_geometry(cols: FloatArray, x_shape: Sequence[int], geom: PoolGeometry
             f"cols must have shape {expected} (C*fh*fw, N*H'*W') for x_shape={tuple(x_shape)}, "
             f"got cols.shape={cols.shape}"
         )
-    return im2col_kernels.col2im(
+    return _backend.kernels().col2im(
         np.ascontiguousarray(cols),
         N,
         C,
@@ -97,7 +97,7 @@ def col2im_onehot_geometry(
     """
     N, C, H, W = x_shape
     _check_plane(x_shape, geom)
-    return im2col_kernels.col2im_onehot(
+    return _backend.kernels().col2im_onehot(
         values,
         rows,
         N,
@@ -125,7 +125,7 @@ def col2im_spread_geometry(values: FloatArray, x_shape: Sequence[int], geom: Poo
     """
     N, C, H, W = x_shape
     _check_plane(x_shape, geom)
-    return im2col_kernels.col2im_spread(
+    return _backend.kernels().col2im_spread(
         values,
         N,
         C,
@@ -147,7 +147,7 @@ def col2im_spread_geometry(values: FloatArray, x_shape: Sequence[int], geom: Poo
 def column_mean_planes(cols: FloatArray, divisors: FloatArray) -> FloatArray:
     """(K, P*Q) columns (column ``p*Q + q``: window p of plane q) -> (Q, P) sums over the K rows,
     added in row order like ``cols.sum(axis=0)``, each divided by ``divisors[p]`` (cols' dtype)."""
-    return im2col_kernels.column_mean_planes(cols, divisors)
+    return _backend.kernels().column_mean_planes(cols, divisors)
 
 
 def columns_to_planes(
@@ -160,7 +160,7 @@ def columns_to_planes(
     ``indices[q, p] = flat_base[p] + flat_offset[row]``. All arrays 1-D contiguous,
     rows/first/flat_base/flat_offset int64.
     """
-    return im2col_kernels.columns_to_planes(values, rows, first, flat_base, flat_offset)
+    return _backend.kernels().columns_to_planes(values, rows, first, flat_base, flat_offset)
 
 
 def column_argmax(cols: FloatArray) -> tuple[FloatArray, IndexArray]:
@@ -175,7 +175,7 @@ def column_argmax(cols: FloatArray) -> tuple[FloatArray, IndexArray]:
     check_dtype(cols.dtype, "cols")
     if cols.ndim != 2:
         raise ValueError(f"cols must be 2-D (K, M), got cols.ndim={cols.ndim} with cols.shape={cols.shape}")
-    return im2col_kernels.column_argmax(np.ascontiguousarray(cols))
+    return _backend.kernels().column_argmax(np.ascontiguousarray(cols))
 
 
 def _check_window_fits(

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import functional as F
+from ._backend import check_method
 from .functional import AdaptiveSize
 from .geometry import (
     FloatArray,
@@ -107,7 +108,7 @@ class Maxpool(_Layer):
         super().__init__()
         pool_geometry(_PROBE_SIZE, size, stride, padding, dilation, ceil_mode)
         self.size, self.stride, self.padding = size, stride, padding
-        self.dilation, self.ceil_mode, self.method = dilation, ceil_mode, F.check_method(method)
+        self.dilation, self.ceil_mode, self.method = dilation, ceil_mode, check_method(method)
         self._max_idx: IndexArray | None = None
         self.indices: IndexArray | None = None
 
@@ -184,7 +185,7 @@ class Avgpool(_Layer):
         F.pool_divisors(probe._replace(out_h=1, out_w=1), padding, count_include_pad, divisor_override)
         self.size, self.stride, self.padding, self.ceil_mode = size, stride, padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-        self.method = F.check_method(method)
+        self.method = check_method(method)
 
     def _args(self) -> dict[str, Any]:
         return dict(

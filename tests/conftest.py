@@ -12,13 +12,13 @@ import os
 import numpy as np
 import pytest
 
-from cs231n_pool import direct, layers, naive
+from cs231n_pool import _backend, direct, layers, naive
 from cs231n_pool import functional as fn
 
 # The loop kernels need the compiled extension; without it only the taught path runs, except
 # where the extension is required (CI): there a missing _direct fails every "direct" test.
 REQUIRE_EXTENSION = os.environ.get("CS231N_POOL_REQUIRE_EXTENSION") == "1"
-METHODS = ["im2col"] + (["direct"] if direct.AVAILABLE or REQUIRE_EXTENSION else [])
+METHODS = list(_backend.METHODS if REQUIRE_EXTENSION else _backend.available_methods())
 TOL = {np.dtype(np.float32): dict(rtol=1e-6, atol=1e-6), np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12)}
 
 
