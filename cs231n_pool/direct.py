@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._backend import direct_kernels as _direct  # None when the extension is not built
-from .geometry import SUPPORTED_DTYPES, FloatArray, IndexArray, PoolGeometry, window_starts
+from .geometry import SUPPORTED_DTYPES, FloatArray, IndexArray, PoolGeometry, window_placement, window_starts
 
 AVAILABLE = _direct is not None
 ENV_THREADS = "CS231N_POOL_NUM_THREADS"
@@ -110,29 +110,20 @@ def _resolve_threads(threads: int | None, work: int) -> int:
     return n
 
 
-def _placement(starts: np.ndarray, kernel: int, dilation: int, size: int):
-    """First in-bounds cell and in-bounds cell count of each window along one axis."""
-    skip = np.where(starts < 0, (-starts + dilation - 1) // dilation, 0)  # padding cells before the plane
-    first = starts + skip * dilation
-    last = np.minimum(starts + (kernel - 1) * dilation, size - 1)  # last cell the window may touch
-    count = np.where(last >= first, (last - first) // dilation + 1, 0)
-    return _frozen(first), _frozen(count)
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = a.astype(np.intp)
-    a.flags.writeable = False  # shared through the layout cache
-    return a
+def _frozen(a: NDArray[np.integer[Any]]) -> NDArray[np.intp]:
+    frozen = a.astype(np.intp)
+    frozen.flags.writeable = False  # shared through the layout cache
+    return frozen
 
 
 @functools.lru_cache(maxsize=64)
 def _layout(geom: PoolGeometry):
     """Kernel arguments describing the window placement (see _direct.pyx); cached per geometry."""
-    rows, cols = window_starts(geom)
-    row_start, row_count = _placement(rows, geom.kernel_h, geom.dilation_h, geom.in_h)
-    col_start, col_count = _placement(cols, geom.kernel_w, geom.dilation_w, geom.in_w)
+    rows, cols = window_placement(geom)
+    row_start, row_count = _frozen(rows.first), _frozen(rows.cells)
+    col_start, col_count = _frozen(cols.first), _frozen(cols.cells)
     # interior columns: the whole window row lies inside the plane
-    inside = np.flatnonzero((cols >= 0) & (cols + (geom.kernel_w - 1) * geom.dilation_w < geom.in_w))
+    inside = np.flatnonzero(cols.cells == geom.kernel_w)
     ow_lo, ow_hi = (int(inside[0]), int(inside[-1]) + 1) if inside.size else (0, 0)
     return (
         geom.kernel_w,

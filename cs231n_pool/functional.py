@@ -43,6 +43,7 @@ from .geometry import (
     Shape,
     as_pair,
     avg_divisors,
+    axis_placement,
     check_grad,
     check_input,
     check_shape,
@@ -114,13 +115,14 @@ def _check_indices(
 
 def first_in_bounds(
     starts: NDArray[np.int_], kernel: int, dilation: int, size: int, axis: str = ""
-) -> NDArray[np.int_]:
-    """Offset (in window steps) of each window's first in-bounds cell along one axis.
+) -> NDArray[np.intp]:
+    """Offset (in window steps) of each window's first in-bounds cell along one axis
+    (:func:`cs231n_pool.geometry.axis_placement`'s ``skip``).
 
     Raises ValueError if a window holds no cell of the input (PyTorch returns -inf there,
     with an index outside the plane)."""
-    steps = np.maximum(-(starts // dilation), 0)  # ceil(-start / d) for start < 0, else 0
-    empty = (steps >= kernel) | (starts + steps * dilation >= size)
+    placement = axis_placement(starts, kernel, dilation, size)
+    empty = placement.cells == 0
     if empty.any():
         start = int(starts[np.argmax(empty)])
         raise ValueError(
@@ -128,7 +130,7 @@ def first_in_bounds(
             f"the window starting at {start} with kernel {kernel} and dilation={dilation} steps over "
             f"every cell; PyTorch returns -inf with an index outside the plane here"
         )
-    return steps
+    return placement.skip
 
 
 def _check_windows(geom: PoolGeometry) -> tuple[NDArray[np.int_], NDArray[np.int_]]:

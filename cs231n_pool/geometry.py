@@ -18,7 +18,7 @@ Output size per spatial dimension (PyTorch's rule), with ``k_eff = d*(k-1) + 1``
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
@@ -291,6 +291,56 @@ def check_grad(dout: Any, expected_shape: Sequence[int], dtype: np.dtype[Any], n
             f"{name} must have the forward output's shape {tuple(expected_shape)}, got {name}.shape={dout.shape}"
         )
     return dout.astype(dtype, copy=False)
+
+
+class AxisPlacement(NamedTuple):
+    """Where the windows along one axis (rows or columns) meet the input, one entry per output position.
+
+    ``start``: the window's first cell, ``o*stride - pad`` (negative inside the left/top padding).
+    ``skip``: window steps before the first in-bounds cell (padding cells skipped in steps of the
+    dilation). ``first = start + skip*dilation``: that cell. ``cells``: how many of the window's
+    cells lie in the input (0 for a window that misses it, which only a dilated one can).
+    """
+
+    start: NDArray[np.intp]
+    skip: NDArray[np.intp]
+    first: NDArray[np.intp]
+    cells: NDArray[np.intp]
+
+
+def axis_placement(starts: NDArray[np.integer[Any]], kernel: int, dilation: int, size: int) -> AxisPlacement:
+    """:class:`AxisPlacement` of windows starting at ``starts`` with ``kernel`` cells ``dilation`` apart
+    on an axis of ``size`` cells."""
+    start = np.asarray(starts, dtype=np.intp)
+    skip = np.where(start < 0, (-start + dilation - 1) // dilation, 0)  # ceil(-start / d) for start < 0
+    first = start + skip * dilation
+    last = np.minimum(start + (kernel - 1) * dilation, size - 1)  # last cell the window may touch
+    cells = np.where((skip < kernel) & (last >= first), (last - first) // dilation + 1, 0)
+    return AxisPlacement(start, skip, first, cells)
+
+
+def window_placement(geom: PoolGeometry) -> tuple[AxisPlacement, AxisPlacement]:
+    """The placement of every window of ``geom``: (rows, columns). Window (oh, ow) reads the
+    ``rows.cells[oh] x cols.cells[ow]`` in-bounds cells from ``(rows.first[oh], cols.first[ow])``
+    on, ``dilation`` apart; its other cells are padding."""
+    row_starts, col_starts = window_starts(geom)
+    return (
+        axis_placement(row_starts, geom.kernel_h, geom.dilation_h, geom.in_h),
+        axis_placement(col_starts, geom.kernel_w, geom.dilation_w, geom.in_w),
+    )
+
+
+def window_cells(
+    geom: PoolGeometry, oh: int, ow: int, placement: tuple[AxisPlacement, AxisPlacement] | None = None
+) -> Iterator[tuple[int, int]]:
+    """(ih, iw) of every in-bounds cell of window (oh, ow), in row-major scan order.
+
+    placement: :func:`window_placement` of geom, when the caller walks many windows.
+    """
+    rows, cols = window_placement(geom) if placement is None else placement
+    for i in range(int(rows.cells[oh])):
+        for j in range(int(cols.cells[ow])):
+            yield int(rows.first[oh]) + i * geom.dilation_h, int(cols.first[ow]) + j * geom.dilation_w
 
 
 def window_starts(geom: PoolGeometry) -> tuple[NDArray[np.int_], NDArray[np.int_]]:

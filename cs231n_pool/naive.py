@@ -18,12 +18,22 @@ rules are visible in the code:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .geometry import FloatArray, PoolGeometry, avg_divisors, check_grad, check_input, pool_geometry, positive_int
+from .geometry import (
+    FloatArray,
+    PoolGeometry,
+    avg_divisors,
+    check_grad,
+    check_input,
+    pool_geometry,
+    positive_int,
+    window_cells,
+    window_placement,
+)
 
 POOL_PARAM_KEYS = ("pool_height", "pool_width", "stride", "pad")
 REQUIRED_KEYS = POOL_PARAM_KEYS[:3]
@@ -71,16 +81,6 @@ def pool_param_geometry(pool_param: dict[str, Any], spatial_shape: Sequence[int]
     return pool_geometry(spatial_shape, kernel, pool_param["stride"], pad)
 
 
-def _window_cells(geom: PoolGeometry, oh: int, ow: int) -> Iterator[tuple[int, int]]:
-    """(ih, iw) of every in-bounds cell of window (oh, ow), in row-major scan order."""
-    h0, w0 = oh * geom.stride_h - geom.pad_top, ow * geom.stride_w - geom.pad_left
-    for i in range(geom.kernel_h):
-        for j in range(geom.kernel_w):
-            ih, iw = h0 + i * geom.dilation_h, w0 + j * geom.dilation_w
-            if 0 <= ih < geom.in_h and 0 <= iw < geom.in_w:
-                yield ih, iw
-
-
 def max_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[FloatArray, MaxPoolCache]:
     """Max pooling with plain loops over windows and window cells.
 
@@ -97,9 +97,10 @@ def max_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[F
     N, C = x4.shape[:2]
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
     indices = np.empty(out.shape, dtype=np.int64)
+    placement = window_placement(geom)  # where each window meets the plane, computed once
     for oh in range(geom.out_h):
         for ow in range(geom.out_w):
-            cells = list(_window_cells(geom, oh, ow))
+            cells = list(window_cells(geom, oh, ow, placement))
             best = np.full((N, C), -np.inf, dtype=x4.dtype)
             first_h, first_w = cells[0]
             best_idx = np.full((N, C), first_h * geom.in_w + first_w, dtype=np.int64)
@@ -144,10 +145,11 @@ def avg_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[F
     divisors = avg_divisors(geom, count_include_pad=True)
     N, C = x4.shape[:2]
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
+    placement = window_placement(geom)  # where each window meets the plane, computed once
     for oh in range(geom.out_h):
         for ow in range(geom.out_w):
             total = np.zeros((N, C), dtype=x4.dtype)
-            for ih, iw in _window_cells(geom, oh, ow):
+            for ih, iw in window_cells(geom, oh, ow, placement):
                 total += x4[:, :, ih, iw]
             out[:, :, oh, ow] = total / x4.dtype.type(divisors[oh, ow])
     cache = AvgPoolCache(tuple(x4.shape), batched, x4.dtype, geom)
@@ -164,9 +166,10 @@ def avg_pool_backward_naive(dout: FloatArray, cache: AvgPoolCache) -> FloatArray
     dout4 = check_grad(dout, out_shape if cache.batched else out_shape[1:], cache.dtype).reshape(out_shape)
     divisors = avg_divisors(geom, count_include_pad=True)
     dx = np.zeros((N, C, H, W), dtype=cache.dtype)
+    placement = window_placement(geom)  # where each window meets the plane, computed once
     for oh in range(geom.out_h):
         for ow in range(geom.out_w):
             share = dout4[:, :, oh, ow] / cache.dtype.type(divisors[oh, ow])
-            for ih, iw in _window_cells(geom, oh, ow):
+            for ih, iw in window_cells(geom, oh, ow, placement):
                 dx[:, :, ih, iw] += share
     return dx if cache.batched else dx[0]

@@ -14,7 +14,7 @@ import pytest
 
 from cs231n_pool import direct
 from cs231n_pool import functional as fn
-from cs231n_pool.geometry import avg_divisors, pool_geometry
+from cs231n_pool.geometry import avg_divisors, pool_geometry, window_placement
 
 KERNELS = [2, 3, (3, 2)]
 STRIDES = [None, 1, 2, (2, 1)]
@@ -380,3 +380,37 @@ def test_run_classes_apply_only_where_one_loop_is_exact_and_bad_lengths_are_refu
             *direct._layout(geom),
             1,
         )
+
+
+# ---------------------------------------------------------------- against the one placement rule
+
+PLACEMENTS = [
+    (shape, kernel, stride, pad, dilation, ceil)
+    for shape, kernel, stride, pad, dilation, ceil in itertools.product(
+        [(5, 7), (6, 6), (3, 3), (1, 4), (7, 28)], [1, 2, 3, (3, 2)], [1, 2, 3], [0, 1, "same"], [1, 2], [False, True]
+    )
+    if not (pad == "same" and ceil)
+]
+
+
+@pytest.mark.parametrize("shape,kernel,stride,pad,dilation,ceil", PLACEMENTS)
+def test_direct_kernels_visit_the_cells_geometry_places(shape, kernel, stride, pad, dilation, ceil):
+    # on an increasing plane every window's max is its last in-bounds cell, and a sum of ones
+    # counts its in-bounds cells: both come from geometry.window_placement, whichever loop runs
+    try:
+        geom = pool_geometry(shape, kernel, stride, pad, dilation, ceil)
+    except ValueError:  # padding over half the window, or the window does not fit
+        return
+    rows, cols = window_placement(geom)
+    if rows.cells.min() == 0 or cols.cells.min() == 0:
+        return  # a dilated window that misses the plane: the ops refuse it before the kernels run
+    H, W = shape
+    x = np.arange(2 * H * W, dtype=np.float64).reshape(2, 1, H, W)
+    out, idx = direct.max_pool_forward_direct(x, geom, threads=1)
+    last_row = rows.first + (rows.cells - 1) * geom.dilation_h
+    last_col = cols.first + (cols.cells - 1) * geom.dilation_w
+    np.testing.assert_array_equal(idx[1, 0], last_row[:, None] * W + last_col[None, :])
+    np.testing.assert_array_equal(out[1, 0], H * W + idx[1, 0])
+    ones = np.ones((1, 2, H, W))
+    counts = direct.avg_pool_forward_direct(ones, geom, np.ones((geom.out_h, geom.out_w)), threads=1)
+    np.testing.assert_array_equal(counts[0, 1], np.outer(rows.cells, cols.cells))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cs231n_pool import _im2col as cython_kernels
 from cs231n_pool import im2col_numpy as numpy_kernels
-from cs231n_pool.geometry import pooled_size
+from cs231n_pool.geometry import pool_geometry, pooled_size, window_cells, window_placement
 from cs231n_pool.im2col import col2im_indices, column_argmax, im2col_indices
 
 BACKENDS = [pytest.param(cython_kernels, id="cython"), pytest.param(numpy_kernels, id="numpy")]
@@ -584,3 +584,56 @@ def test_pooled_size_checks_its_arguments(args, exc, words):
     # a public helper: stride=0 used to be a ZeroDivisionError, a float kernel a float size
     with pytest.raises(exc, match=re.escape(words)):
         pooled_size(*args)
+
+
+# ---------------------------------------------------------------- against the one placement rule
+
+PLACEMENTS = [
+    (shape, kernel, stride, pad, dilation, ceil)
+    for shape, kernel, stride, pad, dilation, ceil in itertools.product(
+        [(5, 7), (6, 6), (1, 4)], [1, 2, 3, (3, 2)], [1, 2, 3], [0, 1, "same"], [1, 2], [False, True]
+    )
+    if not (pad == "same" and ceil)
+]
+
+
+def _geometry_or_none(shape, kernel, stride, pad, dilation, ceil):
+    try:
+        return pool_geometry(shape, kernel, stride, pad, dilation, ceil, limit_padding=False)
+    except ValueError:  # the window does not fit that plane
+        return None
+
+
+@pytest.mark.parametrize("shape,kernel,stride,pad,dilation,ceil", PLACEMENTS)
+@pytest.mark.parametrize("kernels", BACKENDS)
+def test_im2col_kernels_read_the_cells_geometry_places(kernels, shape, kernel, stride, pad, dilation, ceil):
+    # each column holds its window's in-bounds cells (geometry.window_placement) and padding elsewhere
+    geom = _geometry_or_none(shape, kernel, stride, pad, dilation, ceil)
+    if geom is None:
+        return
+    H, W = shape
+    x = np.arange(1.0, H * W + 1).reshape(1, 1, H, W)  # every cell non-zero and distinct
+    cols = kernels.im2col(
+        x,
+        geom.kernel_h,
+        geom.kernel_w,
+        geom.stride_h,
+        geom.stride_w,
+        geom.pad_top,
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        geom.out_h,
+        geom.out_w,
+        -1.0,
+    )
+    rows, columns = window_placement(geom)
+    for oh, ow in itertools.product(range(geom.out_h), range(geom.out_w)):
+        want = np.full((geom.kernel_h, geom.kernel_w), -1.0)
+        i0, j0 = rows.skip[oh], columns.skip[ow]
+        for ih, iw in window_cells(geom, oh, ow):
+            want[i0 + (ih - rows.first[oh]) // geom.dilation_h, j0 + (iw - columns.first[ow]) // geom.dilation_w] = x[
+                0, 0, ih, iw
+            ]
+        np.testing.assert_array_equal(cols[:, oh * geom.out_w + ow], want.ravel(), err_msg=f"window {(oh, ow)}")
+        assert (want != -1).sum() == rows.cells[oh] * columns.cells[ow]
