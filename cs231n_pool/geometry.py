@@ -138,8 +138,22 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
     return out, total // 2, total - total // 2
 
 
-def pool_geometry(
-    spatial_shape: Sequence[int],
+class PoolArgs(NamedTuple):
+    """Checked pooling arguments, before the input size is known (from :func:`pool_args`).
+
+    ``padding`` is None for 'same' (its amount depends on the input size). ``given`` keeps the
+    arguments as passed, (kernel_size, stride, padding, dilation), for error messages.
+    """
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    padding: tuple[int, int] | None
+    ceil_mode: bool
+    given: tuple[Any, Any, Any, Any]
+
+
+def pool_args(
     kernel_size: IntOrPair,
     stride: IntOrPair | None = None,
     padding: Padding = 0,
@@ -147,8 +161,8 @@ def pool_geometry(
     ceil_mode: bool = False,
     *,
     limit_padding: bool = True,
-) -> PoolGeometry:
-    """Check the pooling arguments and place the windows on an (H, W) plane.
+) -> PoolArgs:
+    """Check the pooling arguments that do not depend on the input.
 
     kernel_size, stride, dilation: int or (h, w), all > 0; stride defaults to kernel_size.
     padding: int or (h, w) >= 0 and at most kernel // 2 (when ``limit_padding``),
@@ -157,11 +171,10 @@ def pool_geometry(
     selects the ceil output-size rule.
     Raises ValueError/TypeError naming the offending parameter and value.
     """
-    in_h, in_w = (int(v) for v in spatial_shape)
     kernel_h, kernel_w = positive_pair(kernel_size, "kernel_size", single=True)
     default_stride = stride is None or isinstance(stride, (tuple, list)) and len(stride) == 0
-    stride_h, stride_w = (kernel_h, kernel_w) if default_stride else positive_pair(stride, "stride", single=True)
-    dilation_h, dilation_w = positive_pair(dilation, "dilation", single=True)
+    strides = (kernel_h, kernel_w) if default_stride else positive_pair(stride, "stride", single=True)
+    dilations = positive_pair(dilation, "dilation", single=True)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
     ceil_mode = bool(ceil_mode)
@@ -176,23 +189,8 @@ def pool_geometry(
                     "ceil_mode=True cannot be combined with padding='same' "
                     "(its output size is fixed at ceil(H / stride))"
                 )
-            out_h, top, bottom = same_padding(in_h, kernel_h, stride_h, dilation_h)
-            out_w, left, right = same_padding(in_w, kernel_w, stride_w, dilation_w)
-            return PoolGeometry(
-                kernel_h,
-                kernel_w,
-                stride_h,
-                stride_w,
-                top,
-                left,
-                bottom,
-                right,
-                dilation_h,
-                dilation_w,
-                in_h,
-                in_w,
-                out_h,
-                out_w,
+            return PoolArgs(
+                (kernel_h, kernel_w), strides, dilations, None, False, (kernel_size, stride, padding, dilation)
             )
         else:
             raise ValueError(f"padding must be an int, a pair of ints, 'same' or 'valid', got {padding!r}")
@@ -205,31 +203,52 @@ def pool_geometry(
             f"padding={padding!r} must be at most half the kernel_size={kernel_size!r} "
             f"(kernel_size // 2 = {(kernel_h // 2, kernel_w // 2)})"
         )
+    return PoolArgs(
+        (kernel_h, kernel_w), strides, dilations, (pad_h, pad_w), ceil_mode, (kernel_size, stride, padding, dilation)
+    )
 
-    out_h = pooled_size(in_h, kernel_h, stride_h, pad_h, dilation_h, ceil_mode)
-    out_w = pooled_size(in_w, kernel_w, stride_w, pad_w, dilation_w, ceil_mode)
+
+def place_windows(args: PoolArgs, spatial_shape: Sequence[int]) -> PoolGeometry:
+    """Place the windows of checked arguments on an (H, W) plane; raises ValueError when they do not fit."""
+    in_h, in_w = (int(v) for v in spatial_shape)
+    (kernel_h, kernel_w), (stride_h, stride_w), (dilation_h, dilation_w) = args.kernel, args.stride, args.dilation
+    if args.padding is None:  # 'same'
+        out_h, top, bottom = same_padding(in_h, kernel_h, stride_h, dilation_h)
+        out_w, left, right = same_padding(in_w, kernel_w, stride_w, dilation_w)
+        return PoolGeometry(
+            kernel_h, kernel_w, stride_h, stride_w, top, left, bottom, right,
+            dilation_h, dilation_w, in_h, in_w, out_h, out_w,
+        )  # fmt: skip
+    pad_h, pad_w = args.padding
+    out_h = pooled_size(in_h, kernel_h, stride_h, pad_h, dilation_h, args.ceil_mode)
+    out_w = pooled_size(in_w, kernel_w, stride_w, pad_w, dilation_w, args.ceil_mode)
     if out_h < 1 or out_w < 1:
+        kernel_size, stride, padding, dilation = args.given
         raise ValueError(
             f"output size is too small: input (H, W)={(in_h, in_w)} with kernel_size={kernel_size!r}, "
             f"stride={stride!r}, padding={padding!r}, dilation={dilation!r} gives output {(out_h, out_w)}; "
             f"the window is larger than the padded input"
         )
     return PoolGeometry(
-        kernel_h,
-        kernel_w,
-        stride_h,
-        stride_w,
-        pad_h,
-        pad_w,
-        pad_h,
-        pad_w,
-        dilation_h,
-        dilation_w,
-        in_h,
-        in_w,
-        out_h,
-        out_w,
-    )
+        kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, pad_h, pad_w,
+        dilation_h, dilation_w, in_h, in_w, out_h, out_w,
+    )  # fmt: skip
+
+
+def pool_geometry(
+    spatial_shape: Sequence[int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: Padding = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+    *,
+    limit_padding: bool = True,
+) -> PoolGeometry:
+    """Check the pooling arguments (:func:`pool_args`) and place the windows on an (H, W) plane
+    (:func:`place_windows`)."""
+    args = pool_args(kernel_size, stride, padding, dilation, ceil_mode, limit_padding=limit_padding)
+    return place_windows(args, spatial_shape)
 
 
 def check_input(x: Any, name: str = "x", *, unbatched_empty_c: bool = False) -> tuple[FloatArray, bool]:
@@ -358,17 +377,24 @@ def avg_divisors(
     the pool size if count_include_pad; else the number of in-bounds cells.
     """
     if divisor_override is not None:
-        if not is_int(divisor_override):
-            raise TypeError(f"divisor_override must be an int or None, got {divisor_override!r}")
-        if divisor_override == 0 or abs(divisor_override) > MAX_PARAM:
-            raise ValueError(
-                f"divisor_override must be non-zero and at most {MAX_PARAM} in absolute value, "
-                f"got divisor_override={divisor_override!r}"
-            )
+        check_divisor_override(divisor_override)
         return np.full((geom.out_h, geom.out_w), float(divisor_override))
     rows = _spans(window_starts(geom)[0], geom.kernel_h, geom.in_h, geom.pad_bottom, count_include_pad)
     cols = _spans(window_starts(geom)[1], geom.kernel_w, geom.in_w, geom.pad_right, count_include_pad)
     return np.outer(rows, cols).astype(np.float64)
+
+
+def check_divisor_override(divisor_override: Any) -> None:
+    """None, or a non-zero int of at most MAX_PARAM in absolute value (it may be negative, as in torch)."""
+    if divisor_override is None:
+        return
+    if not is_int(divisor_override):
+        raise TypeError(f"divisor_override must be an int or None, got {divisor_override!r}")
+    if divisor_override == 0 or abs(divisor_override) > MAX_PARAM:
+        raise ValueError(
+            f"divisor_override must be non-zero and at most {MAX_PARAM} in absolute value, "
+            f"got divisor_override={divisor_override!r}"
+        )
 
 
 def _spans(

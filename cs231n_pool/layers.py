@@ -1,7 +1,8 @@
-"""Pooling layers: thin classes over :mod:`cs231n_pool.functional` with ``forward`` / ``backward``.
+"""Pooling layers: thin views of the op table (:mod:`cs231n_pool.ops`) with ``forward`` / ``backward``.
 
-Each layer keeps what its backward needs from the last ``forward`` (a second forward
-replaces it); ``backward`` before any ``forward`` raises RuntimeError. Inputs are
+Each layer builds its op once from the constructor's arguments (which checks them), keeps
+the op's context from the last ``forward`` (a second forward replaces it), and hands it to
+the op's backward; ``backward`` before any ``forward`` raises RuntimeError. Inputs are
 (N, C, H, W) or (C, H, W), float32 or float64; outputs and gradients keep the input's
 dtype and batching. Semantics are PyTorch's (see the functional module): max pooling
 pads with -inf, ties go to the first maximum in row-major window order, NaN propagates
@@ -11,61 +12,27 @@ pads with -inf, ties go to the first maximum in row-major window order, NaN prop
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import functional as F
-from ._backend import check_method
-from .functional import AdaptiveSize
-from .geometry import (
-    FloatArray,
-    IndexArray,
-    IntOrPair,
-    Padding,
-    PoolGeometry,
-    Shape,
-    check_grad,
-    check_input,
-    pool_geometry,
-)
+from . import ops
+from .geometry import FloatArray, IndexArray, IntOrPair, Padding
+from .ops import AdaptiveSize, Context, unbatch
 
 __all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool", "GlobalAvgpool"]
 
-# A plane larger than any window (dilation*(kernel-1)+1 < 2**62 since both are <= MAX_PARAM), so the
-# constructors check their arguments with pool_geometry before the input is known, and only the
-# forward's input can make a window too large (a fake "input (H, W)=" never shows in an error).
-_PROBE_SIZE = (1 << 62, 1 << 62)
-
-
-class _PoolState(NamedTuple):
-    """What Maxpool/Avgpool keep from forward: the 4-D input shape, whether the input was batched,
-    its dtype, the window geometry, and (Avgpool) the (H', W') divisors."""
-
-    x_shape: tuple
-    batched: bool
-    dtype: np.dtype
-    geom: PoolGeometry
-    divisors: np.ndarray | None = None
-
-
-class _ShapeState(NamedTuple):
-    """What the unpooling and adaptive layers keep from forward."""
-
-    x_shape: tuple
-    dtype: np.dtype
-    out_shape: tuple
-    indices: np.ndarray | None = None  # MaxUnpool: where each input value went
-
 
 class _Layer:
-    """Shared bookkeeping: the state from the last forward and the backward-before-forward check."""
+    """Shared bookkeeping: the op's context from the last forward and the backward-before-forward check."""
+
+    _op: Any
 
     def __init__(self) -> None:
-        self._state: Any = None
+        self._state: Context | None = None
 
-    def _saved(self) -> Any:
+    def _saved(self) -> Context:
         if self._state is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward; forward must run first")
         return self._state
@@ -77,6 +44,10 @@ class _Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
         return f"{type(self).__name__}({args})"
+
+    def backward(self, dout: FloatArray) -> FloatArray:
+        """Gradient of the last forward's output w.r.t. its input: dx with x's shape and dtype."""
+        return self._op.backward(self._saved(), dout)
 
 
 class Maxpool(_Layer):
@@ -106,9 +77,9 @@ class Maxpool(_Layer):
         method: str | None = "im2col",
     ) -> None:
         super().__init__()
-        pool_geometry(_PROBE_SIZE, size, stride, padding, dilation, ceil_mode)
+        self._op = ops.MaxPool2d(size, stride, padding, dilation, ceil_mode, method)
         self.size, self.stride, self.padding = size, stride, padding
-        self.dilation, self.ceil_mode, self.method = dilation, ceil_mode, check_method(method)
+        self.dilation, self.ceil_mode, self.method = dilation, ceil_mode, self._op.method
         self._max_idx: IndexArray | None = None
         self.indices: IndexArray | None = None
 
@@ -123,39 +94,21 @@ class Maxpool(_Layer):
         )
 
     def forward(self, x: FloatArray) -> FloatArray:
-        x4, batched = check_input(x)
-        geom = pool_geometry(x4.shape[2:], self.size, self.stride, self.padding, self.dilation, self.ceil_mode)
-        max_idx: IndexArray | None
-        if x4.shape[0] == 0:
-            out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
-            indices, max_idx = np.empty(out.shape, dtype=np.int64), np.empty(0, dtype=np.int64)
-        else:
-            # the direct path gives max_idx None (its backward needs only the flat indices);
-            # the property below derives the rows on first use
-            out, indices, max_idx = F.max_forward(x4, geom, self.method)
-        self._state = _PoolState(tuple(x4.shape), batched, x4.dtype, geom)
-        self._max_idx, self.indices = max_idx, F.unbatch(indices, batched)
-        return F.unbatch(out, batched)
+        """Max-pool x; keeps ``indices`` and (im2col) ``max_idx`` for backward."""
+        out, self._state = self._op.forward(x)
+        assert self._state.indices is not None  # max pooling always keeps them
+        # the direct path gives max_idx None (its backward needs only the flat indices);
+        # the property below derives the rows on first use
+        self._max_idx, self.indices = self._state.max_idx, unbatch(self._state.indices, self._state.batched)
+        return out
 
     @property
     def max_idx(self) -> IndexArray | None:
         """Argmax row ``i*kw + j`` of each im2col column after forward (None before)."""
-        if self._max_idx is None and self._state is not None and self.indices is not None:
-            state = self._state
-            indices4 = self.indices.reshape(state.x_shape[:2] + (state.geom.out_h, state.geom.out_w))
-            self._max_idx = F.to_columns(F.flat_to_rows(indices4, state.geom))
+        if self._max_idx is None and self._state is not None:
+            assert self._state.indices is not None
+            self._max_idx = ops.to_columns(ops.flat_to_rows(self._state.indices, self._state.plan))
         return self._max_idx
-
-    def backward(self, dout: FloatArray) -> FloatArray:
-        x_shape, batched, dtype, geom, _ = self._saved()
-        indices, max_idx = self.indices, self.max_idx
-        assert indices is not None and max_idx is not None  # forward set them with the state
-        dout4 = check_grad(dout, indices.shape, dtype).reshape(x_shape[:2] + (geom.out_h, geom.out_w))
-        if self.method == "im2col":
-            dx = F.max_backward_cols(dout4, max_idx, x_shape, geom) if x_shape[0] else np.zeros(x_shape, dtype)
-        else:
-            dx = F.max_pool2d_backward(dout4, indices.reshape(dout4.shape), x_shape, method="direct")
-        return F.unbatch(dx, batched)
 
 
 class Avgpool(_Layer):
@@ -181,11 +134,10 @@ class Avgpool(_Layer):
         method: str | None = "im2col",
     ) -> None:
         super().__init__()
-        probe = pool_geometry(_PROBE_SIZE, size, stride, padding, 1, ceil_mode)
-        F.pool_divisors(probe._replace(out_h=1, out_w=1), padding, count_include_pad, divisor_override)
+        self._op = ops.AvgPool2d(size, stride, padding, ceil_mode, count_include_pad, divisor_override, method)
         self.size, self.stride, self.padding, self.ceil_mode = size, stride, padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-        self.method = check_method(method)
+        self.method = self._op.method
 
     def _args(self) -> dict[str, Any]:
         return dict(
@@ -198,27 +150,10 @@ class Avgpool(_Layer):
             method=self.method,
         )
 
-    def _geometry(self, shape4: Shape) -> tuple[PoolGeometry, NDArray[np.float64]]:
-        geom = pool_geometry(shape4[2:], self.size, self.stride, self.padding, 1, self.ceil_mode)
-        return geom, F.pool_divisors(geom, self.padding, self.count_include_pad, self.divisor_override)
-
     def forward(self, x: FloatArray) -> FloatArray:
-        x4, batched = check_input(x)
-        geom, divisors = self._geometry(x4.shape)
-        if x4.shape[0] == 0:
-            out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
-        else:
-            out = F.avg_forward(x4, geom, divisors, self.method)
-        self._state = _PoolState(tuple(x4.shape), batched, x4.dtype, geom, divisors)
-        return F.unbatch(out, batched)
-
-    def backward(self, dout: FloatArray) -> FloatArray:
-        x_shape, batched, dtype, geom, divisors = self._saved()
-        out_shape = x_shape[:2] + (geom.out_h, geom.out_w)
-        dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
-        if x_shape[0] == 0:
-            return F.unbatch(np.zeros(x_shape, dtype), batched)
-        return F.unbatch(F.avg_backward(dout4, geom, divisors, x_shape, self.method), batched)
+        """Average-pool x."""
+        out, self._state = self._op.forward(x)
+        return out
 
 
 class MaxUnpool(_Layer):
@@ -233,7 +168,7 @@ class MaxUnpool(_Layer):
 
     def __init__(self, size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
         super().__init__()
-        F.unpool_output_size(_PROBE_SIZE, size, stride, padding)
+        self._op = ops.MaxUnpool2d(size, stride, padding)
         self.size, self.stride, self.padding = size, stride, padding
 
     def _args(self) -> dict[str, Any]:
@@ -242,13 +177,9 @@ class MaxUnpool(_Layer):
     def forward(
         self, x: FloatArray, indices: NDArray[np.integer[Any]], output_size: Sequence[int] | None = None
     ) -> FloatArray:
-        out = F.max_unpool2d(x, indices, self.size, self.stride, self.padding, output_size)
-        self._state = _ShapeState(x.shape, x.dtype, out.shape, np.array(indices, dtype=np.int64))
+        """Place each value of x at its index in a zero output."""
+        out, self._state = self._op.forward(x, indices, output_size)
         return out
-
-    def backward(self, dout: FloatArray) -> FloatArray:
-        state = self._saved()
-        return F.max_unpool2d_backward(check_grad(dout, state.out_shape, state.dtype), state.indices)
 
 
 class AdaptiveMaxpool(_Layer):
@@ -262,7 +193,7 @@ class AdaptiveMaxpool(_Layer):
 
     def __init__(self, output_size: AdaptiveSize) -> None:
         super().__init__()
-        F.adaptive_output_size((1, 1), output_size)
+        self._op = ops.AdaptiveMaxPool2d(output_size)
         self.output_size = output_size
         self.indices: IndexArray | None = None
 
@@ -270,16 +201,11 @@ class AdaptiveMaxpool(_Layer):
         return dict(output_size=self.output_size)
 
     def forward(self, x: FloatArray) -> FloatArray:
-        out, self.indices = F.adaptive_max_pool2d(x, self.output_size, return_indices=True)
-        self._state = _ShapeState(x.shape, x.dtype, out.shape)
+        """Max of each bin; keeps ``indices`` for backward."""
+        out, self._state = self._op.forward(x)
+        assert self._state.indices is not None  # max pooling always keeps them
+        self.indices = unbatch(self._state.indices, self._state.batched)
         return out
-
-    def backward(self, dout: FloatArray) -> FloatArray:
-        state = self._saved()
-        assert self.indices is not None  # forward set them with the state
-        return F.adaptive_max_pool2d_backward(
-            check_grad(dout, state.out_shape, state.dtype), self.indices, state.x_shape
-        )
 
 
 class AdaptiveAvgpool(_Layer):
@@ -290,22 +216,16 @@ class AdaptiveAvgpool(_Layer):
 
     def __init__(self, output_size: AdaptiveSize) -> None:
         super().__init__()
-        F.adaptive_output_size((1, 1), output_size)
+        self._op = ops.AdaptiveAvgPool2d(output_size)
         self.output_size = output_size
 
     def _args(self) -> dict[str, Any]:
         return dict(output_size=self.output_size)
 
     def forward(self, x: FloatArray) -> FloatArray:
-        out = F.adaptive_avg_pool2d(x, self.output_size)
-        self._state = _ShapeState(x.shape, x.dtype, out.shape)
+        """Mean of each bin."""
+        out, self._state = self._op.forward(x)
         return out
-
-    def backward(self, dout: FloatArray) -> FloatArray:
-        state = self._saved()
-        return F.adaptive_avg_pool2d_backward(
-            check_grad(dout, state.out_shape, state.dtype), state.x_shape, self.output_size
-        )
 
 
 class GlobalMaxpool(AdaptiveMaxpool):

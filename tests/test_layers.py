@@ -5,7 +5,7 @@ import pytest
 from conftest import METHODS, distinct_values, normal_values
 
 from cs231n_pool import functional as fn
-from cs231n_pool import layers
+from cs231n_pool import layers, ops
 from cs231n_pool.geometry import pool_geometry
 from cs231n_pool.im2col import im2col_geometry
 
@@ -76,9 +76,9 @@ def test_max_idx_is_the_argmax_row_of_each_im2col_column(method):
     assert layer.max_idx.min() >= 0 and layer.max_idx.max() < 3 * 2
     geom = pool_geometry(X.shape[2:], (3, 2), (2, 1), 1, 2, True)
     cols = im2col_geometry(X.reshape(6, 1, 7, 6), geom, pad_value=-np.inf)
-    np.testing.assert_array_equal(cols[layer.max_idx, np.arange(out.size)], fn.to_columns(out))
-    rows = fn.from_columns(layer.max_idx, 2, 3, geom)
-    np.testing.assert_array_equal(fn.rows_to_flat(rows, geom), layer.indices)
+    np.testing.assert_array_equal(cols[layer.max_idx, np.arange(out.size)], ops.to_columns(out))
+    rows = ops.from_columns(layer.max_idx, 2, 3, geom)
+    np.testing.assert_array_equal(ops.rows_to_flat(rows, geom), layer.indices)
 
 
 @pytest.mark.parametrize("method,i", LAYER_CASES)
@@ -193,5 +193,5 @@ def test_max_idx_read_after_one_forward_is_not_reused_by_the_next(method):
     first = layer.max_idx.copy()
     layer.forward(-X)  # same shape, other maxima
     geom = pool_geometry(X.shape[2:], 3, 2, 1)
-    np.testing.assert_array_equal(layer.max_idx, fn.to_columns(fn.flat_to_rows(layer.indices, geom)))
+    np.testing.assert_array_equal(layer.max_idx, ops.to_columns(ops.flat_to_rows(layer.indices, geom)))
     assert not np.array_equal(layer.max_idx, first)
