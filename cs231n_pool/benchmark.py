@@ -1,6 +1,6 @@
 """``cs231n-pool bench``: time every pooling method against PyTorch and the memory-bandwidth floor.
 
-Protocol (see PERFORMANCE.md): one process; in every round each method runs once, in turn
+Protocol (docs/performance.md): one process; in every round each method runs once, in turn
 (round-robin), so drifting machine load hits all methods alike; one warm-up round, then the
 median of ``--repeat`` rounds (11 by default; the protocol asks for at least 7). The floor
 is timed in the same rounds with numpy copies of the same byte counts: forward reads the
@@ -530,7 +530,7 @@ def format_table(rows: list[dict]) -> str:
 
 
 def targets(rows: list[dict]) -> list[dict]:
-    """The issue's performance targets, checked on this run's medians (float32 unless the row says)."""
+    """The performance targets (docs/performance.md), checked on this run's medians (float32 unless the row says)."""
     med = {(r["shape"], r["dtype"], r["pool"], r["direction"], r["method"], r["threads"]): r["median_ms"] for r in rows}
     checks = []
 
@@ -579,7 +579,7 @@ def targets(rows: list[dict]) -> list[dict]:
 
 
 def format_targets(checks: list[dict]) -> str:
-    lines = ["\nTargets (issue 5)", f"{'target':<48}{'shape':>7}{'dtype':>9}{'value':>9}{'limit':>8}  result"]
+    lines = ["\nTargets", f"{'target':<48}{'shape':>7}{'dtype':>9}{'value':>9}{'limit':>8}  result"]
     for c in checks:
         bound = "<=" if "speed-up" not in c["target"] else ">="
         lines.append(

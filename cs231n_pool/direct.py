@@ -1,7 +1,7 @@
 """Fused ("direct") pooling kernels: no column matrix, one pass over the input.
 
 ``method="direct"`` computes the same numbers as the taught im2col path with
-PyTorch's CPU semantics (POOLING_SEMANTICS.md), straight on (N, C, H, W):
+PyTorch's CPU semantics (docs/semantics.md), straight on (N, C, H, W):
 
 * Output size: ``out = (H + 2p - d*(k-1) - 1) // s + 1`` (floor) or the ceil-mode
   rule; the window placement comes from :func:`cs231n_pool.geometry.pool_geometry`.

@@ -1,6 +1,6 @@
 """Layers the gradient-check tests run through check_layer: the loop reference, and the
-numpy pooling tutorial's (../shared/seeds, 000) forwards with its two wrong backward
-passes re-derived (not copied): a max-pool backward that reinterprets the per-window
+forwards of a typical numpy pooling tutorial with two classic wrong backward passes
+written out: a max-pool backward that reinterprets the per-window
 gradient buffer with as_strided instead of routing each window's gradient to its
 argmax, and an average-pool backward that divides by the padded input area instead of
 the window area. Each seed layer also has a correct backward for comparison.

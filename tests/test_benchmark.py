@@ -165,7 +165,7 @@ def test_extra_memory_excludes_the_returned_arrays():
     assert 7.9e6 < extra < 8.1e6
 
 
-def test_targets_compare_ratios_with_the_issue_limits():
+def test_targets_compare_ratios_with_their_limits():
     def row(method, threads, ms, pool="max", direction="forward", extra=None):
         return dict(
             shape="S1",

@@ -1,7 +1,7 @@
 """Tests of cs231n_pool.gradient_check: CS231n's helpers and check_layer.
 
-The "seed" layers (tests/seed_layers.py) re-derive the two wrong backward passes of the numpy
-pooling tutorial in ../shared/seeds (000): a max-pool backward that reinterprets
+The "seed" layers (tests/seed_layers.py) carry two classic wrong backward passes of numpy
+pooling tutorials: a max-pool backward that reinterprets
 the per-window gradient buffer with as_strided instead of routing each window's
 gradient to its argmax, and an average-pool backward that divides by the padded
 input area instead of the window area. check_layer must fail both loudly, while
@@ -242,7 +242,7 @@ def test_seed_max_backward_fails_loudly(shape, k, s):
 
 
 def test_seed_max_backward_error_is_order_one_as_measured_in_the_seed_notes():
-    # README of the seeds: max abs error about 2 on a random 2x2x6x6 input with 2x2/2 windows.
+    # the as_strided backward is off by about 2 (max abs) on a random 2x2x6x6 input with 2x2/2 windows
     x = spaced_input((2, 2, 6, 6), seed=4)
     layer = SeedMaxpool(2, 2, "seed")
     dout = np.random.default_rng(4).standard_normal((2, 2, 3, 3))

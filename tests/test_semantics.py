@@ -117,7 +117,7 @@ def test_adaptive_and_global_max_follow_the_same_tie_and_nan_rules():
     np.testing.assert_array_equal(layer.backward(plane([[4.0]])), plane([[4, 0], [0, 0]]))
 
 
-# ----------------------------------------------------------------------------- POOLING_SEMANTICS examples
+# ----------------------------------------------------------------------------- worked examples of docs/semantics.md
 
 
 @pytest.mark.parametrize(
