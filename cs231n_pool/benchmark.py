@@ -214,12 +214,13 @@ def cases_for(shape_names: list[str], tiny: bool) -> list[Case]:
 # ----------------------------------------------------------------------------- the methods
 
 
-def _layer(pool: str, case: Case, method: str):
-    from . import layers
+def _layer(pool: str, case: Case, method: str) -> Any:
+    """The layer of the registry entry timed as ``pool`` ("max" or "avg"; cs231n_pool.opinfo)."""
+    from .opinfo import OPINFOS
 
-    if pool == "max":
-        return layers.Maxpool(case.kernel, case.stride, case.pad, method=method)
-    return layers.Avgpool(case.kernel, case.stride, case.pad, method=method)
+    info = next(info for info in OPINFOS if info.bench == pool)
+    layer, _ = info.make_layer(dict(kernel_size=case.kernel, stride=case.stride, padding=case.pad, method=method))
+    return layer
 
 
 def _layer_variant(pool, direction, case, x, dout, method, name, rounds, warmup, numpy_kernels=False):

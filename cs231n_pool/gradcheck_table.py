@@ -23,7 +23,7 @@ from numpy.typing import DTypeLike, NDArray
 
 from ._backend import BACKEND
 from .gradient_check import DEFAULT_STEP, DEFAULT_THRESHOLD, GradCheckReport, check_layer
-from .layers import AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool, MaxUnpool
+from .opinfo import OPINFOS, Kwargs, OpInfo
 
 INPUT_SHAPE = (2, 2, 7, 6)
 SPACING = 0.05
@@ -53,47 +53,23 @@ class Row(NamedTuple):
         return self.report is not None and self.report.passed
 
 
-def _plain(make_layer) -> Callable[[np.ndarray], tuple]:
-    return lambda x: (make_layer(), x, ())
+def _prepare(info: OpInfo, kwargs: Kwargs) -> Callable[[np.ndarray], tuple]:
+    """x -> (the layer the registry builds, its checked input, its other forward arguments)."""
 
-
-def _unpool(size, output_size=None) -> Callable[[np.ndarray], tuple]:
-    """Unpool the max-pooled input with its own indices (non-overlapping windows: distinct indices)."""
-
-    def prepare(x):
-        pool = Maxpool(size)
-        pooled = pool.forward(x)
-        return MaxUnpool(size), pooled, (pool.indices, output_size)
+    def prepare(x: np.ndarray) -> tuple:
+        layer, forward = info.make_layer(kwargs)
+        arrays = info.inputs(x, kwargs)  # max_unpool2d: x max-pooled, and its indices
+        return layer, arrays[0], arrays[1:] + tuple(forward.values())
 
     return prepare
 
 
-CASES = (
-    Case("Maxpool", "k=2", _plain(lambda: Maxpool(2))),
-    Case("Maxpool", "k=3 s=2 p=1", _plain(lambda: Maxpool(3, 2, 1))),
-    Case("Maxpool", "k=(3,2) s=(2,1) p=1 d=2 ceil", _plain(lambda: Maxpool((3, 2), (2, 1), 1, 2, ceil_mode=True))),
-    Case("Maxpool", "k=3 s=2 'same'", _plain(lambda: Maxpool(3, 2, "same"))),
-    Case("Maxpool", "k=2 s=1 (C,H,W) input", _plain(lambda: Maxpool(2, 1)), unbatched=True),
-    Case("Avgpool", "k=2", _plain(lambda: Avgpool(2))),
-    Case("Avgpool", "k=3 s=2 p=1", _plain(lambda: Avgpool(3, 2, 1))),
-    Case("Avgpool", "k=3 s=2 p=1 count_include_pad=False", _plain(lambda: Avgpool(3, 2, 1, count_include_pad=False))),
-    Case("Avgpool", "k=3 s=2 p=1 ceil", _plain(lambda: Avgpool(3, 2, 1, ceil_mode=True))),
-    Case(
-        "Avgpool",
-        "k=(3,2) s=(2,1) p=1 ceil count_include_pad=False",
-        _plain(lambda: Avgpool((3, 2), (2, 1), 1, ceil_mode=True, count_include_pad=False)),
-    ),
-    Case("Avgpool", "k=2 divisor_override=3", _plain(lambda: Avgpool(2, divisor_override=3))),
-    Case("Avgpool", "k=3 s=2 'same'", _plain(lambda: Avgpool(3, 2, "same"))),
-    Case("MaxUnpool", "k=2", _unpool(2)),
-    Case("MaxUnpool", "k=2 output_size=(7,7)", _unpool(2, (7, 7))),
-    Case("AdaptiveMaxpool", "out=(3,4)", _plain(lambda: AdaptiveMaxpool((3, 4)))),
-    Case("AdaptiveMaxpool", "out=(9,8) (> input)", _plain(lambda: AdaptiveMaxpool((9, 8)))),
-    Case("AdaptiveAvgpool", "out=(3,4)", _plain(lambda: AdaptiveAvgpool((3, 4)))),
-    Case("AdaptiveAvgpool", "out=(9,8) (> input)", _plain(lambda: AdaptiveAvgpool((9, 8)))),
-    Case("GlobalMaxpool", "1x1", _plain(GlobalMaxpool)),
-    Case("GlobalAvgpool", "1x1", _plain(GlobalAvgpool)),
+CASES = tuple(
+    Case(info.layer.__name__, check.config, _prepare(info, check.kwargs), check.unbatched)
+    for info in OPINFOS
+    for check in info.gradcheck
 )
+"""Every gradient-check row of the registry (cs231n_pool.opinfo), in its order."""
 
 
 def spaced_input(shape: tuple[int, ...], dtype: DTypeLike, rng: np.random.Generator) -> NDArray[np.floating[Any]]:

@@ -11,6 +11,7 @@ import pytest
 
 from cs231n_pool import functional as fn
 from cs231n_pool import layers, naive
+from cs231n_pool.opinfo import OPINFOS
 
 pytestmark = pytest.mark.usefixtures("single_thread_direct")
 
@@ -467,3 +468,26 @@ def test_x_shape_entries_must_be_ints(backward, x_shape):
     # one shape check (geometry.check_shape) for these and col2im_indices; a bool N used to pass as 1
     with raises(TypeError, "x_shape", repr(x_shape)):
         backward(x_shape)
+
+
+# ----------------------------------------------------------------------------- the registry's error inputs
+
+REGISTRY_ERRORS = [
+    pytest.param(info, error, id=f"{info.name}-{i}") for info in OPINFOS for i, error in enumerate(info.errors)
+]
+
+
+@pytest.mark.parametrize("info,error", REGISTRY_ERRORS)
+def test_registry_error_inputs(info, error):
+    # every bad call of cs231n_pool.opinfo, on the functional op and on its layer (which may
+    # refuse the arguments in its constructor or the input in forward)
+    x = np.zeros(error.shape, dtype=error.dtype)
+
+    def through_layer():
+        layer, forward = info.make_layer(error.kwargs)
+        layer.forward(*info.inputs(x, error.kwargs), **forward)
+
+    with raises(error.error, *error.words):
+        info.functional(*info.inputs(x, error.kwargs), **error.kwargs)
+    with raises(error.error, *error.words):
+        through_layer()

@@ -11,11 +11,12 @@ import re
 
 import numpy as np
 import pytest
-from conftest import METHODS, distinct_values, normal_values
+from conftest import METHODS, _torch, assert_close, distinct_values, normal_values
 
 from cs231n_pool import functional as fn
 from cs231n_pool import layers
 from cs231n_pool.geometry import as_pair
+from cs231n_pool.opinfo import OPINFOS
 
 pytestmark = pytest.mark.usefixtures("single_thread_direct")
 
@@ -262,3 +263,35 @@ def test_zero_channels_are_refused_where_torch_refuses_them_or_is_inconsistent(o
                 getattr(F, op)(torch.tensor(x), *args)
         with pytest.raises(ValueError, match=re.escape(f"x must have non-empty C, H and W, got x.shape={shape}")):
             getattr(fn, op)(x, *args)
+
+
+# ----------------------------------------------------------------------------- the registry's samples
+
+REGISTRY_SAMPLES = [
+    pytest.param(info, sample, id=f"{info.name}-{i}") for info in OPINFOS for i, sample in enumerate(info.samples)
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("info,sample", REGISTRY_SAMPLES)
+def test_registry_samples_match_torch(info, sample, dtype):
+    # every op of cs231n_pool.opinfo on each of its samples: the functional op (and its indices)
+    # and the layer's forward and backward against torch, whose backward is autograd's
+    torch = _torch()
+    x = distinct_values(sample.shape, dtype)
+    arrays = info.inputs(x, sample.kwargs)
+    extra = dict(return_indices=True) if info.indices else {}
+    tensors = [torch.tensor(arrays[0], requires_grad=True)] + [torch.tensor(a) for a in arrays[1:]]
+    ref = getattr(torch.nn.functional, info.torch_name)(*tensors, **info.torch_kwargs(sample.kwargs), **extra)
+    ref_out, ref_idx = ref if info.indices else (ref, None)
+    dout = normal_values(tuple(ref_out.shape), dtype, 1)
+    ref_out.backward(torch.tensor(dout))
+    got = info.functional(*arrays, **sample.kwargs, **extra)
+    got_out, got_idx = got if info.indices else (got, None)
+    assert_close(got_out, ref_out.detach().numpy(), dtype, f"{info.name} forward")
+    layer, forward = info.make_layer(sample.kwargs)
+    assert_close(layer.forward(*arrays, **forward), ref_out.detach().numpy(), dtype, f"{info.layer.__name__}.forward")
+    if info.indices:
+        np.testing.assert_array_equal(got_idx, ref_idx.numpy(), err_msg=f"{info.name} indices")
+        np.testing.assert_array_equal(layer.indices, ref_idx.numpy(), err_msg=f"{info.layer.__name__}.indices")
+    assert_close(layer.backward(dout), tensors[0].grad.numpy(), dtype, f"{info.layer.__name__}.backward")
