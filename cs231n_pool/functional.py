@@ -84,16 +84,56 @@ def max_pool2d(
 ) -> FloatArray | tuple[FloatArray, IndexArray]:
     """2-D max pooling, like ``torch.nn.functional.max_pool2d``.
 
-    x: (N, C, H, W) or (C, H, W) float32/float64. kernel_size, stride (default
-    kernel_size), padding (<= kernel // 2, or 'same'/'valid'), dilation: int or (h, w).
-    Output (N, C, H', W') of x's dtype with ``H' = (H + 2p - d*(k-1) - 1) // s + 1``
-    (ceil_mode rounds up; see the module docstring). Padding is -inf, ties go to the
-    first maximum in row-major window order, NaN propagates (index = last NaN).
-    With return_indices, also int64 indices shaped like the output, flat ``ih*W + iw``
-    within each (n, c) plane of the unpadded input.
-    A dilated window that holds no input cell at all (e.g. H=1, k=3, d=2, p=1, ceil_mode)
-    raises ValueError; PyTorch returns -inf there with an index outside the plane.
-    method: None (the fastest path that is built), "im2col" or "direct"; all give identical results.
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64, any memory order.
+    kernel_size, stride, dilation : int or pair of ints
+        Window size, step (default: kernel_size) and spacing of the window's cells, all > 0.
+        ``(v,)`` means ``(v, v)`` and ``stride=()`` the default, as in torch.
+    padding : int, pair of ints, 'same' or 'valid'
+        At most ``kernel_size // 2``; padded cells are -inf. 'same' is TensorFlow's rule.
+    ceil_mode : bool
+        Round the output size up (the last window must start inside the input or left padding).
+    return_indices : bool
+        Also return where each maximum is.
+    method : {None, 'im2col', 'direct'}
+        The kernels; None takes the fastest that is built. All give identical results.
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, H', W') of x's dtype (x's batching), ``H' = (H + 2p - d*(k-1) - 1) // s + 1``.
+    indices : ndarray of int64, only with ``return_indices``
+        Shaped like out: flat ``ih*W + iw`` within each (n, c) plane of the unpadded input.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or argument, named with its value; a dilated window that holds no input
+        cell (PyTorch returns -inf there with an index outside the plane).
+
+    Notes
+    -----
+    Each window is scanned row-major and a value replaces the running max when it is greater or
+    NaN: ties go to the first maximum, a NaN propagates (index: the last NaN), a window of -inf
+    points at its first in-bounds cell. See docs/semantics.md.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, idx = F.max_pool2d(x, 2, return_indices=True)
+    >>> out[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    >>> idx[0, 0]
+    array([[ 5,  7],
+           [13, 15]])
+    >>> F.max_pool2d(x, 3, stride=2, padding=1)[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
     """
     out, ctx = MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode, method).forward(x)
     assert ctx.indices is not None  # max pooling always keeps them
@@ -103,14 +143,41 @@ def max_pool2d(
 def max_pool2d_backward(
     dout: FloatArray, indices: IndexArray, x_shape: Sequence[int], method: str | None = None
 ) -> FloatArray:
-    """Gradient of :func:`max_pool2d` w.r.t. x from the forward's indices.
+    """Gradient of :func:`max_pool2d` w.r.t. x, from the forward's indices.
 
-    dout, indices: the forward output's shape; x_shape: the forward input's shape
-    ((N, C, H, W) or (C, H, W)). Each dout entry is added to ``dx`` at its index
-    (flat ``ih*W + iw`` per plane); repeated indices accumulate. dx has dout's dtype
-    (float32/float64; an integer dout gives float64, as in avg_pool2d_backward).
-    "im2col" scatters with an exact sum, "direct" uses the loop kernel; None picks the
-    fastest path that is built.
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient, the forward output's shape; an integer dout is taken as float64.
+    indices : ndarray of int
+        The forward's indices (flat ``ih*W + iw`` per plane), dout's shape.
+    x_shape : tuple of int
+        The forward input's shape, (N, C, H, W) or (C, H, W).
+    method : {None, 'im2col', 'direct'}
+        "im2col" scatters with an exact float64 sum, "direct" with the loop kernel.
+
+    Returns
+    -------
+    dx : ndarray
+        x_shape, dout's dtype (float64 for an integer dout): each dout entry added at its index;
+        repeated indices accumulate.
+
+    Raises
+    ------
+    TypeError, ValueError
+        dout or indices of the wrong type or shape, or an index outside the plane.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, idx = F.max_pool2d(x, 2, return_indices=True)
+    >>> F.max_pool2d_backward(np.ones_like(out), idx, x.shape)[0, 0]
+    array([[0., 0., 0., 0.],
+           [0., 1., 0., 1.],
+           [0., 0., 0., 0.],
+           [0., 1., 0., 1.]])
     """
     return _scatter_backward(dout, indices, x_shape, method)
 
@@ -151,12 +218,44 @@ def avg_pool2d(
 ) -> FloatArray:
     """2-D average pooling, like ``torch.nn.functional.avg_pool2d``.
 
-    x: (N, C, H, W) or (C, H, W) float32/float64; output (N, C, H', W') of x's dtype,
-    sizes as :func:`max_pool2d` (no dilation). Padding is 0. A window spans
-    ``[start, min(start + k, H + p))``; its divisor is divisor_override if given (non-zero,
-    may be negative), else that span's size if count_include_pad, else its number of
-    in-bounds cells. ``padding='same'`` always excludes padded cells from the divisor.
-    method: None (the fastest path that is built), "im2col" or "direct".
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64.
+    kernel_size, stride, padding, ceil_mode, method
+        As in :func:`max_pool2d` (no dilation); padded cells are 0.
+    count_include_pad : bool
+        Whether the declared padding counts in the divisor.
+    divisor_override : int, optional
+        A fixed divisor (non-zero; negative values are allowed, as in torch).
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, H', W') of x's dtype: each window's sum over its divisor.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or argument, named with its value.
+
+    Notes
+    -----
+    A window spans ``[start, min(start + k, H + p))``; its divisor is divisor_override if given,
+    else that span's size if count_include_pad, else its number of in-bounds cells.
+    ``padding='same'`` never counts padded cells. Sums run in x's dtype in row-major order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> F.avg_pool2d(x, 2)[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    >>> F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)[0, 0]
+    array([[ 2.5,  4. ],
+           [ 8.5, 10. ]])
     """
     op = AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, method)
     return op.forward(x)[0]
@@ -173,10 +272,37 @@ def avg_pool2d_backward(
     divisor_override: int | None = None,
     method: str | None = None,
 ) -> FloatArray:
-    """Gradient of :func:`avg_pool2d` w.r.t. x (same arguments; x_shape is the input's shape).
+    """Gradient of :func:`avg_pool2d` w.r.t. x.
 
-    Adds ``dout / divisor`` to every in-bounds cell of each window; padding receives nothing.
-    dx has dout's dtype (float32/float64) and x_shape.
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient of the forward output's shape.
+    x_shape : tuple of int
+        The forward input's shape, (N, C, H, W) or (C, H, W).
+    kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, method
+        The forward's arguments.
+
+    Returns
+    -------
+    dx : ndarray
+        x_shape, dout's dtype (float64 for an integer dout): ``dout / divisor`` added to every
+        in-bounds cell of each window; padding receives nothing.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument, or dout of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> F.avg_pool2d_backward(np.ones((1, 1, 2, 2)), (1, 1, 4, 4), 2)[0, 0]
+    array([[0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25]])
     """
     op = AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, method)
     shape4, batched = _batched_shape(x_shape)
@@ -196,19 +322,73 @@ def max_unpool2d(
 ) -> FloatArray:
     """Partial inverse of :func:`max_pool2d`, like ``torch.nn.functional.max_unpool2d``.
 
-    x: pooled values (N, C, H, W) or (C, H, W); indices: the integer flat indices that
-    max_pool2d returned (same shape as x). Output (N, C, H_out, W_out) of x's dtype is 0
-    except ``out[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j]``; sizes as
-    :func:`unpool_output_size`. Indices outside [0, H_out*W_out) raise ValueError.
+    Parameters
+    ----------
+    x : ndarray
+        Pooled values, (N, C, H, W) or (C, H, W), float32 or float64.
+    indices : ndarray of int
+        Flat indices into the unpooled plane (what max_pool2d returns), x's shape.
+    kernel_size, stride, padding : int or pair of ints
+        The pooling's arguments (``(v,)`` is refused here, as torch refuses it).
+    output_size : tuple of int, optional
+        (h, w) or (N, C, h, w); strictly within ``default ± stride`` per dimension.
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, H_out, W_out) of x's dtype, default ``H_out = (H - 1)*s - 2p + k``: zeros except
+        ``out[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j]``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument, output size, or an index outside [0, H_out*W_out).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, idx = F.max_pool2d(x, 2, return_indices=True)
+    >>> F.max_unpool2d(out, idx, 2)[0, 0]
+    array([[ 0.,  0.,  0.,  0.],
+           [ 0.,  5.,  0.,  7.],
+           [ 0.,  0.,  0.,  0.],
+           [ 0., 13.,  0., 15.]])
     """
     return MaxUnpool2d(kernel_size, stride, padding).forward(x, indices, output_size)[0]
 
 
 def max_unpool2d_backward(dout: FloatArray, indices: NDArray[np.integer[Any]]) -> FloatArray:
-    """Gradient of :func:`max_unpool2d` w.r.t. x: ``dx[n, c, i, j] = dout[n, c].flat[indices[n, c, i, j]]``.
+    """Gradient of :func:`max_unpool2d` w.r.t. x.
 
-    dout: the unpooled output's shape; indices: the forward's indices (x's shape). dx has
-    dout's dtype (float32/float64; an integer dout gives float64).
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient of the unpooled output's shape.
+    indices : ndarray of int
+        The forward's indices (x's shape).
+
+    Returns
+    -------
+    dx : ndarray
+        ``dx[n, c, i, j] = dout[n, c].flat[indices[n, c, i, j]]``, dout's dtype (float64 for an
+        integer dout).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Mismatched shapes, or an index outside the plane.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, idx = F.max_pool2d(x, 2, return_indices=True)
+    >>> F.max_unpool2d_backward(x, idx)[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
     """
     dout = check_grad(dout, getattr(dout, "shape", ()), _grad_dtype(dout))
     if not isinstance(indices, np.ndarray):
@@ -230,10 +410,39 @@ def adaptive_max_pool2d(
 ) -> FloatArray | tuple[FloatArray, IndexArray]:
     """Adaptive max pooling, like ``torch.nn.functional.adaptive_max_pool2d``.
 
-    x: (N, C, H, W) or (C, H, W); output_size: int or (h, w) (None keeps that input size).
-    Output bin i covers rows ``[floor(i*H/h), ceil((i+1)*H/h))`` (bins may overlap; h > H
-    works). Ties go to the first max, NaN propagates (index = last NaN); indices are int64
-    flat ``ih*W + iw`` per plane.
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64; a 3-D input may have C = 0, as in torch.
+    output_size : int or pair
+        (h, w); a None entry keeps that input size.
+    return_indices : bool
+        Also return where each maximum is (flat ``ih*W + iw`` per plane, int64).
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, h, w) of x's dtype.
+    indices : ndarray of int64, only with ``return_indices``
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or output size, named with its value.
+
+    Notes
+    -----
+    Bin i covers rows ``[floor(i*H/h), ceil((i+1)*H/h))`` (bins may overlap; h > H works). Ties and
+    NaN as in :func:`max_pool2d`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, idx = F.adaptive_max_pool2d(x, (1, 2), return_indices=True)
+    >>> out[0, 0], idx[0, 0]
+    (array([[13., 15.]]), array([[13, 15]]))
     """
     out, ctx = AdaptiveMaxPool2d(output_size).forward(x)
     assert ctx.indices is not None  # max pooling always keeps them
@@ -241,20 +450,106 @@ def adaptive_max_pool2d(
 
 
 def adaptive_max_pool2d_backward(dout: FloatArray, indices: IndexArray, x_shape: Sequence[int]) -> FloatArray:
-    """Gradient of :func:`adaptive_max_pool2d`: each dout entry to its index (overlaps accumulate)."""
+    """Gradient of :func:`adaptive_max_pool2d`: each dout entry to its index (overlaps accumulate).
+
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient of the output's shape.
+    indices : ndarray of int
+        The forward's indices.
+    x_shape : tuple of int
+        The forward input's shape.
+
+    Returns
+    -------
+    dx : ndarray
+        x_shape, dout's dtype (float64 for an integer dout).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`max_pool2d_backward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, idx = F.adaptive_max_pool2d(x, (1, 2), return_indices=True)
+    >>> F.adaptive_max_pool2d_backward(np.ones_like(out), idx, x.shape)[0, 0]
+    array([[0., 0., 0., 0.],
+           [0., 0., 0., 0.],
+           [0., 0., 0., 0.],
+           [0., 1., 0., 1.]])
+    """
     return _scatter_backward(dout, indices, x_shape, unbatched_empty_c=True)
 
 
 def adaptive_avg_pool2d(x: FloatArray, output_size: AdaptiveSize) -> FloatArray:
     """Adaptive average pooling, like ``torch.nn.functional.adaptive_avg_pool2d``.
 
-    Bins as :func:`adaptive_max_pool2d`; each output is its bin's mean (no padding).
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64; a 3-D input may have C = 0.
+    output_size : int or pair
+        (h, w); a None entry keeps that input size.
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, h, w) of x's dtype: the mean of each bin (bins as :func:`adaptive_max_pool2d`).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or output size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> F.adaptive_avg_pool2d(x, (2, 1))[0, 0]
+    array([[ 3.5],
+           [11.5]])
     """
     return AdaptiveAvgPool2d(output_size).forward(x)[0]
 
 
 def adaptive_avg_pool2d_backward(dout: FloatArray, x_shape: Sequence[int], output_size: AdaptiveSize) -> FloatArray:
-    """Gradient of :func:`adaptive_avg_pool2d`: dout / bin area to every cell of the bin."""
+    """Gradient of :func:`adaptive_avg_pool2d`: dout / bin area to every cell of the bin.
+
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient of the output's shape.
+    x_shape : tuple of int
+        The forward input's shape.
+    output_size : int or pair
+        The forward's output_size.
+
+    Returns
+    -------
+    dx : ndarray
+        x_shape, dout's dtype (float64 for an integer dout).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad shape or output size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> F.adaptive_avg_pool2d_backward(np.ones((1, 1, 2, 1)), (1, 1, 4, 4), (2, 1))[0, 0]
+    array([[0.125, 0.125, 0.125, 0.125],
+           [0.125, 0.125, 0.125, 0.125],
+           [0.125, 0.125, 0.125, 0.125],
+           [0.125, 0.125, 0.125, 0.125]])
+    """
     shape4, batched = _batched_shape(x_shape, unbatched_empty_c=True)
     op = AdaptiveAvgPool2d(output_size)
     return op.backward(op.context(shape4, batched, _grad_dtype(dout)), dout)
@@ -264,20 +559,126 @@ def adaptive_avg_pool2d_backward(dout: FloatArray, x_shape: Sequence[int], outpu
 
 
 def global_max_pool2d(x: FloatArray, return_indices: bool = False) -> FloatArray | tuple[FloatArray, IndexArray]:
-    """Max over each whole (H, W) plane: output (N, C, 1, 1); adaptive max pooling to 1x1."""
+    """Max over each whole (H, W) plane: adaptive max pooling to 1x1.
+
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64.
+    return_indices : bool
+        Also return the flat argmax of each plane.
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, 1, 1) of x's dtype.
+    indices : ndarray of int64, only with ``return_indices``
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> F.global_max_pool2d(x, return_indices=True)
+    (array([[[[15.]]]]), array([[[[15]]]]))
+    """
     return adaptive_max_pool2d(x, 1, return_indices)
 
 
 def global_max_pool2d_backward(dout: FloatArray, indices: IndexArray, x_shape: Sequence[int]) -> FloatArray:
-    """Gradient of :func:`global_max_pool2d`: each plane's dout goes to its argmax."""
+    """Gradient of :func:`global_max_pool2d`: each plane's dout goes to its argmax.
+
+    Parameters
+    ----------
+    dout : ndarray
+        (N, C, 1, 1) upstream gradient.
+    indices : ndarray of int
+        The forward's indices.
+    x_shape : tuple of int
+        The forward input's shape.
+
+    Returns
+    -------
+    dx : ndarray
+        x_shape, dout's dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`max_pool2d_backward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, idx = F.global_max_pool2d(x, return_indices=True)
+    >>> F.global_max_pool2d_backward(np.ones_like(out), idx, x.shape)[0, 0, 3]
+    array([0., 0., 0., 1.])
+    """
     return adaptive_max_pool2d_backward(dout, indices, x_shape)
 
 
 def global_avg_pool2d(x: FloatArray) -> FloatArray:
-    """Mean of each whole (H, W) plane: output (N, C, 1, 1); adaptive average pooling to 1x1."""
+    """Mean of each whole (H, W) plane: adaptive average pooling to 1x1.
+
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64.
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, 1, 1) of x's dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> F.global_avg_pool2d(x)
+    array([[[[7.5]]]])
+    """
     return adaptive_avg_pool2d(x, 1)
 
 
 def global_avg_pool2d_backward(dout: FloatArray, x_shape: Sequence[int]) -> FloatArray:
-    """Gradient of :func:`global_avg_pool2d`: dout / (H*W) to every cell of the plane."""
+    """Gradient of :func:`global_avg_pool2d`: dout / (H*W) to every cell of the plane.
+
+    Parameters
+    ----------
+    dout : ndarray
+        (N, C, 1, 1) upstream gradient.
+    x_shape : tuple of int
+        The forward input's shape.
+
+    Returns
+    -------
+    dx : ndarray
+        x_shape, dout's dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import functional as F
+    >>> F.global_avg_pool2d_backward(np.ones((1, 1, 1, 1)), (1, 1, 2, 2))[0, 0]
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    """
     return adaptive_avg_pool2d_backward(dout, x_shape, 1)

@@ -71,11 +71,30 @@ FLOOR_FRACTION = 1e-2
 def eval_numerical_gradient(
     f: Callable[[np.ndarray], float], x: np.ndarray, verbose: bool = True, h: float = 1e-5
 ) -> np.ndarray:
-    """Numerical gradient of a scalar function f at x by centered differences.
+    """Numerical gradient of a scalar function f at x by centered differences (CS231n's helper).
 
-    Each entry is ``(f(x + h e_i) - f(x - h e_i)) / (2h)``. x is perturbed in
-    place and restored after every entry. With ``verbose`` each index and its
-    gradient are printed. Returns an array of x's shape and dtype.
+    Parameters
+    ----------
+    f : callable
+        x -> float.
+    x : ndarray
+        The point; stepped in place and restored after every entry.
+    verbose : bool
+        Print each index and its gradient.
+    h : float
+        The step.
+
+    Returns
+    -------
+    grad : ndarray
+        x's shape and dtype, entry i ``(f(x + h e_i) - f(x - h e_i)) / (2h)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.gradient_check import eval_numerical_gradient
+    >>> eval_numerical_gradient(lambda v: np.sum(v**2), np.array([1.0, 2.0, 3.0]), verbose=False)
+    array([2., 4., 6.])
     """
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
@@ -91,8 +110,28 @@ def eval_numerical_gradient_array(
 ) -> np.ndarray:
     """Numerical gradient of ``<f(x), df>`` for an array-valued f (a layer's dx given dout = df).
 
-    Each entry is ``sum((f(x + h e_i) - f(x - h e_i)) * df) / (2h)``; x is restored
-    after every entry. f's output is copied, so f may return an internal buffer.
+    Parameters
+    ----------
+    f : callable
+        x -> ndarray; its output is copied, so f may return an internal buffer.
+    x : ndarray
+        The point; restored after every entry.
+    df : ndarray
+        The upstream gradient, f's output shape.
+    h : float
+        The step.
+
+    Returns
+    -------
+    grad : ndarray
+        x's shape, entry i ``sum((f(x + h e_i) - f(x - h e_i)) * df) / (2h)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.gradient_check import eval_numerical_gradient_array
+    >>> eval_numerical_gradient_array(lambda v: 3 * v, np.array([1.0, 2.0, 3.0]), np.ones(3))
+    array([3., 3., 3.])
     """
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
@@ -111,9 +150,36 @@ def grad_check_sparse(
 ) -> list[float]:
     """Compare ``num_checks`` random entries of analytic_grad with centered differences of f.
 
-    Prints one line per check, ``numerical: ... analytic: ..., relative error: ...``,
-    and returns the relative errors ``|num - ana| / (|num| + |ana|)`` (0 when both are 0).
-    ``seed`` makes the sampled indices reproducible.
+    Parameters
+    ----------
+    f : callable
+        x -> float.
+    x : ndarray
+        The point (restored after every step).
+    analytic_grad : ndarray
+        The gradient to check, x's shape.
+    num_checks : int
+        How many random entries.
+    h : float
+        The step.
+    seed : int, optional
+        Makes the sampled indices reproducible.
+
+    Returns
+    -------
+    list of float
+        The relative errors ``|num - ana| / (|num| + |ana|)`` (0 when both are 0); one line
+        ``numerical: ... analytic: ..., relative error: ...`` is printed per check.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.gradient_check import grad_check_sparse
+    >>> x = np.array([1.0, 2.0, 3.0])
+    >>> errors = grad_check_sparse(lambda v: np.sum(v**2), x, 2 * x, num_checks=1, seed=0)  # doctest: +ELLIPSIS
+    numerical: 6.000000 analytic: 6.000000, relative error: ...
+    >>> max(errors) < 1e-9
+    True
     """
     rng = np.random.default_rng(seed)
     errors = []
@@ -142,7 +208,23 @@ def _at_plus_minus(f: Callable[[NDArray[Any]], Any], x: NDArray[Any], ix: tuple,
 
 
 def rel_error(x: ArrayLike, y: ArrayLike) -> float:
-    """CS231n's relative error: ``max(|x - y| / max(1e-8, |x| + |y|))`` over all elements."""
+    """CS231n's relative error: ``max(|x - y| / max(1e-8, |x| + |y|))`` over all elements.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Arrays of one shape (compared in float64).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from cs231n_pool.gradient_check import rel_error
+    >>> round(rel_error([1.0, 2.0], [1.0, 2.001]), 6)
+    0.00025
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
@@ -196,7 +278,18 @@ class GradCheckReport(NamedTuple):
         return "\n".join(lines)
 
     def assert_passed(self) -> GradCheckReport:
-        """Raise GradientCheckError with the summary unless the check passed."""
+        """Return self if the check passed.
+
+        Returns
+        -------
+        GradCheckReport
+            self.
+
+        Raises
+        ------
+        GradientCheckError
+            With the summary, if it did not pass.
+        """
         if not self.passed:
             raise GradientCheckError(str(self))
         return self
@@ -214,19 +307,51 @@ def check_layer(
 ) -> GradCheckReport:
     """Check ``layer.backward`` against centered finite differences of ``<layer.forward(x), dout>``.
 
-    layer: any object with ``forward(x) -> out`` and ``backward(dout) -> dx``.
-    x: float32 or float64 array of any shape the layer accepts (not modified).
-    dout: upstream gradient of out's shape; standard normal (``seed``) when None.
-    h, threshold: default per dtype (module docstring table).
-    args: extra positional arguments for forward after x, held fixed (e.g. MaxUnpool's
-    indices: ``check_layer(unpool, x, args=(indices,))``).
+    Parameters
+    ----------
+    layer : object
+        Anything with ``forward(x) -> out`` and ``backward(dout) -> dx``.
+    x : ndarray
+        float32 or float64, any shape the layer accepts (not modified).
+    dout : ndarray, optional
+        Upstream gradient of out's shape; standard normal (from ``seed``) when None.
+    h, threshold : float, optional
+        Step and pass threshold; by default per dtype (module docstring table).
+    seed : int
+        Seed of the default dout.
+    raise_on_fail : bool
+        Raise :class:`GradientCheckError` when the check fails.
+    args : tuple
+        Extra positional arguments of forward after x, held fixed (e.g. MaxUnpool's indices:
+        ``check_layer(unpool, x, args=(indices,))``).
 
-    Every element of x is stepped by +-h (the step actually taken after rounding
-    to x's dtype is used); the differences of the outputs are formed in float64.
-    Elements where the two one-sided differences disagree are kinks (left out of
-    pass/fail). At the end ``layer.forward(x)`` runs again so that the layer's
-    state belongs to the original input. With ``raise_on_fail`` a failing check
-    raises :class:`GradientCheckError`.
+    Returns
+    -------
+    GradCheckReport
+        ``passed``, ``max_rel_error``, the worst element, and the kinks left out.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad x, h, threshold or dout.
+    GradientCheckError
+        backward returned the wrong shape, or (with raise_on_fail) the check failed.
+
+    Notes
+    -----
+    Every element of x is stepped by +-h (the step actually taken after rounding to x's dtype is
+    used); the differences of the outputs are formed in float64. Elements where the two one-sided
+    differences disagree are kinks, left out of pass/fail. At the end ``layer.forward(x)`` runs
+    again, so that the layer's state belongs to the original input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import Maxpool, check_layer
+    >>> x = np.random.default_rng(0).permutation(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) * 0.05
+    >>> report = check_layer(Maxpool(2), x)
+    >>> report.passed, report.checked, report.kinks
+    (True, 216, [])
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")

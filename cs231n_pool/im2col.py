@@ -219,13 +219,35 @@ def im2col_indices(
     stride: IntOrPair = 1,
     dilation: IntOrPair = 1,
 ) -> FloatArray:
-    """Unfold every (field_height x field_width) window of x into a column.
+    """Unfold every (field_height x field_width) window of x into a column (CS231n's layout).
 
-    x: (N, C, H, W) float32/float64, any memory order; N may be 0.
-    padding/stride/dilation: int or (h, w); padding >= 0, stride and dilation > 0.
-    Returns cols of x's dtype, shape (C*fh*fw, N*H'*W'), layout as in the module
-    docstring; padded cells read 0. Bad arguments raise ValueError/TypeError
-    naming the parameter and its value.
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W), float32 or float64, any memory order; N may be 0.
+    field_height, field_width : int
+        The window, > 0.
+    padding, stride, dilation : int or pair of ints
+        padding >= 0 (not limited to half the window: im2col also serves convolutions), stride and
+        dilation > 0. Floor mode.
+
+    Returns
+    -------
+    cols : ndarray
+        (C*fh*fw, N*H'*W') of x's dtype: row ``c*fh*fw + i*fw + j`` is offset (i, j) of channel c,
+        column ``(h'*W' + w')*N + n`` is window (h', w') of image n; padded cells read 0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or argument, named with its value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import im2col_indices
+    >>> im2col_indices(np.arange(8.0).reshape(1, 2, 2, 2), 2, 2).T
+    array([[0., 1., 2., 3., 4., 5., 6., 7.]])
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")
@@ -249,10 +271,35 @@ def col2im_indices(
 ) -> FloatArray:
     """Fold columns back into an (N, C, H, W) array, summing overlapping windows.
 
-    cols: float32/float64 of shape (C*fh*fw, N*H'*W') (what :func:`im2col_indices`
-    returns for an input of shape ``x_shape``). Returns an array of cols' dtype and
-    shape x_shape. The exact adjoint of :func:`im2col_indices` with the same
-    arguments: ``<im2col(x), y> == <x, col2im(y)>``; padded cells are dropped.
+    Parameters
+    ----------
+    cols : ndarray
+        float32/float64 of shape (C*fh*fw, N*H'*W'), what :func:`im2col_indices` returns for an
+        input of shape ``x_shape``.
+    x_shape : tuple of int
+        (N, C, H, W).
+    field_height, field_width, padding, stride, dilation
+        As in :func:`im2col_indices`.
+
+    Returns
+    -------
+    x : ndarray
+        x_shape, cols' dtype. The exact adjoint of :func:`im2col_indices` with the same arguments:
+        ``<im2col(x), y> == <x, col2im(y)>``; padded cells are dropped.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad shape or argument, named with its value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import col2im_indices
+    >>> col2im_indices(np.ones((4, 4)), (1, 1, 3, 3), 2, 2)[0, 0]  # how many windows hold each cell
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
     """
     x_shape = check_shape(x_shape, "x_shape", ndims=(4,))
     if not isinstance(cols, np.ndarray):

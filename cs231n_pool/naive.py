@@ -82,15 +82,42 @@ def pool_param_geometry(pool_param: dict[str, Any], spatial_shape: Sequence[int]
 
 
 def max_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[FloatArray, MaxPoolCache]:
-    """Max pooling with plain loops over windows and window cells.
+    """Max pooling with plain loops over windows and window cells (CS231n's signature).
 
-    Inputs:
-    - x: (N, C, H, W) or (C, H, W), float32/float64.
-    - pool_param: dict with pool_height, pool_width, stride and optional pad.
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64.
+    pool_param : dict
+        ``pool_height``, ``pool_width``, ``stride`` (int or pair) and optional ``pad`` (int or pair,
+        default 0, at most half the window). Floor mode, no dilation.
 
-    Returns (out, cache): out is (N, C, H', W') (or (C, H', W')) with x's dtype;
-    cache is a :class:`MaxPoolCache`. Padding is -inf; ties go to the first maximum
-    in row-major order; NaN propagates (index = last NaN).
+    Returns
+    -------
+    out : ndarray
+        (N, C, H', W') (or (C, H', W')) of x's dtype.
+    cache : MaxPoolCache
+        What :func:`max_pool_backward_naive` needs.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or pool_param, named with its value.
+
+    Notes
+    -----
+    Padding is -inf; ties go to the first maximum in row-major order; NaN propagates (index: the
+    last NaN).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import max_pool_forward_naive
+    >>> out, cache = max_pool_forward_naive(np.arange(16.0).reshape(1, 1, 4, 4),
+    ...                                     dict(pool_height=2, pool_width=2, stride=2))
+    >>> out[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
     """
     x4, batched = check_input(x)
     geom = pool_param_geometry(pool_param, x4.shape[2:])
@@ -118,7 +145,31 @@ def max_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[F
 def max_pool_backward_naive(dout: FloatArray, cache: MaxPoolCache) -> FloatArray:
     """Backward of :func:`max_pool_forward_naive`: each window's dout goes to its argmax cell.
 
-    Overlapping windows that share an argmax accumulate. Returns dx with x's shape and dtype.
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient of the forward output's shape.
+    cache : MaxPoolCache
+        From the forward.
+
+    Returns
+    -------
+    dx : ndarray
+        x's shape and dtype; overlapping windows that share an argmax accumulate.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A cache that is not a MaxPoolCache, or dout of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import max_pool_backward_naive, max_pool_forward_naive
+    >>> out, cache = max_pool_forward_naive(np.arange(16.0).reshape(1, 1, 4, 4),
+    ...                                     dict(pool_height=2, pool_width=2, stride=2))
+    >>> max_pool_backward_naive(np.ones_like(out), cache)[0, 0, 1]
+    array([0., 1., 0., 1.])
     """
     if not isinstance(cache, MaxPoolCache):
         raise TypeError(f"cache must be the MaxPoolCache from max_pool_forward_naive, got {type(cache).__name__}")
@@ -138,7 +189,34 @@ def max_pool_backward_naive(dout: FloatArray, cache: MaxPoolCache) -> FloatArray
 def avg_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[FloatArray, AvgPoolCache]:
     """Average pooling with plain loops; padded zeros count (divisor pool_height*pool_width).
 
-    Inputs and output shapes as :func:`max_pool_forward_naive`; cache is an :class:`AvgPoolCache`.
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64.
+    pool_param : dict
+        As in :func:`max_pool_forward_naive`.
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, H', W') (or (C, H', W')) of x's dtype.
+    cache : AvgPoolCache
+        What :func:`avg_pool_backward_naive` needs.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or pool_param.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import avg_pool_forward_naive
+    >>> out, cache = avg_pool_forward_naive(np.arange(16.0).reshape(1, 1, 4, 4),
+    ...                                     dict(pool_height=2, pool_width=2, stride=2))
+    >>> out[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
     """
     x4, batched = check_input(x)
     geom = pool_param_geometry(pool_param, x4.shape[2:])
@@ -157,7 +235,34 @@ def avg_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[F
 
 
 def avg_pool_backward_naive(dout: FloatArray, cache: AvgPoolCache) -> FloatArray:
-    """Backward of :func:`avg_pool_forward_naive`: dout/divisor to each in-bounds window cell."""
+    """Backward of :func:`avg_pool_forward_naive`: dout/divisor to each in-bounds window cell.
+
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient of the forward output's shape.
+    cache : AvgPoolCache
+        From the forward.
+
+    Returns
+    -------
+    dx : ndarray
+        x's shape and dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A cache that is not an AvgPoolCache, or dout of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import avg_pool_backward_naive, avg_pool_forward_naive
+    >>> out, cache = avg_pool_forward_naive(np.arange(16.0).reshape(1, 1, 4, 4),
+    ...                                     dict(pool_height=2, pool_width=2, stride=2))
+    >>> avg_pool_backward_naive(np.ones_like(out), cache)[0, 0, 1]
+    array([0.25, 0.25, 0.25, 0.25])
+    """
     if not isinstance(cache, AvgPoolCache):
         raise TypeError(f"cache must be the AvgPoolCache from avg_pool_forward_naive, got {type(cache).__name__}")
     N, C, H, W = cache.x_shape
