@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import METHODS, _torch, assert_close, distinct_values, normal_values
+from helpers import METHODS, assert_close, distinct_values, normal_values, torch_module
 
 from cs231n_pool import functional as fn
 from cs231n_pool import layers
@@ -277,7 +277,7 @@ REGISTRY_SAMPLES = [
 def test_registry_samples_match_torch(info, sample, dtype):
     # every op of cs231n_pool.opinfo on each of its samples: the functional op (and its indices)
     # and the layer's forward and backward against torch, whose backward is autograd's
-    torch = _torch()
+    torch = torch_module()
     x = distinct_values(sample.shape, dtype)
     arrays = info.inputs(x, sample.kwargs)
     extra = dict(return_indices=True) if info.indices else {}

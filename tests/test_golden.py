@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import METHODS
+from helpers import METHODS
 
 from cs231n_pool import functional as fn
 from cs231n_pool import layers

@@ -7,7 +7,7 @@ wrong backwards side by side with the library's layers on the same input.
 
 import numpy as np
 import pytest
-from conftest import METHODS
+from helpers import METHODS
 from seed_layers import SeedAvgpool, SeedMaxpool
 
 from cs231n_pool.gradcheck_table import CASES, INPUT_SHAPE, spaced_input

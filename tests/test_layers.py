@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import METHODS, distinct_values, normal_values
+from helpers import METHODS, distinct_values, normal_values
 
 from cs231n_pool import functional as fn
 from cs231n_pool import layers, ops

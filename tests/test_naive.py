@@ -8,7 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import METHODS, distinct_values, normal_values
+from helpers import METHODS, distinct_values, normal_values
 
 from cs231n_pool import functional as fn
 from cs231n_pool import layers, naive

@@ -6,7 +6,7 @@ the same numbers here; these tests need no torch.
 
 import numpy as np
 import pytest
-from conftest import METHODS
+from helpers import METHODS
 
 from cs231n_pool import functional as fn
 from cs231n_pool import layers, naive
