@@ -102,7 +102,20 @@ class PoolOp:
         raise NotImplementedError
 
     def forward(self, x: Any) -> tuple[FloatArray, Context]:
-        """Check x, pool it: (out with x's batching, the context for :meth:`backward`)."""
+        """Check x and pool it.
+
+        Parameters
+        ----------
+        x : ndarray
+            (N, C, H, W) or (C, H, W), float32 or float64.
+
+        Returns
+        -------
+        out : ndarray
+            The pooled values, with x's dtype and batching.
+        ctx : Context
+            What :meth:`backward` needs (and the max ops' indices).
+        """
         x4, batched = check_input(x, unbatched_empty_c=self.unbatched_empty_c)
         return self._run(x4, batched)
 
@@ -127,7 +140,20 @@ class PoolOp:
         return Context(x_shape, batched, dtype, tuple(x_shape[:2]) + (out_h, out_w), plan)
 
     def backward(self, ctx: Context, dout: Any) -> FloatArray:
-        """Check dout against the forward's output shape and return dx with x's shape and ctx.dtype."""
+        """Gradient w.r.t. the forward's input.
+
+        Parameters
+        ----------
+        ctx : Context
+            From :meth:`forward` (or :meth:`context`).
+        dout : ndarray
+            Upstream gradient of the forward output's shape (x's batching).
+
+        Returns
+        -------
+        dx : ndarray
+            x's shape, ctx.dtype.
+        """
         expected = ctx.out_shape if ctx.batched else ctx.out_shape[1:]
         dout4 = check_grad(dout, expected, ctx.dtype).reshape(ctx.out_shape)
         if 0 in ctx.x_shape[:2]:
@@ -258,7 +284,30 @@ def max_backward_cols(dout4: FloatArray, max_idx: IndexArray, x_shape: Shape, ge
 
 
 class MaxPool2d(PoolOp):
-    """Max pooling (torch's max_pool2d): windows padded with -inf, first maximum wins, NaN propagates."""
+    """Max pooling (torch's max_pool2d): windows padded with -inf, first maximum wins, NaN propagates.
+
+    Parameters
+    ----------
+    kernel_size, stride, padding, dilation, ceil_mode, method
+        As in :func:`cs231n_pool.functional.max_pool2d`; checked here, once.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument, named with its value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.ops import MaxPool2d
+    >>> op = MaxPool2d(2, method="im2col")
+    >>> out, ctx = op.forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> out[0, 0], ctx.out_shape
+    (array([[ 5.,  7.],
+           [13., 15.]]), (1, 1, 2, 2))
+    >>> op.backward(ctx, np.ones_like(out))[0, 0, 1]
+    array([0., 1., 0., 1.])
+    """
 
     def __init__(
         self,
@@ -332,7 +381,27 @@ def avg_backward_cols(
 
 
 class AvgPool2d(PoolOp):
-    """Average pooling (torch's avg_pool2d): padding is 0; divisors by torch's rules ('same': real cells)."""
+    """Average pooling (torch's avg_pool2d): padding is 0; divisors by torch's rules ('same': real cells).
+
+    Parameters
+    ----------
+    kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, method
+        As in :func:`cs231n_pool.functional.avg_pool2d`; checked here, once.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument, named with its value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.ops import AvgPool2d
+    >>> op = AvgPool2d(2)
+    >>> out, ctx = op.forward(np.arange(16.0).reshape(1, 4, 4))  # unbatched
+    >>> out.shape, op.backward(ctx, np.ones((1, 2, 2)))[0, 1]
+    ((1, 2, 2), array([0.25, 0.25, 0.25, 0.25]))
+    """
 
     def __init__(
         self,
@@ -448,7 +517,29 @@ def unpool_gather(dout: FloatArray, indices: IndexArray) -> FloatArray:
 
 
 class MaxUnpool2d:
-    """Max unpooling (torch's max_unpool2d): each value to its flat index, zeros elsewhere."""
+    """Max unpooling (torch's max_unpool2d): each value to its flat index, zeros elsewhere.
+
+    Parameters
+    ----------
+    kernel_size, stride, padding
+        As in :func:`cs231n_pool.functional.max_unpool2d`; checked here, once.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument, output size or index, named with its value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.ops import MaxPool2d, MaxUnpool2d
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> pooled, pool_ctx = MaxPool2d(2).forward(x)
+    >>> op = MaxUnpool2d(2)
+    >>> out, ctx = op.forward(pooled, pool_ctx.indices)
+    >>> out[0, 0, 1], op.backward(ctx, x)[0, 0, 0]
+    (array([0., 5., 0., 7.]), array([5., 7.]))
+    """
 
     def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
         _unpool_args(kernel_size, stride, padding)
@@ -521,7 +612,22 @@ class _Adaptive(PoolOp):
 
 
 class AdaptiveMaxPool2d(_Adaptive):
-    """Adaptive max pooling (torch's adaptive_max_pool2d): bins of the input, their max and argmax."""
+    """Adaptive max pooling (torch's adaptive_max_pool2d): bins of the input, their max and argmax.
+
+    Parameters
+    ----------
+    output_size : int or pair
+        As in :func:`cs231n_pool.functional.adaptive_max_pool2d`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.ops import AdaptiveMaxPool2d
+    >>> op = AdaptiveMaxPool2d((1, 2))
+    >>> out, ctx = op.forward(np.zeros((0, 4, 4)))  # no channels: valid, as in torch
+    >>> out.shape, op.backward(ctx, out).shape
+    ((0, 1, 2), (0, 4, 4))
+    """
 
     def _no_planes(self, out_shape: Shape) -> tuple[IndexArray, None]:
         return np.empty(out_shape, dtype=np.int64), None
@@ -547,7 +653,22 @@ class AdaptiveMaxPool2d(_Adaptive):
 
 
 class AdaptiveAvgPool2d(_Adaptive):
-    """Adaptive average pooling (torch's adaptive_avg_pool2d): the mean of each bin."""
+    """Adaptive average pooling (torch's adaptive_avg_pool2d): the mean of each bin.
+
+    Parameters
+    ----------
+    output_size : int or pair
+        As in :func:`cs231n_pool.functional.adaptive_avg_pool2d`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.ops import AdaptiveAvgPool2d
+    >>> op = AdaptiveAvgPool2d(1)
+    >>> out, ctx = op.forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> out, op.backward(ctx, np.ones((1, 1, 1, 1)))[0, 0, 0]
+    (array([[[[7.5]]]]), array([0.0625, 0.0625, 0.0625, 0.0625]))
+    """
 
     def _forward(self, x4: FloatArray, out_size: tuple[int, int]) -> tuple[FloatArray, tuple[None, None]]:
         x4 = np.ascontiguousarray(x4)  # one summation order whatever the memory layout

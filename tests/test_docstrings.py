@@ -14,7 +14,7 @@ import cs231n_pool
 from cs231n_pool import layers
 
 # the modules with examples: the ops, layers, kernels' wrappers, naive loops and gradient checks
-EXAMPLE_MODULES = ["functional", "layers", "im2col", "gradient_check", "naive"]
+EXAMPLE_MODULES = ["functional", "layers", "ops", "im2col", "gradient_check", "naive"]
 
 
 @pytest.mark.parametrize("name", EXAMPLE_MODULES)
