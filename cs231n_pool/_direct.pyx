@@ -6,7 +6,7 @@ argument and precompute the window placement, so these kernels never see bad
 input. Each kernel runs an OpenMP ``prange`` over the planes (serially when the
 extension was built without OpenMP).
 
-Window placement arrays (all from geometry.pool_geometry, one entry per output
+Window placement arrays (all from geometry.window_placement, one entry per output
 row or column): ``row_start[oh]`` is the first in-bounds input row of window row
 ``oh`` (padding rows skipped in steps of the dilation), ``row_count[oh]`` how many
 in-bounds rows it reads; likewise ``col_start``/``col_count``. Output columns

@@ -25,7 +25,7 @@ once. The kernels need the compiled extension ``cs231n_pool._direct``; without i
 these functions raise ImportError (the im2col path keeps its numpy fallback).
 
 The functions here take already-validated arrays (see geometry.check_input);
-functional.py and layers.py call them for ``method="direct"``.
+the op table (ops.py) calls them for ``method="direct"``.
 """
 
 from __future__ import annotations
