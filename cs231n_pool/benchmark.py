@@ -60,6 +60,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .opinfo import OPINFOS
+
 # name: (N, C, H, W, kernel, stride, pad)
 SHAPES = {
     "S1": (64, 64, 32, 32, 2, 2, 0),
@@ -68,7 +70,8 @@ SHAPES = {
     "S4": (64, 32, 28, 28, 3, 1, 1),
 }
 TINY = {"tiny": (2, 4, 12, 12, 3, 2, 1)}
-OPS = (("max", "forward"), ("max", "backward"), ("avg", "forward"), ("avg", "backward"))
+BENCHED = {info.bench.pool: info for info in OPINFOS if info.bench is not None}  # the registry's timed ops
+OPS = tuple((pool, direction) for pool in BENCHED for direction in ("forward", "backward"))
 MALLOC_ENV = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
 # a timed call counts as disturbed when this process's threads waited for a CPU longer than this
 DISTURBED_WAIT_S, DISTURBED_WAIT_SHARE = 50e-6, 0.05
@@ -215,11 +218,10 @@ def cases_for(shape_names: list[str], tiny: bool) -> list[Case]:
 
 
 def _layer(pool: str, case: Case, method: str) -> Any:
-    """The layer of the registry entry timed as ``pool`` ("max" or "avg"; cs231n_pool.opinfo)."""
-    from .opinfo import OPINFOS
-
-    info = next(info for info in OPINFOS if info.bench == pool)
-    layer, _ = info.make_layer(dict(kernel_size=case.kernel, stride=case.stride, padding=case.pad, method=method))
+    """The layer of the registry entry timed as ``pool`` (cs231n_pool.opinfo)."""
+    layer, _ = BENCHED[pool].make_layer(
+        dict(kernel_size=case.kernel, stride=case.stride, padding=case.pad, method=method)
+    )
     return layer
 
 
@@ -244,11 +246,8 @@ def _layer_variant(pool, direction, case, x, dout, method, name, rounds, warmup,
 
 
 def _naive_variant(pool, direction, case, x, dout, rounds):
-    from . import naive
-
     param = dict(pool_height=case.kernel, pool_width=case.kernel, stride=case.stride, pad=case.pad)
-    forward = naive.max_pool_forward_naive if pool == "max" else naive.avg_pool_forward_naive
-    backward = naive.max_pool_backward_naive if pool == "max" else naive.avg_pool_backward_naive
+    forward, backward = BENCHED[pool].bench.naive
 
     def prepare():
         return forward(x, param)[1] if direction == "backward" else None
@@ -260,35 +259,22 @@ def _naive_variant(pool, direction, case, x, dout, rounds):
 
 
 def _direct_variant(pool, direction, case, x, dout, threads, rounds):
-    from . import direct
-    from .geometry import avg_divisors, pool_geometry
+    from .geometry import pool_geometry
 
     geom = pool_geometry((case.H, case.W), case.kernel, case.stride, case.pad)
-    divisors = avg_divisors(geom)
-
-    if pool == "max":
-        idx = direct.max_pool_forward_direct(x, geom, threads)[1] if direction == "backward" else None
-        run = (
-            (lambda _: direct.max_pool_forward_direct(x, geom, threads))
-            if direction == "forward"
-            else (lambda _: direct.max_pool_backward_direct(dout, idx, x.shape, threads))
-        )
-    else:
-        run = (
-            (lambda _: direct.avg_pool_forward_direct(x, geom, divisors, threads))
-            if direction == "forward"
-            else (lambda _: direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads))
-        )
+    run = BENCHED[pool].bench.direct(direction, x, dout, geom, threads)
     return Variant("direct", threads, lambda: None, run, rounds, True, True)
 
 
 def _torch_variant(pool, direction, case, x, dout, threads, rounds, torch):
-    F = torch.nn.functional
-    args = (case.kernel, case.stride, case.pad)
+    info = BENCHED[pool]
+    torch_op = getattr(torch.nn.functional, info.torch_name)
+    args, kwargs = (case.kernel, case.stride, case.pad), info.bench.torch_kwargs
     xt, dt = torch.from_numpy(x), torch.from_numpy(dout)
 
     def op(t):
-        return F.max_pool2d(t, *args, return_indices=True)[0] if pool == "max" else F.avg_pool2d(t, *args)
+        result = torch_op(t, *args, **kwargs)
+        return result[0] if isinstance(result, tuple) else result
 
     def prepare():
         torch.set_num_threads(threads)
@@ -299,7 +285,7 @@ def _torch_variant(pool, direction, case, x, dout, threads, rounds, torch):
 
     def run(out):
         if direction == "forward":
-            return F.max_pool2d(xt, *args, return_indices=True) if pool == "max" else F.avg_pool2d(xt, *args)
+            return torch_op(xt, *args, **kwargs)
         out.backward(dt)
 
     return Variant("torch", threads, prepare, run, rounds, True, False)

@@ -22,9 +22,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import functional, layers
+from . import direct, functional, layers, naive
+from .geometry import PoolGeometry, avg_divisors
 
 Kwargs = dict[str, Any]
+Timed = Callable[[Any], Any]
 
 
 class Sample(NamedTuple):
@@ -54,6 +56,35 @@ class GradCheck(NamedTuple):
     unbatched: bool = False
 
 
+class Bench(NamedTuple):
+    """How ``cs231n-pool bench`` times an op besides its layer (which it builds from the entry).
+
+    pool: the name of its rows ("max", "avg"). naive: the CS231n loops' (forward, backward).
+    direct: (direction, x, dout, geometry, threads) -> the timed call of the fused kernels (its
+    untimed set-up, such as the forward's indices for a backward, runs before it returns).
+    torch_kwargs: extra arguments of the torch op (max pooling is timed with its indices).
+    """
+
+    pool: str
+    naive: tuple[Callable[..., Any], Callable[..., Any]]
+    direct: Callable[[str, np.ndarray, np.ndarray, PoolGeometry, int], Timed]
+    torch_kwargs: Kwargs
+
+
+def _max_direct(direction: str, x: np.ndarray, dout: np.ndarray, geom: PoolGeometry, threads: int) -> Timed:
+    if direction == "forward":
+        return lambda _: direct.max_pool_forward_direct(x, geom, threads)
+    idx = direct.max_pool_forward_direct(x, geom, threads)[1]
+    return lambda _: direct.max_pool_backward_direct(dout, idx, x.shape, threads)
+
+
+def _avg_direct(direction: str, x: np.ndarray, dout: np.ndarray, geom: PoolGeometry, threads: int) -> Timed:
+    divisors = avg_divisors(geom)
+    if direction == "forward":
+        return lambda _: direct.avg_pool_forward_direct(x, geom, divisors, threads)
+    return lambda _: direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads)
+
+
 class OpInfo(NamedTuple):
     """Everything the checks need to know about one op.
 
@@ -61,7 +92,8 @@ class OpInfo(NamedTuple):
     split: functional kwargs -> (layer constructor kwargs, layer forward kwargs); torch_name and
     torch_kwargs: the ``torch.nn.functional`` op and its kwargs; inputs: x and the kwargs ->
     the op's leading array arguments (x alone, or max_unpool2d's pooled values and indices);
-    indices: whether ``return_indices=True`` also returns the flat argmax.
+    indices: whether ``return_indices=True`` also returns the flat argmax; bench: how the
+    benchmark times it, or None.
     """
 
     name: str
@@ -74,7 +106,7 @@ class OpInfo(NamedTuple):
     torch_kwargs: Callable[[Kwargs], Kwargs] = dict
     inputs: Callable[[np.ndarray, Kwargs], tuple[np.ndarray, ...]] = lambda x, kwargs: (x,)
     indices: bool = False
-    bench: str | None = None
+    bench: Bench | None = None
 
     def functional(self, *arrays: np.ndarray, **kwargs: Any) -> Any:
         """Call the functional op."""
@@ -144,7 +176,12 @@ OPINFOS: tuple[OpInfo, ...] = (
             GradCheck("k=2 s=1 (C,H,W) input", dict(kernel_size=2, stride=1), unbatched=True),
         ),
         indices=True,
-        bench="max",
+        bench=Bench(
+            "max",
+            (naive.max_pool_forward_naive, naive.max_pool_backward_naive),
+            _max_direct,
+            dict(return_indices=True),
+        ),
     ),
     OpInfo(
         "avg_pool2d",
@@ -179,7 +216,7 @@ OPINFOS: tuple[OpInfo, ...] = (
             GradCheck("k=2 divisor_override=3", dict(kernel_size=2, divisor_override=3)),
             GradCheck("k=3 s=2 'same'", dict(kernel_size=3, stride=2, padding="same")),
         ),
-        bench="avg",
+        bench=Bench("avg", (naive.avg_pool_forward_naive, naive.avg_pool_backward_naive), _avg_direct, {}),
     ),
     OpInfo(
         "max_unpool2d",
