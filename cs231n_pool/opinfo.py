@@ -92,6 +92,7 @@ class OpInfo(NamedTuple):
     split: functional kwargs -> (layer constructor kwargs, layer forward kwargs); torch_name and
     torch_kwargs: the ``torch.nn.functional`` op and its kwargs; inputs: x and the kwargs ->
     the op's leading array arguments (x alone, or max_unpool2d's pooled values and indices);
+    given: the same for an x that may be bad, passed on as it is (the error tests' form);
     indices: whether ``return_indices=True`` also returns the flat argmax; bench: how the
     benchmark times it, or None.
     """
@@ -105,6 +106,7 @@ class OpInfo(NamedTuple):
     gradcheck: tuple[GradCheck, ...] = ()
     torch_kwargs: Callable[[Kwargs], Kwargs] = dict
     inputs: Callable[[np.ndarray, Kwargs], tuple[np.ndarray, ...]] = lambda x, kwargs: (x,)
+    given: Callable[[Any], tuple[Any, ...]] = lambda x: (x,)
     indices: bool = False
     bench: Bench | None = None
 
@@ -237,6 +239,7 @@ OPINFOS: tuple[OpInfo, ...] = (
             GradCheck("k=2 output_size=(7,7)", dict(kernel_size=2, output_size=(7, 7))),
         ),
         inputs=_unpool_inputs,
+        given=lambda x: (x, np.zeros(np.shape(x), dtype=np.int64)),  # indices that fit any x
     ),
     OpInfo(
         "adaptive_max_pool2d",

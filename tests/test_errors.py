@@ -34,22 +34,23 @@ POOLS = {
     "avg_pool_forward_naive": lambda x, k=2, s=None, p=0: naive.avg_pool_forward_naive(x, _pool_param(k, s, p)),
 }
 DILATED = ["max_pool2d", "max_pool2d-direct", "Maxpool"]
-# Entry points that take only x (plus fixed valid arguments).
-ANY_INPUT = dict(
-    POOLS,
-    **{
-        "adaptive_max_pool2d": lambda x: fn.adaptive_max_pool2d(x, 2),
-        "adaptive_avg_pool2d": lambda x: fn.adaptive_avg_pool2d(x, 2),
-        "AdaptiveMaxpool": lambda x: layers.AdaptiveMaxpool(2).forward(x),
-        "AdaptiveAvgpool": lambda x: layers.AdaptiveAvgpool(2).forward(x),
-        "global_max_pool2d": fn.global_max_pool2d,
-        "global_avg_pool2d": fn.global_avg_pool2d,
-        "GlobalMaxpool": lambda x: layers.GlobalMaxpool().forward(x),
-        "GlobalAvgpool": lambda x: layers.GlobalAvgpool().forward(x),
-        "max_unpool2d": lambda x: fn.max_unpool2d(x, np.zeros(np.shape(x), dtype=np.int64), 2),
-        "MaxUnpool": lambda x: layers.MaxUnpool(2).forward(x, np.zeros(np.shape(x), dtype=np.int64)),
-    },
-)
+
+
+def _entry_points(info):
+    """The registry entry's functional op and layer, on an arbitrary x with its first sample's arguments."""
+    kwargs = info.samples[0].kwargs
+
+    def through_layer(x):
+        layer, forward = info.make_layer(kwargs)
+        return layer.forward(*info.given(x), **forward)
+
+    return {info.name: lambda x: info.functional(*info.given(x), **kwargs), info.layer.__name__: through_layer}
+
+
+# Entry points that take only x (plus fixed valid arguments): POOLS, and every op of the registry.
+ANY_INPUT = dict(POOLS)
+for _info in OPINFOS:
+    ANY_INPUT.update({name: call for name, call in _entry_points(_info).items() if name not in ANY_INPUT})
 
 
 def raises(exc, *words):
