@@ -117,9 +117,6 @@ class PoolOp:
             What :meth:`backward` needs (and the max ops' indices).
         """
         x4, batched = check_input(x, unbatched_empty_c=self.unbatched_empty_c)
-        return self._run(x4, batched)
-
-    def _run(self, x4: FloatArray, batched: bool) -> tuple[FloatArray, Context]:
         plan, (out_h, out_w) = self._plan(tuple(x4.shape))
         out_shape = tuple(x4.shape[:2]) + (out_h, out_w)
         saved: tuple[IndexArray | None, IndexArray | None]
@@ -358,6 +355,7 @@ def pool_divisors(
 
 
 def check_count_include_pad(count_include_pad: Any) -> None:
+    """count_include_pad must be a bool (numpy's too)."""
     if not isinstance(count_include_pad, (bool, np.bool_)):
         raise TypeError(f"count_include_pad must be a bool, got count_include_pad={count_include_pad!r}")
 
