@@ -47,6 +47,13 @@ class PoolGeometry(NamedTuple):
     ``ow*stride_w - pad_left`` and reads every ``dilation``-th cell. Cells outside
     the plane are padding. ``pad_bottom``/``pad_right`` are the declared padding
     on the far side (they matter for the average divisor).
+
+    Examples
+    --------
+    >>> from cs231n_pool import pool_geometry
+    >>> geom = pool_geometry((7, 6), 3, stride=2, padding="same")
+    >>> (geom.pad_top, geom.pad_bottom), (geom.pad_left, geom.pad_right), (geom.out_h, geom.out_w)
+    ((1, 1), (0, 1), (4, 3))
     """
 
     kernel_h: int
@@ -115,8 +122,31 @@ def is_int(value: Any) -> bool:
 
 
 def pooled_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1, ceil_mode: bool = False) -> int:
-    """Output length along one dimension (the formula in the module docstring); may be < 1
-    when the window does not fit (pool_geometry reports that)."""
+    """Output length along one dimension (the formula in the module docstring).
+
+    Parameters
+    ----------
+    size, kernel, stride, padding, dilation : int
+        The input length and the window along that dimension.
+    ceil_mode : bool
+        The ceil rule (the last window must start inside the input or the left padding).
+
+    Returns
+    -------
+    int
+        May be < 1 when the window does not fit (pool_geometry reports that).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A non-positive kernel, stride or dilation, or a negative size or padding.
+
+    Examples
+    --------
+    >>> from cs231n_pool import pooled_size
+    >>> pooled_size(7, 3, 2, 1), pooled_size(6, 2, 2, 0, ceil_mode=True)
+    (4, 3)
+    """
     for name, value in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
         positive_int(value, name)
     if not is_int(size) or not is_int(padding) or size < 0 or padding < 0:
@@ -246,7 +276,34 @@ def pool_geometry(
     limit_padding: bool = True,
 ) -> PoolGeometry:
     """Check the pooling arguments (:func:`pool_args`) and place the windows on an (H, W) plane
-    (:func:`place_windows`)."""
+    (:func:`place_windows`).
+
+    Parameters
+    ----------
+    spatial_shape : pair of int
+        (H, W) of the input.
+    kernel_size, stride, padding, dilation, ceil_mode
+        As in :func:`cs231n_pool.functional.max_pool2d`.
+    limit_padding : bool
+        Whether padding is limited to half the window (not for im2col, which also serves
+        convolutions).
+
+    Returns
+    -------
+    PoolGeometry
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument, or windows that do not fit the padded input, named with their values.
+
+    Examples
+    --------
+    >>> from cs231n_pool import pool_geometry
+    >>> geom = pool_geometry((7, 6), 3, stride=2, padding=1)
+    >>> geom.out_h, geom.out_w, geom.window_size
+    (4, 3, 9)
+    """
     args = pool_args(kernel_size, stride, padding, dilation, ceil_mode, limit_padding=limit_padding)
     return place_windows(args, spatial_shape)
 
