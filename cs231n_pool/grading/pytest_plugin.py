@@ -22,6 +22,7 @@ import pytest
 
 from .config import find_assignment_root, load_config
 from .sandbox import Submission, SubmissionFailure
+from .wire import safe_text
 
 SEED_ENV = "CS231N_POOL_SEED"
 SUBMISSION_ENV = "CS231N_POOL_SUBMISSION"
@@ -165,6 +166,7 @@ def _finish_record(item, record, points):
 
 
 def _truncate(text, limit):
+    text = safe_text(text)
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text

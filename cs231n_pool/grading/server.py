@@ -1,0 +1,245 @@
+"""The pre-fork server: imports numpy once, then forks one isolated process per session.
+
+Started by sandbox.py as ``python -I -S -B server.py CONFIG_JSON`` (one server per grading
+process and isolation level). It never runs student code itself, and like child.py it never
+imports cs231n_pool: it loads wire.py, child.py and isolation.py by file path, so a forked
+student process finds nothing of the reference implementation in sys.modules.
+
+For each request (a JSON config and four file descriptors, received over a Unix socket) it
+forks a *keeper*, which stays root and trusted, and the keeper forks the *student process*:
+
+1. the keeper picks the session uid (isolation.session_uid) and, at the full level, unshares
+   a PID namespace so that the student process is its init: when it dies, all it started dies;
+2. the student process enters the level (isolation.py): user, mount, IPC and network
+   namespaces, the keeper writes its uid/gid maps, it builds its filesystem view, drops to the
+   unprivileged uid, sets its resource limits, and only then loads the student's file;
+3. the keeper reports ``{"pid", "uid"}`` (or ``{"error"}``) on the session's control socket,
+   waits for the student process, kills every process left with the session uid, removes
+   what that uid left in the shared temp folders, and reports ``{"status"}``.
+"""
+import json
+import os
+import signal
+import socket
+import sys
+
+
+def _load(name, path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _send(ctl, message):
+    try:
+        ctl.sendall(json.dumps(message).encode() + b"\n")
+    except OSError:
+        pass  # the session is gone; the keeper still cleans up
+
+
+def _read_all(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+class Server:
+    def __init__(self, config, iso, child, wire, np):
+        self.config = config
+        self.iso = iso
+        self.child = child
+        self.wire = wire
+        self.np = np
+        self.sock = socket.socket(fileno=config["sock_fd"])
+
+    def serve(self):
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
+        while True:
+            try:
+                message, fds, _, _ = socket.recv_fds(self.sock, 1 << 20, 4)
+            except OSError:
+                return
+            if not message:
+                return  # the grader closed its end
+            if len(fds) != 4:
+                for fd in fds:
+                    os.close(fd)
+                continue
+            if os.fork() == 0:
+                try:
+                    self.keeper(json.loads(message), fds)
+                finally:
+                    os._exit(1)
+            for fd in fds:
+                os.close(fd)
+
+    # --- the keeper: root, trusted, one per session ---------------------------------------------
+    def keeper(self, request, fds):
+        iso = self.iso
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        self.sock.close()
+        iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctl_fd, req_r, resp_w, out_w = fds
+        ctl = socket.socket(fileno=ctl_fd)
+        level = request["level"]
+        uid = iso.session_uid(os.getpid()) if level != "none" else os.getuid()
+        work = request["work"]
+        if level == "uid":
+            work = os.path.join(request["uid_dir"], str(uid))
+            os.mkdir(work, 0o700)
+            os.chown(work, uid, uid)
+        if level == "none":
+            iso.prctl(iso.PR_SET_CHILD_SUBREAPER, 1)
+        if level == "full":
+            iso.unshare(iso.CLONE_NEWPID)
+        to_child_r, to_child_w = os.pipe()
+        to_keeper_r, to_keeper_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(to_child_w)
+                os.close(to_keeper_r)
+                ctl.close()
+                self.student(request, level, uid, work, (req_r, resp_w, out_w), to_child_r, to_keeper_w)
+            finally:
+                os._exit(127)
+        for fd in (to_child_r, to_keeper_w, req_r, resp_w, out_w):
+            os.close(fd)
+        try:
+            if level == "full":
+                if os.read(to_keeper_r, 1) == b"U":
+                    iso.write_id_maps(pid, uid)
+                    os.write(to_child_w, b"G")
+            setup = _read_all(to_keeper_r)
+        except OSError as exc:
+            setup = b"Ekeeper: " + str(exc).encode()
+        if setup == b"K":
+            _send(ctl, {"pid": pid, "uid": uid})
+        else:
+            _send(ctl, {"error": setup[1:].decode("utf-8", "replace")[:2000] or "the sandbox did not start"})
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        if level == "none":
+            self._kill_children()
+        else:
+            iso.kill_uid(uid)
+        if level == "uid":
+            iso.remove_files_of(uid)
+        if level != "full":
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+        _send(ctl, {"status": os.waitstatus_to_exitcode(status)})
+        os._exit(0)
+
+    def _kill_children(self):
+        """At the none level: kill the orphans that came back to this subreaper."""
+        me = str(os.getpid())
+        for _ in range(1000):
+            pids = []
+            for entry in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{entry}/stat", "rb") as f:
+                        stat = f.read()
+                except OSError:
+                    continue
+                if stat[stat.rfind(b")") + 2:].split()[1] == me.encode():
+                    pids.append(int(entry))
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+
+    # --- the student process: enters the level, then runs the driver ---------------------------
+    def student(self, request, level, uid, work, fds, to_child_r, to_keeper_w):
+        iso = self.iso
+        req_r, resp_w, out_w = fds
+        try:
+            os.setsid()
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(out_w, 1)
+            os.dup2(out_w, 2)
+            keep = {0, 1, 2, req_r, resp_w, to_keeper_w, to_child_r}
+            site = self.config["site_dir"]
+            mapping = {self.config["numpy_dir"]: site}
+            if level == "uid":  # a Python under /root is not reachable by the session uid by name
+                via_fds = iso.reachable_through_fds([site, *self.config["stdlib_dirs"]])
+                mapping = {self.config["numpy_dir"]: via_fds.get(site, site), **via_fds}
+                keep |= {int(via.rsplit("/", 1)[1]) for via in via_fds.values()}
+            self._close_others(keep)
+            if level == "full":
+                iso.unshare(iso.CLONE_NEWUSER | iso.CLONE_NEWNS | iso.CLONE_NEWNET | iso.CLONE_NEWIPC)
+                os.write(to_keeper_w, b"U")
+                if os.read(to_child_r, 1) != b"G":
+                    raise RuntimeError("the keeper did not map the session uid")
+                iso.build_root(self.config["trees"], request["disk_mb"])
+                work = "/tmp"
+            os.chdir(work)
+            student_file = os.path.join(work, request["file_name"])
+            fd = os.open(student_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(bytes.fromhex(request["source"]))
+            os.environ.update(HOME=work, TMPDIR=work)
+            if level != "none":
+                self.child.set_limits(request["memory_mb"], request["file_mb"], iso.MAX_PROCESSES)
+                iso.drop_privileges(iso.INNER_ID if level == "full" else uid)
+                if level == "uid":
+                    iso.prctl(iso.PR_SET_DUMPABLE, 1)  # its own /proc/self/fd paths must stay readable
+            else:
+                self.child.set_limits(request["memory_mb"], request["file_mb"], None)
+            iso.redirect_paths(mapping)
+            os.write(to_keeper_w, b"K")
+        except BaseException as exc:  # setup failed: say why, never run student code
+            try:
+                os.write(to_keeper_w, b"E" + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
+            finally:
+                os._exit(127)
+        os.close(to_keeper_w)
+        os.close(to_child_r)
+        config = dict(request, req_fd=req_r, resp_fd=resp_w, student_file=student_file)
+        self.child.run_session(config, self.wire, self.np)
+        os._exit(0)
+
+    @staticmethod
+    def _close_others(keep):
+        for entry in os.listdir("/proc/self/fd"):
+            fd = int(entry)
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    sys.path[:0] = [config["numpy_dir"]]
+    import numpy as np
+
+    for name in config["preload"]:  # imported once here, so each session need not read them
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    iso = _load("_cs231n_pool_isolation", config["isolation_path"])
+    iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != config["parent_pid"]:
+        os._exit(1)  # the grader died before prctl took effect
+    wire = _load("_cs231n_pool_wire", config["wire_path"])
+    child = _load("_cs231n_pool_child", config["child_path"])
+    Server(config, iso, child, wire, np).serve()
+
+
+if __name__ == "__main__":
+    main()
