@@ -222,7 +222,7 @@ def _bind(source, root, readonly=True):
     mount(None, target, None, flags | (MS_NODEV if os.path.isdir(source) else 0))
 
 
-def build_root(trees, disk_mb, inodes=4096):
+def build_root(trees, links, disk_mb, inodes=4096):
     """A fresh filesystem view: `trees` read-only at their own paths, /usr (and the top-level
     links into it), /dev/null, /dev/zero, /dev/urandom, and a size-capped tmpfs at /tmp that is
     also the working directory. Everything else of the grader's machine is out of sight."""
@@ -232,6 +232,10 @@ def build_root(trees, disk_mb, inodes=4096):
     for tree in ["/usr", *trees]:
         if os.path.exists(tree) and not tree.startswith("/usr/"):
             _bind(tree, root)
+    for link, target in links.items():  # e.g. a venv's bin/python -> the interpreter bound above
+        os.makedirs(os.path.dirname(root + link), exist_ok=True)
+        if not os.path.lexists(root + link):
+            os.symlink(target, root + link)
     for name in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink("/" + name):
             os.symlink(os.readlink("/" + name), os.path.join(root, name))

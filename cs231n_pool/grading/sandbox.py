@@ -274,6 +274,20 @@ def _site_dir():
     return os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
 
 
+def _interpreter_files():
+    """The interpreter's binary and shared libpython: student code may start `sys.executable`."""
+    files = {os.path.realpath(sys.executable)}
+    with open("/proc/self/maps") as f:
+        files |= {line.split()[-1] for line in f if "libpython" in line and line.split()[-1].startswith("/")}
+    return sorted(files)
+
+
+def _interpreter_links():
+    """{sys.executable: its real path} when it is a link (a venv's bin/python)."""
+    real = os.path.realpath(sys.executable)
+    return {} if real == sys.executable else {sys.executable: real}
+
+
 class _Server:
     """One pre-fork server (server.py) for this process and an isolation level."""
 
@@ -291,7 +305,8 @@ class _Server:
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {
             "sock_fd": theirs.fileno(), "parent_pid": os.getpid(), "numpy_dir": _numpy_path_dir(self.tmp),
-            "site_dir": site, "stdlib_dirs": [stdlib], "trees": [stdlib, *numpy_trees],
+            "site_dir": site, "stdlib_dirs": [stdlib], "trees": [stdlib, *numpy_trees, *_interpreter_files()],
+            "links": _interpreter_links(),
             "wire_path": WIRE_PATH, "child_path": CHILD_PATH, "isolation_path": ISOLATION_PATH,
             "preload": list(PRELOAD),
         }
@@ -344,7 +359,8 @@ class _Child:
 
     def __init__(self, ctl):
         self.ctl = ctl
-        self.pid = None
+        self.pid = None          # the process to kill: the student's, or at full the namespace's init
+        self.student_pid = None  # the student's own process
         self.uid = None
         self.returncode = None
         self._buffer = b""
@@ -476,6 +492,7 @@ class Session:
             error = started.get("error") if isinstance(started, dict) else "no answer from the sandbox server"
             raise StudentCrashed(f"starting the submission: the sandbox could not be set up ({error})")
         self.proc.pid, self.proc.uid = started["pid"], started.get("uid")
+        self.proc.student_pid = started.get("student_pid", self.proc.pid)
         _LIVE_CHILDREN.add(self.proc.pid)
         header, _ = self._receive(time.monotonic() + STARTUP_SECONDS, "starting the submission",
                                   f"the {STARTUP_SECONDS:g} s allowed to start the submission's process")
@@ -508,6 +525,8 @@ class Session:
         """SIGKILL the child, everything it started, and any orphan it left behind."""
         if self.dead_reason is None:
             self.dead_reason = reason
+        if reason == "exited":  # it closed the channel: let the keeper report how it ended
+            self.proc.wait(timeout=2)
         if self.proc.returncode is not None:
             return
         descendants = self._descendants()
@@ -541,7 +560,7 @@ class Session:
     def _after_call(self):
         """Processes the student started must not outlive the call."""
         if self.level != "none":
-            isolation.kill_uid(self.proc.uid, exclude=(self.proc.pid,))
+            isolation.kill_uid(self.proc.uid, exclude=(self.proc.student_pid,))
             return
         leftovers = self._descendants()
         if leftovers:

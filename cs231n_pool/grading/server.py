@@ -40,6 +40,19 @@ def _send(ctl, message):
         pass  # the session is gone; the keeper still cleans up
 
 
+def _children_of(pid):
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat[stat.rfind(b")") + 2:].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
 def _read_all(fd):
     chunks = []
     while True:
@@ -100,16 +113,17 @@ class Server:
             iso.unshare(iso.CLONE_NEWPID)
         to_child_r, to_child_w = os.pipe()
         to_keeper_r, to_keeper_w = os.pipe()
+        status_r, status_w = os.pipe()  # at the full level, the namespace's init reports the student's status
         pid = os.fork()
         if pid == 0:
             try:
-                os.close(to_child_w)
-                os.close(to_keeper_r)
+                for fd in (to_child_w, to_keeper_r, status_r):
+                    os.close(fd)
                 ctl.close()
-                self.student(request, level, uid, work, (req_r, resp_w, out_w), to_child_r, to_keeper_w)
+                self.student(request, level, uid, work, (req_r, resp_w, out_w), to_child_r, to_keeper_w, status_w)
             finally:
                 os._exit(127)
-        for fd in (to_child_r, to_keeper_w, req_r, resp_w, out_w):
+        for fd in (to_child_r, to_keeper_w, status_w, req_r, resp_w, out_w):
             os.close(fd)
         try:
             if level == "full":
@@ -120,11 +134,15 @@ class Server:
         except OSError as exc:
             setup = b"Ekeeper: " + str(exc).encode()
         if setup == b"K":
-            _send(ctl, {"pid": pid, "uid": uid})
+            student = _children_of(pid)[0] if level == "full" else pid
+            _send(ctl, {"pid": pid, "student_pid": student, "uid": uid})
         else:
             _send(ctl, {"error": setup[1:].decode("utf-8", "replace")[:2000] or "the sandbox did not start"})
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
+        reported = _read_all(status_r)
+        if reported.strip().lstrip(b"-").isdigit():
+            status = int(reported)
         if level == "none":
             self._kill_children()
         else:
@@ -138,19 +156,11 @@ class Server:
         _send(ctl, {"status": os.waitstatus_to_exitcode(status)})
         os._exit(0)
 
-    def _kill_children(self):
+    @staticmethod
+    def _kill_children():
         """At the none level: kill the orphans that came back to this subreaper."""
-        me = str(os.getpid())
         for _ in range(1000):
-            pids = []
-            for entry in filter(str.isdigit, os.listdir("/proc")):
-                try:
-                    with open(f"/proc/{entry}/stat", "rb") as f:
-                        stat = f.read()
-                except OSError:
-                    continue
-                if stat[stat.rfind(b")") + 2:].split()[1] == me.encode():
-                    pids.append(int(entry))
+            pids = _children_of(os.getpid())
             if not pids:
                 return
             for pid in pids:
@@ -161,7 +171,7 @@ class Server:
                     pass
 
     # --- the student process: enters the level, then runs the driver ---------------------------
-    def student(self, request, level, uid, work, fds, to_child_r, to_keeper_w):
+    def student(self, request, level, uid, work, fds, to_child_r, to_keeper_w, status_w):
         iso = self.iso
         req_r, resp_w, out_w = fds
         try:
@@ -170,7 +180,7 @@ class Server:
             os.dup2(devnull, 0)
             os.dup2(out_w, 1)
             os.dup2(out_w, 2)
-            keep = {0, 1, 2, req_r, resp_w, to_keeper_w, to_child_r}
+            keep = {0, 1, 2, req_r, resp_w, to_keeper_w, to_child_r, status_w}
             site = self.config["site_dir"]
             mapping = {self.config["numpy_dir"]: site}
             if level == "uid":  # a Python under /root is not reachable by the session uid by name
@@ -183,7 +193,7 @@ class Server:
                 os.write(to_keeper_w, b"U")
                 if os.read(to_child_r, 1) != b"G":
                     raise RuntimeError("the keeper did not map the session uid")
-                iso.build_root(self.config["trees"], request["disk_mb"])
+                iso.build_root(self.config["trees"], self.config["links"], request["disk_mb"])
                 work = "/tmp"
             os.chdir(work)
             student_file = os.path.join(work, request["file_name"])
@@ -191,6 +201,9 @@ class Server:
             with os.fdopen(fd, "wb") as f:
                 f.write(bytes.fromhex(request["source"]))
             os.environ.update(HOME=work, TMPDIR=work)
+            if level == "full":
+                self._become_init(status_w, (req_r, resp_w, to_keeper_w, to_child_r))
+            os.close(status_w)
             if level != "none":
                 self.child.set_limits(request["memory_mb"], request["file_mb"], iso.MAX_PROCESSES)
                 iso.drop_privileges(iso.INNER_ID if level == "full" else uid)
@@ -198,6 +211,7 @@ class Server:
                     iso.prctl(iso.PR_SET_DUMPABLE, 1)  # its own /proc/self/fd paths must stay readable
             else:
                 self.child.set_limits(request["memory_mb"], request["file_mb"], None)
+            iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)  # after the uid switch, which clears it
             iso.redirect_paths(mapping)
             os.write(to_keeper_w, b"K")
         except BaseException as exc:  # setup failed: say why, never run student code
@@ -210,6 +224,23 @@ class Server:
         config = dict(request, req_fd=req_r, resp_fd=resp_w, student_file=student_file)
         self.child.run_session(config, self.wire, self.np)
         os._exit(0)
+
+    def _become_init(self, status_w, fds):
+        """Fork: the parent stays the PID namespace's init (root, out of the student's reach;
+        its death kills the namespace) and reports how the student process ended."""
+        pid = os.fork()
+        if pid == 0:
+            return
+        self.iso.prctl(self.iso.PR_SET_PDEATHSIG, signal.SIGKILL)  # the keeper's death ends the namespace
+        for fd in fds:
+            os.close(fd)
+        for fd in (0, 1, 2):
+            os.close(fd)
+        while True:
+            done, status = os.waitpid(-1, 0)
+            if done == pid:
+                os.write(status_w, str(status).encode())
+                os._exit(0)
 
     @staticmethod
     def _close_others(keep):
