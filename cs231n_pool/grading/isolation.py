@@ -284,7 +284,7 @@ def _world_traversable(path):
 
 
 def redirect_paths(mapping):
-    """Point sys.path and every loaded package's __path__ at the fd paths of `mapping`."""
+    """Point sys.path and every loaded module's __path__ and __file__ at the paths `mapping` gives."""
     def move(path):
         for real, via in mapping.items():
             if path == real or path.startswith(real + os.sep):
@@ -296,6 +296,8 @@ def redirect_paths(mapping):
         paths = getattr(module, "__path__", None)
         if isinstance(paths, list):
             paths[:] = [move(p) for p in paths]
+        if isinstance(getattr(module, "__file__", None), str):
+            module.__file__ = move(module.__file__)
 
 
 def exposed(paths):
