@@ -113,6 +113,9 @@ class _Job:
             except (EOFError, OSError):
                 self.reply = b""
         expired = time.monotonic() >= self.deadline
+        if not expired:
+            self.proc.join(5)  # it ended: collect its status before its tree is swept
+        code = self.proc.exitcode
         kill_tree(self.proc.pid)
         self.proc.join(5)
         self.conn.close()
@@ -126,9 +129,16 @@ class _Job:
                 return None, f"could not grade: the grading worker sent {exc}"
         if expired:
             return None, f"could not grade: grading took longer than the {budget:g} s allowed per submission"
-        code = self.proc.exitcode
         how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with status {code}"
         return None, f"could not grade: the grading worker {how} before sending results"
+
+
+def _kill_strays(running):
+    """Kill what a dead worker left behind: its orphans came back to this process (a subreaper)."""
+    from .sandbox import _our_children, kill_tree
+
+    for pid in _our_children() - {job.proc.pid for job in running}:
+        kill_tree(pid)
 
 
 def _clear_previous(out_dir):
@@ -174,6 +184,7 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
             if job.conn in ready or job.proc.sentinel in ready or time.monotonic() >= job.deadline:
                 running.remove(job)
                 results, error = job.finish(budget)
+                _kill_strays(running)
                 _write_student(out_dir, job.student, results, error)
                 outcomes[job.student] = results
                 if results is None:
