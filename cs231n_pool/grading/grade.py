@@ -294,11 +294,73 @@ def _pytest_env(submission_dir, tmp_dir, seed, isolation):
     """pytest's environment: no PYTEST_* options, the submission folder, and a private TMPDIR
     (removed after the run, so the sandboxes' temp dirs go even if pytest is killed)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k not in ("PYTHONSTARTUP",)}
+    # One BLAS thread: the references are small, and idle OpenBLAS threads spin on the cores
+    # the sandboxed processes need.
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env.update(CS231N_POOL_SUBMISSION=submission_dir, PYTHONDONTWRITEBYTECODE="1",
                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", TMPDIR=tmp_dir, CS231N_POOL_ISOLATION=isolation)
     if seed is not None:
         env["CS231N_POOL_SEED"] = str(seed)
     return env
+
+
+_PRELOADED = False
+
+
+def preload_pytest():
+    """Import pytest, numpy and the kit once, so that each grading run forks pytest instead of
+    starting a fresh interpreter (grade-all calls this before it forks its workers)."""
+    global _PRELOADED
+    import pytest  # noqa: F401
+
+    from . import checks, pytest_plugin  # noqa: F401
+
+    try:  # numpy is loaded already, so its environment variables come too late here
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+    except ImportError:
+        pass
+    _PRELOADED = True
+
+
+class _ForkedPytest:
+    """pytest.main(args) in a forked process, with the same contract as the Popen it replaces:
+    its own session, cwd, environment and output file; `wait(timeout)` and `returncode`."""
+
+    def __init__(self, args, cwd, env, log):
+        self.returncode = None
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 3
+            try:
+                os.setsid()
+                os.chdir(cwd)
+                os.environ.clear()
+                os.environ.update(env)
+                tempfile.tempdir = env["TMPDIR"]
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.dup2(log.fileno(), 1)
+                os.dup2(log.fileno(), 2)
+                import pytest
+
+                code = int(pytest.main(args))
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+        self._pidfd = os.pidfd_open(self.pid)
+
+    def wait(self, timeout=None):
+        import select
+
+        if self.returncode is None:
+            if not select.select([self._pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired("pytest", timeout)
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+            os.close(self._pidfd)
+        return self.returncode
 
 
 def _run_pytest(copy_dir, results_path, env, timeout, extra=()):
@@ -314,8 +376,11 @@ def _run_pytest(copy_dir, results_path, env, timeout, extra=()):
     become_subreaper()
     before = _our_children()
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, cwd=copy_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        if _PRELOADED:
+            proc = _ForkedPytest(cmd[3:], copy_dir, env, log)
+        else:
+            proc = subprocess.Popen(cmd, cwd=copy_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
             proc.wait(timeout=TOTAL_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -135,9 +135,9 @@ class _Job:
 
 def _kill_strays(running):
     """Kill what a dead worker left behind: its orphans came back to this process (a subreaper)."""
-    from .sandbox import _our_children, kill_tree
+    from .sandbox import _our_children, kill_tree, server_pids
 
-    for pid in _our_children() - {job.proc.pid for job in running}:
+    for pid in _our_children() - {job.proc.pid for job in running} - server_pids():
         kill_tree(pid)
 
 
@@ -167,8 +167,12 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
     students, skipped = find_students(submissions_dir, cfg.student_file)
     os.makedirs(out_dir, exist_ok=True)
     _clear_previous(out_dir)
-    from .sandbox import become_subreaper
+    from .grade import preload_pytest
+    from .isolation import resolve_level
+    from .sandbox import become_subreaper, start_server
 
+    preload_pytest()
+    start_server(resolve_level(isolation))  # one pre-fork server for the class; it never runs student code
     become_subreaper()  # an orphan a killed worker leaves behind comes back here to be killed
     outcomes, notes = {}, dict(skipped)
     pending, running = list(students), []

@@ -318,7 +318,12 @@ class _Server:
         theirs.close()
 
     def alive(self):
-        return self.proc.poll() is None
+        """Works in forks of the process that started it too (grade-all shares one server)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+                return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+        except OSError:
+            return False
 
     def spawn(self, request, fds):
         socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
@@ -336,6 +341,11 @@ class _Server:
 
 
 _SERVERS = {}
+
+
+def start_server(level):
+    """Start the pre-fork server of `level` now, so that processes forked from this one share it."""
+    _server(level)
 
 
 def _server(level):
@@ -361,6 +371,7 @@ class _Child:
         self.ctl = ctl
         self.pid = None          # the process to kill: the student's, or at full the namespace's init
         self.student_pid = None  # the student's own process
+        self.keeper_pid = None   # its keeper, forked by the server
         self.uid = None
         self.returncode = None
         self._buffer = b""
@@ -380,6 +391,20 @@ class _Child:
             return json.loads(line)
         except ValueError:
             return None
+
+    def has_strays(self):
+        """Whether the student started processes that are still there: the children of its
+        keeper (orphans come back to it, a subreaper; at full to the namespace's init), of that
+        init and of the student. Reads three small /proc files instead of the process table."""
+        expected = {self.pid, self.student_pid}
+        for pid in {self.keeper_pid, self.pid, self.student_pid}:
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    if set(map(int, f.read().split())) - expected:
+                        return True
+            except (OSError, ValueError):
+                return True  # gone or unreadable: let the full sweep decide
+        return False
 
     def wait(self, timeout):
         """Wait for the keeper's final status (it comes after every process of the session died)."""
@@ -451,9 +476,9 @@ class Session:
         __tracebackhide__ = True
         sub = self.submission
         source = sub.check_static()
-        become_subreaper()
-        self._children_before = _our_children()
         if self.level == "none":
+            become_subreaper()
+            self._children_before = _our_children()
             self.tmp = tempfile.mkdtemp(prefix="cs231n-pool-child-")
         request = {
             "level": self.level,
@@ -493,6 +518,7 @@ class Session:
             raise StudentCrashed(f"starting the submission: the sandbox could not be set up ({error})")
         self.proc.pid, self.proc.uid = started["pid"], started.get("uid")
         self.proc.student_pid = started.get("student_pid", self.proc.pid)
+        self.proc.keeper_pid = started.get("keeper_pid")
         _LIVE_CHILDREN.add(self.proc.pid)
         header, _ = self._receive(time.monotonic() + STARTUP_SECONDS, "starting the submission",
                                   f"the {STARTUP_SECONDS:g} s allowed to start the submission's process")
@@ -529,17 +555,18 @@ class Session:
             self.proc.wait(timeout=2)
         if self.proc.returncode is not None:
             return
-        descendants = self._descendants()
+        descendants = self._descendants() if self.level == "none" else ()
         for kill in (os.killpg, os.kill):
             try:
                 kill(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
         _kill_and_reap(descendants)
-        if self.proc.uid is not None and self.level != "none":
-            isolation.kill_uid(self.proc.uid)
+        # With its own uid, the keeper reports the status only once every process of the
+        # session is gone (at full the PID namespace ends with its init; at uid it kills the uid).
         self.proc.wait(timeout=5)
-        self._kill_orphans()
+        if self.level == "none":
+            self._kill_orphans()
 
     def _descendants(self):
         table = _process_table()
@@ -553,14 +580,15 @@ class Session:
         """Kill processes re-parented to the grader (double-forked by student code)."""
         if not _SUBREAPER:
             return
-        orphans = _our_children() - self._children_before - _LIVE_CHILDREN - _server_pids()
+        orphans = _our_children() - self._children_before - _LIVE_CHILDREN - server_pids()
         orphans.discard(self.proc.pid)
         _kill_and_reap(orphans)
 
     def _after_call(self):
         """Processes the student started must not outlive the call."""
         if self.level != "none":
-            isolation.kill_uid(self.proc.uid, exclude=(self.proc.student_pid,))
+            if self.proc.has_strays():
+                isolation.kill_uid(self.proc.uid, exclude=(self.proc.student_pid,))
             return
         leftovers = self._descendants()
         if leftovers:
@@ -675,7 +703,7 @@ class Session:
                              f"reading {handle.type_name}.{name}")
 
 
-def _server_pids():
+def server_pids():
     return {server.proc.pid for server in _SERVERS.values()}
 
 

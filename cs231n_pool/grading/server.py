@@ -107,8 +107,7 @@ class Server:
             work = os.path.join(request["uid_dir"], str(uid))
             os.mkdir(work, 0o700)
             os.chown(work, uid, uid)
-        if level == "none":
-            iso.prctl(iso.PR_SET_CHILD_SUBREAPER, 1)
+        iso.prctl(iso.PR_SET_CHILD_SUBREAPER, 1)  # orphans of the student come back here
         if level == "full":
             iso.unshare(iso.CLONE_NEWPID)
         to_child_r, to_child_w = os.pipe()
@@ -135,7 +134,7 @@ class Server:
             setup = b"Ekeeper: " + str(exc).encode()
         if setup == b"K":
             student = _children_of(pid)[0] if level == "full" else pid
-            _send(ctl, {"pid": pid, "student_pid": student, "uid": uid})
+            _send(ctl, {"pid": pid, "student_pid": student, "uid": uid, "keeper_pid": os.getpid()})
         else:
             _send(ctl, {"error": setup[1:].decode("utf-8", "replace")[:2000] or "the sandbox did not start"})
             os.kill(pid, signal.SIGKILL)
@@ -143,9 +142,8 @@ class Server:
         reported = _read_all(status_r)
         if reported.strip().lstrip(b"-").isdigit():
             status = int(reported)
-        if level == "none":
-            self._kill_children()
-        else:
+        self._kill_children()  # orphans that came back here
+        if level == "uid":  # at full the PID namespace already ended with its init
             iso.kill_uid(uid)
         if level == "uid":
             iso.remove_files_of(uid)
