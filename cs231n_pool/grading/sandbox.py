@@ -364,6 +364,15 @@ def _close_servers():
     _SERVERS.clear()
 
 
+def _memfd(data):
+    fd = os.memfd_create("cs231n-pool-source")
+    os.write(fd, data)
+    return fd
+
+
+_COMPILED = {}  # sha256 of the source -> marshalled code object (b"" when it does not compile)
+
+
 class _Child:
     """The student process of one session, as reported by its keeper over the control socket."""
 
@@ -489,7 +498,6 @@ class Session:
             "disk_mb": self.limits.disk_mb,
             "forbidden": list(sub.forbidden),
             "file_name": os.path.basename(sub.student_file),
-            "source": source.hex(),
             "module_name": sub.module_name,
         }
         server = _server(self.level)
@@ -500,14 +508,15 @@ class Session:
         out_r, out_w = os.pipe()
         ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.proc = _Child(ctl)
+        source_fd, code_fd = _memfd(source), _memfd(sub.compiled(source))
         try:
-            server.spawn(request, [theirs.fileno(), req_r, resp_w, out_w])
+            server.spawn(request, [theirs.fileno(), req_r, resp_w, out_w, source_fd, code_fd])
         except OSError as exc:
             self.dead_reason = "not started"
             raise StudentCrashed(f"starting the submission: the sandbox server is not running ({exc})") from None
         finally:
             theirs.close()
-            for fd in (req_r, resp_w, out_w):
+            for fd in (req_r, resp_w, out_w, source_fd, code_fd):
                 os.close(fd)
         self.capture = _OutputCapture(out_r, self.limits.output_bytes)
         self.capture.start()
@@ -750,6 +759,20 @@ class Submission:
             raise ForbiddenImport(f"the submission imports modules this assignment forbids ({where}); "
                                   f"every graded test fails until they are removed", hits[0][1])
         return source
+
+    def compiled(self, source):
+        """The student file compiled once per grading process (marshal bytes, or b"" so that
+        the child compiles it and reports the SyntaxError itself)."""
+        import marshal
+
+        key = hashlib.sha256(source).digest()
+        if key not in _COMPILED:
+            try:
+                code = compile(source, os.path.basename(self.student_file), "exec", dont_inherit=True)
+                _COMPILED[key] = marshal.dumps(code)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                _COMPILED[key] = b""
+        return _COMPILED[key]
 
     def session(self):
         """A child process for several calls that share objects: ``with sub.session() as s: ...``"""

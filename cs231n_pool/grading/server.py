@@ -53,6 +53,16 @@ def _children_of(pid):
     return found
 
 
+def _close_all_but(keep):
+    """Close every file descriptor not in `keep` (no /proc needed: it may be out of view)."""
+    start = 0
+    for fd in sorted(keep):
+        if start < fd:  # os.closerange(n, n) would close everything from n on
+            os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, 1 << 20)
+
+
 def _read_all(fd):
     chunks = []
     while True:
@@ -60,6 +70,23 @@ def _read_all(fd):
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+
+
+class _Warm:
+    """A keeper whose student process is already set up (namespaces, filesystem view) and waits
+    for a session; `key` is what that preparation depended on."""
+
+    def __init__(self, pid, sock, key):
+        self.pid = pid
+        self.sock = sock
+        self.key = key
+
+    def hand_over(self, message, fds):
+        socket.send_fds(self.sock, [message], fds)
+        self.sock.close()
+
+    def discard(self):
+        self.sock.close()  # the keeper sees the end of its socket and ends its student process
 
 
 class Server:
@@ -70,41 +97,57 @@ class Server:
         self.wire = wire
         self.np = np
         self.sock = socket.socket(fileno=config["sock_fd"])
+        self.warm = None
 
     def serve(self):
+        """Hand each request to a prepared keeper, then prepare the next one while it runs."""
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
         while True:
             try:
-                message, fds, _, _ = socket.recv_fds(self.sock, 1 << 20, 4)
+                message, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 6)
             except OSError:
                 return
             if not message:
                 return  # the grader closed its end
-            if len(fds) != 4:
+            if len(fds) != 6:
                 for fd in fds:
                     os.close(fd)
                 continue
-            if os.fork() == 0:
-                try:
-                    self.keeper(json.loads(message), fds)
-                finally:
-                    os._exit(1)
+            request = json.loads(message)
+            key = (request["level"], request["disk_mb"], request["uid_dir"])
+            warm, self.warm = self.warm, None
+            if warm is None or warm.key != key:
+                if warm is not None:
+                    warm.discard()
+                warm = self._prepare(request, key)
+            warm.hand_over(message, fds)
             for fd in fds:
                 os.close(fd)
+            self.warm = self._prepare(request, key)
+
+    def _prepare(self, params, key):
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                mine.close()
+                self.keeper(params, theirs)
+            finally:
+                os._exit(1)
+        theirs.close()
+        return _Warm(pid, mine, key)
 
     # --- the keeper: root, trusted, one per session ---------------------------------------------
-    def keeper(self, request, fds):
+    def keeper(self, params, hand):
         iso = self.iso
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         self.sock.close()
         iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
-        ctl_fd, req_r, resp_w, out_w = fds
-        ctl = socket.socket(fileno=ctl_fd)
-        level = request["level"]
+        level = params["level"]
         uid = iso.session_uid(os.getpid()) if level != "none" else os.getuid()
-        work = request["work"]
+        work = None
         if level == "uid":
-            work = os.path.join(request["uid_dir"], str(uid))
+            work = os.path.join(params["uid_dir"], str(uid))
             os.mkdir(work, 0o700)
             os.chown(work, uid, uid)
         iso.prctl(iso.PR_SET_CHILD_SUBREAPER, 1)  # orphans of the student come back here
@@ -113,30 +156,47 @@ class Server:
         to_child_r, to_child_w = os.pipe()
         to_keeper_r, to_keeper_w = os.pipe()
         status_r, status_w = os.pipe()  # at the full level, the namespace's init reports the student's status
+        hand_keeper, hand_student = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             try:
                 for fd in (to_child_w, to_keeper_r, status_r):
                     os.close(fd)
-                ctl.close()
-                self.student(request, level, uid, work, (req_r, resp_w, out_w), to_child_r, to_keeper_w, status_w)
+                hand.close()
+                hand_keeper.close()
+                self.student(params, level, uid, work, hand_student, to_child_r, to_keeper_w, status_w)
             finally:
                 os._exit(127)
-        for fd in (to_child_r, to_keeper_w, status_w, req_r, resp_w, out_w):
+        for fd in (to_child_r, to_keeper_w, status_w):
             os.close(fd)
+        hand_student.close()
         try:
-            if level == "full":
-                if os.read(to_keeper_r, 1) == b"U":
-                    iso.write_id_maps(pid, uid)
-                    os.write(to_child_w, b"G")
-            setup = _read_all(to_keeper_r)
+            if level == "full" and os.read(to_keeper_r, 1) == b"U":
+                iso.write_id_maps(pid, uid)
+                os.write(to_child_w, b"G")
+            prepared = os.read(to_keeper_r, 1)
+        except OSError:
+            prepared = b""
+        message, fds, _, _ = socket.recv_fds(hand, 1 << 16, 6)  # wait for a session
+        if not message or len(fds) != 6:
+            os.kill(pid, signal.SIGKILL)
+            os._exit(0)
+        ctl = socket.socket(fileno=fds[0])
+        try:
+            if prepared == b"P":
+                socket.send_fds(hand_keeper, [message], fds[1:])
+            for fd in fds[1:]:
+                os.close(fd)
+            hand_keeper.close()
+            setup = prepared + _read_all(to_keeper_r)
         except OSError as exc:
             setup = b"Ekeeper: " + str(exc).encode()
-        if setup == b"K":
+        if setup == b"PK":
             student = _children_of(pid)[0] if level == "full" else pid
             _send(ctl, {"pid": pid, "student_pid": student, "uid": uid, "keeper_pid": os.getpid()})
         else:
-            _send(ctl, {"error": setup[1:].decode("utf-8", "replace")[:2000] or "the sandbox did not start"})
+            error = setup.lstrip(b"P")[1:].decode("utf-8", "replace")[:2000]
+            _send(ctl, {"error": error or "the sandbox did not start"})
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         reported = _read_all(status_r)
@@ -145,9 +205,7 @@ class Server:
         self._kill_children()  # orphans that came back here
         if level == "uid":  # at full the PID namespace already ended with its init
             iso.kill_uid(uid)
-        if level == "uid":
             iso.remove_files_of(uid)
-        if level != "full":
             import shutil
 
             shutil.rmtree(work, ignore_errors=True)
@@ -156,7 +214,7 @@ class Server:
 
     @staticmethod
     def _kill_children():
-        """At the none level: kill the orphans that came back to this subreaper."""
+        """Kill the orphans that came back to this subreaper."""
         for _ in range(1000):
             pids = _children_of(os.getpid())
             if not pids:
@@ -169,11 +227,30 @@ class Server:
                     pass
 
     # --- the student process: enters the level, then runs the driver ---------------------------
-    def student(self, request, level, uid, work, fds, to_child_r, to_keeper_w, status_w):
+    def student(self, params, level, uid, work, hand, to_child_r, to_keeper_w, status_w):
         iso = self.iso
-        req_r, resp_w, out_w = fds
         try:
             os.setsid()
+            if level == "full":  # prepared before any session is known
+                iso.unshare(iso.CLONE_NEWUSER | iso.CLONE_NEWNS | iso.CLONE_NEWNET | iso.CLONE_NEWIPC)
+                os.write(to_keeper_w, b"U")
+                if os.read(to_child_r, 1) != b"G":
+                    raise RuntimeError("the keeper did not map the session uid")
+                iso.build_root(self.config["trees"], self.config["links"], params["disk_mb"])
+                work = "/tmp"
+            os.write(to_keeper_w, b"P")
+        except BaseException as exc:  # noqa: BLE001
+            os.write(to_keeper_w, b"E" + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
+            os._exit(127)
+        message, fds, _, _ = socket.recv_fds(hand, 1 << 16, 5)
+        hand.close()
+        if not message or len(fds) != 5:
+            os._exit(0)
+        request = json.loads(message)
+        req_r, resp_w, out_w, source_fd, code_fd = fds
+        try:
+            work = request["work"] if level == "none" else work
+            source, code = os.pread(source_fd, 1 << 30, 0), os.pread(code_fd, 1 << 30, 0)
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
             os.dup2(out_w, 1)
@@ -185,19 +262,12 @@ class Server:
                 via_fds = iso.reachable_through_fds([site, *self.config["stdlib_dirs"]])
                 mapping = {self.config["numpy_dir"]: via_fds.get(site, site), **via_fds}
                 keep |= {int(via.rsplit("/", 1)[1]) for via in via_fds.values()}
-            self._close_others(keep)
-            if level == "full":
-                iso.unshare(iso.CLONE_NEWUSER | iso.CLONE_NEWNS | iso.CLONE_NEWNET | iso.CLONE_NEWIPC)
-                os.write(to_keeper_w, b"U")
-                if os.read(to_child_r, 1) != b"G":
-                    raise RuntimeError("the keeper did not map the session uid")
-                iso.build_root(self.config["trees"], self.config["links"], request["disk_mb"])
-                work = "/tmp"
+            _close_all_but(keep)
             os.chdir(work)
             student_file = os.path.join(work, request["file_name"])
             fd = os.open(student_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
             with os.fdopen(fd, "wb") as f:
-                f.write(bytes.fromhex(request["source"]))
+                f.write(source)
             os.environ.update(HOME=work, TMPDIR=work)
             if level == "full":
                 self._become_init(status_w, (req_r, resp_w, to_keeper_w, to_child_r))
@@ -212,14 +282,14 @@ class Server:
             iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)  # after the uid switch, which clears it
             iso.redirect_paths(mapping)
             os.write(to_keeper_w, b"K")
-        except BaseException as exc:  # setup failed: say why, never run student code
+        except BaseException as exc:  # setup failed: say why, never run student code  # noqa: BLE001
             try:
                 os.write(to_keeper_w, b"E" + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
             finally:
                 os._exit(127)
         os.close(to_keeper_w)
         os.close(to_child_r)
-        config = dict(request, req_fd=req_r, resp_fd=resp_w, student_file=student_file)
+        config = dict(request, req_fd=req_r, resp_fd=resp_w, student_file=student_file, code=code)
         self.child.run_session(config, self.wire, self.np)
         os._exit(0)
 
@@ -240,16 +310,6 @@ class Server:
                 os.write(status_w, str(status).encode())
                 os._exit(0)
 
-    @staticmethod
-    def _close_others(keep):
-        for entry in os.listdir("/proc/self/fd"):
-            fd = int(entry)
-            if fd not in keep:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-
 
 def main():
     config = json.loads(sys.argv[1])
@@ -261,6 +321,9 @@ def main():
             __import__(name)
         except ImportError:
             pass
+    import gc
+
+    gc.freeze()  # forked children need not traverse (and so copy) the objects loaded so far
     iso = _load("_cs231n_pool_isolation", config["isolation_path"])
     iso.prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != config["parent_pid"]:
