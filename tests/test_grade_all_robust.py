@@ -59,6 +59,13 @@ def nested_folder(root, depth):
         os.mkdir(path)
 
 
+def remove_nested(root, depth):
+    """Undo nested_folder from the bottom up: shutil.rmtree (and so pytest's clean-up of old
+    temporary folders) recurses once per level and would fail on 1100 levels."""
+    for level in range(depth, 0, -1):
+        os.rmdir(os.path.join(str(root), *["d"] * level))
+
+
 def corrupt_stream(method):
     """A zip whose toy.py stream is damaged in the middle (headers intact)."""
     data = bytearray(zip_bytes("toy.py", TOY_SOLUTION * 20, method))
@@ -97,7 +104,10 @@ def test_bad_folders(toy, tmp_path):
     deep = tmp_path / "deep"
     deep.mkdir()
     nested_folder(deep, 1100)
-    assert rejected(toy, deep) == "the submission's folders nest deeper than 20 levels"
+    try:
+        assert rejected(toy, deep) == "the submission's folders nest deeper than 20 levels"
+    finally:
+        remove_nested(deep, 1100)
     linked = tmp_path / "linked"
     linked.mkdir()
     (linked / "toy.py").symlink_to(toy / "toy.py")
@@ -158,7 +168,7 @@ def _grade_all_pids():
         with open(f"/proc/{pid}/stat") as f:
             pid = int(f.read().rsplit(")", 1)[1].split()[1])
     return found
-os.kill(_grade_all_pids()[0], signal.SIG)  # the worker (a fork of grade-all), not grade-all itself
+os.kill(_grade_all_pids()[-2], signal.SIG)  # the worker, a fork of grade-all (the last one)
 '''
 
 

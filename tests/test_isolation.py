@@ -269,3 +269,23 @@ def test_uid_level_identity():
     assert info[:3] == [uid, uid, "[]"] and info[5] == "False"
     assert info[7:9] == ["Permission denied", "Permission denied"]
     assert leftovers() == ([], [])
+
+
+def test_levels_the_machine_cannot_provide_fail_clearly(monkeypatch):
+    monkeypatch.setattr(isolation.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(isolation, "_AVAILABLE", {})
+    for level in ("full", "uid"):
+        with pytest.raises(isolation.IsolationUnavailable,
+                           match=rf"^--isolation {level} is not available: the grader is not running as root, "
+                                 r"so it cannot switch to another uid$"):
+            isolation.resolve_level(level)
+    assert isolation.resolve_level("auto") == "none"
+    with pytest.raises(isolation.IsolationUnavailable,
+                       match=r"^isolation='bogus' must be one of auto, full, uid, none$"):
+        isolation.resolve_level("bogus")
+
+
+@needs_root
+def test_auto_is_full_here_and_recorded(tmp_path):
+    """CI runs as root on a kernel with namespaces: auto must mean full there, not degrade."""
+    assert isolation.resolve_level("auto") == "full"

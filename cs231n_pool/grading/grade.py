@@ -521,7 +521,7 @@ def run(args):
 
     try:
         level = resolve_level(args.isolation)
-        warn_if_unisolated("grade", level)
+        warn_if_unisolated("grade", level, (args.assignment, args.submission))
         results = grade_submission(args.assignment, args.submission, timeout=args.timeout, seed=args.seed,
                                    isolation=level)
     except (GradingError, IsolationUnavailable) as exc:

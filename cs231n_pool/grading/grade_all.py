@@ -160,8 +160,8 @@ def _clear_previous(out_dir):
 
 def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, progress=True, isolation="auto",
               budget=TOTAL_TIMEOUT):
-    """Grade every submission; returns {student: results dict or None (could not grade)} and
-    writes the reasons of the students that were not graded into `notes`."""
+    """Grade every submission. Returns (outcomes, notes): {student: results dict, or None when
+    it could not be graded} and {student or entry: why it was not graded or was skipped}."""
     cfg = load_config(assignment_dir)
     snapshot = snapshot_tree(cfg.root)
     students, skipped = find_students(submissions_dir, cfg.student_file)
@@ -172,7 +172,9 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
     from .sandbox import become_subreaper, start_server
 
     preload_pytest()
-    start_server(resolve_level(isolation))  # one pre-fork server for the class; it never runs student code
+    level = resolve_level(isolation)
+    if level != "none":  # one pre-fork server for the class (it never runs student code); at none
+        start_server(level)  # student code could signal it, so each grading run starts its own
     become_subreaper()  # an orphan a killed worker leaves behind comes back here to be killed
     import gc
 
@@ -325,7 +327,7 @@ def run(args):
     except IsolationUnavailable as exc:
         print(f"cs231n-pool grade-all: {exc}", file=sys.stderr)
         return 2
-    warn_if_unisolated("grade-all", level)
+    warn_if_unisolated("grade-all", level, (args.assignment, args.submissions))
     try:
         outcomes, notes = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs,
                                     timeout=args.timeout, isolation=level, budget=args.budget)

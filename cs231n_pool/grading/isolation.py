@@ -139,11 +139,16 @@ def add_isolation_argument(parser):
                              "none (the grader's user); auto picks the strongest available (default)")
 
 
-def warn_if_unisolated(command, level):
+def warn_if_unisolated(command, level, paths=()):
+    """Say loudly what student code can reach at the levels below full."""
     if level == "none":
         print(f"cs231n-pool {command}: WARNING: isolation level 'none': student code runs as your own user and "
               f"can read and write what you can, including the hidden tests. Grade untrusted code as root "
               f"(levels 'full' or 'uid'); see docs/isolation.md.", file=sys.stderr)
+    readable = exposed(paths) if level == "uid" else []
+    if readable:
+        print(f"cs231n-pool {command}: WARNING: isolation level 'uid' cannot hide files every user may read, "
+              f"and these are: {', '.join(readable)} (chmod o-rwx them, or grade at level 'full')", file=sys.stderr)
 
 
 # --- the session's identity and cleanup (run by the keeper, as root) ---------------------------
@@ -275,13 +280,16 @@ def reachable_through_fds(paths):
 
 
 def _world_traversable(path):
+    """Whether any user can reach `path`: x on every folder above it; r on it (and x on a folder)."""
     parts = os.path.abspath(path).split(os.sep)
     for i in range(2, len(parts) + 1):
         try:
             mode = os.stat(os.sep.join(parts[:i]) or os.sep).st_mode
         except OSError:
             return False
-        if not mode & stat.S_IXOTH or (i == len(parts) and not mode & stat.S_IROTH):
+        last = i == len(parts)
+        need = (stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)) if last else stat.S_IXOTH
+        if mode & need != need:
             return False
     return True
 
