@@ -70,10 +70,10 @@ def mount(source, target, fstype, flags, data=None):
 
 def _probe(level):
     """Whether a forked child can enter `level`: its namespaces (with the uid/gid maps a
-    keeper writes) and the switch to the dedicated uid."""
+    keeper writes), its filesystem view and the switch to the dedicated uid."""
     if level == "none":
         return True
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or (level == "full" and SYS_PIVOT_ROOT is None):
         return False
     to_child_r, to_child_w = os.pipe()
     to_parent_r, to_parent_w = os.pipe()
@@ -89,6 +89,7 @@ def _probe(level):
                 os.write(to_parent_w, b"U")
                 if os.read(to_child_r, 1) != b"G":
                     raise OSError("no uid map")
+                build_root([], {}, 1)
                 target = INNER_ID
             drop_privileges(target)
             code = 0
