@@ -357,8 +357,31 @@ def _server(level):
     return server
 
 
+_ENDED = []  # children killed at the end of their session whose keeper has not yet reported
+
+
+def wait_for_sessions(timeout=10.0):
+    """Wait until every ended session's keeper reported that all its processes are gone;
+    returns how many did not report in time."""
+    deadline = time.monotonic() + timeout
+    late = 0
+    for child in _ENDED:
+        late += child.wait(max(0.0, deadline - time.monotonic())) is None
+        child.ctl.close()
+    _ENDED.clear()
+    return late
+
+
+def _collect_ended():
+    for child in list(_ENDED):
+        if child.wait(0) is not None:
+            child.ctl.close()
+            _ENDED.remove(child)
+
+
 @atexit.register
 def _close_servers():
+    wait_for_sessions()
     for server in _SERVERS.values():
         server.close()
     _SERVERS.clear()
@@ -388,8 +411,8 @@ class _Child:
     def message(self, deadline):
         """The keeper's next message, or None when it is gone or the deadline passed."""
         while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.ctl], [], [], remaining)[0]:
+            remaining = max(0.0, deadline - time.monotonic())
+            if not select.select([self.ctl], [], [], remaining)[0]:
                 return None
             chunk = self.ctl.recv(65536)
             if not chunk:
@@ -485,6 +508,7 @@ class Session:
         __tracebackhide__ = True
         sub = self.submission
         source = sub.check_static()
+        _collect_ended()
         if self.level == "none":
             become_subreaper()
             self._children_before = _our_children()
@@ -540,7 +564,8 @@ class Session:
             if self.proc.pid is not None:
                 self._kill(self.dead_reason or "closed")
                 _LIVE_CHILDREN.discard(self.proc.pid)
-            self.proc.ctl.close()
+            if self.proc not in _ENDED:
+                self.proc.ctl.close()
         for fd in (self._req_w, self._resp_r):
             if fd is not None:
                 try:
@@ -571,11 +596,15 @@ class Session:
             except (ProcessLookupError, PermissionError):
                 pass
         _kill_and_reap(descendants)
-        # With its own uid, the keeper reports the status only once every process of the
-        # session is gone (at full the PID namespace ends with its init; at uid it kills the uid).
-        self.proc.wait(timeout=5)
-        if self.level == "none":
-            self._kill_orphans()
+        if self.level == "none" or reason == "exited":
+            self.proc.wait(timeout=5)
+            if self.level == "none":
+                self._kill_orphans()
+        else:
+            # Its keeper reports once every process of the session is gone (at full the PID
+            # namespace ends with its init; at uid it kills the uid): collected before the
+            # verdicts are written (wait_for_sessions), not on the test's time.
+            _ENDED.append(self.proc)
 
     def _descendants(self):
         table = _process_table()
