@@ -6,9 +6,11 @@ a class with loose files, colliding and duplicate names, stale output, a worker 
 killed and a worker that is stopped: each costs only its own entry.
 """
 import csv
+import glob
 import io
 import json
 import os
+import tempfile
 import zipfile
 
 import pytest
@@ -208,3 +210,5 @@ def test_grade_all_entries_collisions_stale_output_and_broken_workers(toy, tmp_p
     assert (out / "killer" / "error.txt").read_text().startswith("could not grade: the grading worker was killed")
     for line in ("skipped dave: submitted more than once: dave, dave.zip", "could not grade killer"):
         assert line in result.stderr
+    # The killed and the stopped worker could not clean up: their temporary folders went anyway.
+    assert glob.glob(os.path.join(tempfile.gettempdir(), "cs231n-pool-worker-*")) == []

@@ -20,8 +20,10 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import stat
 import sys
+import tempfile
 import time
 
 from .config import ConfigError, load_config
@@ -70,9 +72,11 @@ def find_students(submissions_dir, student_file="pooling_layers.py"):
     return students, skipped
 
 
-def _worker(conn, assignment_dir, path, timeout, snapshot, isolation):
-    """Forked per student: grade, send the results as JSON bytes, exit."""
+def _worker(conn, tmp, assignment_dir, path, timeout, snapshot, isolation):
+    """Forked per student: grade (with temporary files under `tmp`), send the results as JSON
+    bytes, exit."""
     os.setsid()  # its own process group, so that the parent can kill all it started
+    os.environ["TMPDIR"] = tempfile.tempdir = tmp
     try:
         reply = {"results": grade_submission(assignment_dir, path, timeout=timeout, snapshot=snapshot,
                                              isolation=isolation)}
@@ -97,7 +101,9 @@ class _Job:
         self.student = student
         context = multiprocessing.get_context("fork")
         self.conn, child_conn = context.Pipe(duplex=False)
-        self.proc = context.Process(target=_worker, args=(child_conn, *args), daemon=True)
+        # The parent removes this once the worker's tree is gone, even if the worker was killed.
+        self.tmp = tempfile.mkdtemp(prefix="cs231n-pool-worker-")
+        self.proc = context.Process(target=_worker, args=(child_conn, self.tmp, *args), daemon=True)
         self.proc.start()
         child_conn.close()
         self.deadline = time.monotonic() + budget
@@ -119,6 +125,7 @@ class _Job:
         kill_tree(self.proc.pid)
         self.proc.join(5)
         self.conn.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
         if self.reply:
             try:
                 payload = json.loads(self.reply)

@@ -330,6 +330,10 @@ def main():
         os._exit(1)  # the grader died before prctl took effect
     wire = _load("_cs231n_pool_wire", config["wire_path"])
     child = _load("_cs231n_pool_child", config["child_path"])
+    import shutil
+
+    os.chdir("/")  # the folder of numpy links was needed for the imports only: nothing stays behind
+    shutil.rmtree(os.path.dirname(config["numpy_dir"]), ignore_errors=True)  # even if we are killed
     Server(config, iso, child, wire, np).serve()
 
 
