@@ -475,8 +475,9 @@ class Handle:
 class Session:
     """One child process running the submission; use as a context manager.
 
-    Open and use a session from a thread that outlives it: the child is SIGKILLed
-    (PR_SET_PDEATHSIG) when the thread that started it exits.
+    The child dies with the grader: the server is SIGKILLed (PR_SET_PDEATHSIG) when the thread
+    that started it exits (a later session starts a new one), and each keeper and child in
+    turn when its parent dies.
     """
 
     def __init__(self, submission):
