@@ -237,7 +237,7 @@ def test_edit_instructor_tests(mini, tmp_path, level):
     results = grade(mini, malicious_submission(tmp_path, "edit_tests"), work, "--isolation", level)
     tests = by_name(results)
     assert {name for name, t in tests.items() if t["status"] == "failed"} == {"test_max_backward"}
-    assert results["score"] == 8 and results["isolation"] == level
+    assert results["score"] == 8 and results["extra_data"]["isolation"] == level
     assert ("restored" in results["output"]) == (level == "none")
     after = {p: p.read_bytes() for p in (mini / "tests").rglob("*.py")}
     assert after == before
@@ -292,4 +292,4 @@ def test_killing_the_grader(mini, tmp_path, level):
     """SIGKILL of its parent: at full/uid it may not signal it; at none it kills only its keeper.
     Either way the grading run is not interrupted and only the attacking function scores 0."""
     _, results = check_attack(mini, tmp_path, "kill_grader", ["test_avg_backward"], "--isolation", level)
-    assert "interrupted" not in results["output"] and results["isolation"] == level
+    assert "interrupted" not in results["output"] and results["extra_data"]["isolation"] == level
