@@ -97,6 +97,10 @@ def run(args) -> int:
     from .gradcheck_table import format_table, gradcheck_rows
 
     assignment = None if args.skip_grading else args.assignment or checkout_assignment()
+    if assignment is not None:
+        from .grading.config import load_config
+
+        load_config(assignment)  # a broken assignment.toml is a usage mistake, found before any work
     print("== 1. Gradient check of every layer ==")
     rows = gradcheck_rows()
     print(format_table(rows))

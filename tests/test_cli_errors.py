@@ -20,6 +20,8 @@ def places(tmp_path_factory):
     (root / "a_file.txt").write_text("not a folder\n")
     (root / "full_dir").mkdir()
     (root / "full_dir" / "keep.txt").write_text("x\n")
+    (root / "bad_toml").mkdir()
+    (root / "bad_toml" / "assignment.toml").write_text("[assignment\nname = 1\n")
     return root
 
 
@@ -47,6 +49,12 @@ MISTAKES = [
     (["grade-all", "{tmp}/empty_dir", "{tmp}", "--out", "{tmp}/o"],
      "argument assignment: '{tmp}/empty_dir' has no assignment.toml"),
     (["autograder", "{tmp}/empty_dir"], "argument assignment: '{tmp}/empty_dir' has no assignment.toml"),
+    # an assignment.toml that does not parse
+    (["demo", "--assignment", "{tmp}/bad_toml"], "{tmp}/bad_toml/assignment.toml: "),
+    (["release", "{tmp}/bad_toml", "--out", "{tmp}/b"], "{tmp}/bad_toml/assignment.toml: "),
+    (["grade", "{tmp}/bad_toml", POOLING], "{tmp}/bad_toml/assignment.toml: "),
+    (["grade-all", "{tmp}/bad_toml", "{tmp}/empty_dir", "--out", "{tmp}/o"], "{tmp}/bad_toml/assignment.toml: "),
+    (["autograder", "{tmp}/bad_toml", "--out", "{tmp}/a.zip"], "{tmp}/bad_toml/assignment.toml: "),
     # an output path of the wrong kind
     (["grade", POOLING, POOLING, "--out", "{tmp}/empty_dir"], "argument --out: '{tmp}/empty_dir' is a folder"),
     (["grade", POOLING, POOLING, "--out", "{tmp}/missing/r.json"],
@@ -85,7 +93,8 @@ def test_a_usage_mistake_is_one_line_and_exit_status_2(places, argv, expected):
 
 
 def test_release_leaves_a_missing_out_folder_alone_on_a_usage_mistake(places):
-    cli("release", places / "empty_dir", "--out", places / "never_made", cwd=places)
+    result = cli("release", places / "empty_dir", "--out", places / "never_made", cwd=places)
+    assert result.returncode == 2 and "has no assignment.toml" in result.stderr
     assert not (places / "never_made").exists()
 
 

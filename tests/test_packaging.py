@@ -49,6 +49,21 @@ def dist(tmp_path_factory):
     return sdist, wheel
 
 
+def test_the_sdist_ships_the_sources_and_the_wheel_no_generated_c(dist):
+    import tarfile
+    import zipfile
+
+    sdist, wheel = dist
+    with tarfile.open(sdist) as tar:
+        sdist_names = tar.getnames()
+    wheel_names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.endswith("cs231n_pool/_direct_kernels.h") for n in sdist_names)
+    assert any(n.endswith("cs231n_pool/_direct.pyx") for n in sdist_names)
+    assert any(n.endswith(".so") for n in wheel_names)
+    # The sdist keeps Cython's C, as setuptools ships extension sources; the wheel needs only the .so.
+    assert [n for n in wheel_names if re.search(r"cs231n_pool/_\w+\.c$", n)] == []
+
+
 def test_the_wheel_installs_in_a_fresh_venv_and_runs_the_gradient_check_table(dist, tmp_path):
     _, wheel = dist
     bin_dir = fresh_venv(tmp_path / "venv")

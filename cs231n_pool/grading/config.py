@@ -16,10 +16,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from ..cli_args import UsageError
+from ..cli_args import CONFIG_NAME, UsageError
 from .sandbox import Limits
 
-CONFIG_NAME = "assignment.toml"
 
 
 class ConfigError(UsageError):
