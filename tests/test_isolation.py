@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,8 +109,20 @@ def grade_all(assignment, class_dir, out, level, *extra):
     return proc, rows
 
 
-def leftovers():
-    """Processes of a session uid or named by the outlive attack; files the fill attack left."""
+def leftovers(wait=3.0):
+    """Processes of a session uid or named by the outlive attack; files the fill attack left.
+
+    A process killed at a session's end can take a moment to be reaped on a loaded machine, so
+    the check waits up to `wait` seconds for the lists to empty before it reports them."""
+    deadline = time.monotonic() + wait
+    while True:
+        procs, files = _leftovers_now()
+        if (not procs and not files) or time.monotonic() > deadline:
+            return procs, files
+        time.sleep(0.1)
+
+
+def _leftovers_now():
     procs = [p for p in filter(str.isdigit, os.listdir("/proc")) if (isolation._uids_of(p) or 0) >= isolation.UID_BASE]
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
