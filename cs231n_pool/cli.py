@@ -7,6 +7,7 @@ module of the subcommand being run is imported.
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from . import __version__
 from .cli_args import EXIT_STATUSES, UsageError
@@ -25,7 +26,7 @@ COMMANDS = {
 class CommandParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage mistakes are one line and exit status 2."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -45,7 +46,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args, unknown = parser.parse_known_args(argv)
