@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UsageError as exc:
-        args.parser.error(str(exc))
+        subcommand: CommandParser = args.parser
+        subcommand.error(str(exc))
 
 
 if __name__ == "__main__":
