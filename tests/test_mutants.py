@@ -2,9 +2,12 @@
 
 Each mutant in tests/mutants/pooling_mutants.py is a small textual edit of the solution
 (assignments/pooling/pooling_layers.py). Every mutant is graded by the real grading plugin
-(sandboxed child per call, reference computed in the parent) on the tests that target it,
-and each of those tests must score 0. The unmodified solution must score full marks with
-`grade_submission`, and one mutant goes through the `cs231n-pool grade` command end to end.
+(sandboxed child per call, reference computed in the parent) on the tests that target it:
+each of those tests must score 0, and at least one must name the mutant's own likely cause
+(cs231n_pool.grading.diagnosis), with never more than one `Likely cause:` line per test. The
+unmodified solution must score full marks with `grade_submission`; a file returning the
+right shapes and dtypes with random values scores 0 on every test and gets no likely cause;
+one mutant goes through the `cs231n-pool grade` command end to end.
 """
 import importlib.util
 import json
@@ -15,12 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from cs231n_pool.grading.diagnosis import PREFIX, causes
 from cs231n_pool.grading.grade import grade_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "assignments" / "pooling"
 SOLUTION = (ASSIGNMENT / "pooling_layers.py").read_text(encoding="utf-8")
 SEED = "20261121"  # fixed so a failure can be replayed; the solution passes for any seed
+WRONG_VALUES = ROOT / "tests" / "fixtures" / "wrong_values.py"
 
 
 def _load_mutants():
@@ -38,8 +43,12 @@ REQUIRED = {
     "max_backward_assigns_instead_of_adding", "max_backward_to_every_tied_max",
     "avg_backward_divides_by_padded_area", "im2col_square_field_only", "col2im_overwrites_overlaps",
     "maxpool_stride_defaults_to_1", "maxpool_stale_indices", "max_forward_upcasts_float32",
-    "max_forward_ignores_nan",
+    "max_forward_ignores_nan", "max_forward_returns_no_cache",
 }
+
+
+def likely_causes(output):
+    return [line for line in output.splitlines() if line.startswith(PREFIX)]
 
 
 def mutate(mutant):
@@ -91,6 +100,7 @@ def test_solution_scores_full_marks(tmp_path):
     results = grade_submission(str(ASSIGNMENT), str(write_submission(tmp_path / "solution", SOLUTION)), seed=int(SEED))
     failed = {t["name"]: t["output"][:500] for t in results["tests"] if t["score"] != t["max_score"]}
     assert not failed, failed
+    assert not [t["name"] for t in results["tests"] if likely_causes(t["output"])]
     total = sum(t["max_score"] for t in results["tests"])
     assert results["score"] == total == 100
     targeted = {target for mutant in MUTANTS for target in mutant.targets}
@@ -104,6 +114,20 @@ def test_mutant_loses_its_targeted_tests(mutant, tmp_path):
         record = records[name]
         assert record["score"] == 0 and record["status"] == "failed", (
             f"{mutant.name} ({mutant.why}) was not caught by {name}: {record}")
+        assert len(likely_causes(record["output"])) <= 1, record["output"]
+    named = [line for record in records.values() for line in likely_causes(record["output"])]
+    assert causes()[mutant.name] in named, f"{mutant.name}: its likely cause is not named; got {named}"
+
+
+def test_right_shapes_with_wrong_values_score_nothing(tmp_path):
+    """Every test pays only for right values; random numbers match no misconception."""
+    results = grade_submission(str(ASSIGNMENT), str(write_submission(tmp_path / "wrong", WRONG_VALUES.read_text())),
+                               seed=int(SEED))
+    assert {t["name"]: t["score"] for t in results["tests"] if t["score"]} == {}
+    assert results["score"] == 0
+    assert [t["name"] for t in results["tests"] if likely_causes(t["output"])] == []
+    shapes = [t["name"] for t in results["tests"] if "values differ" not in t["output"]]
+    assert shapes == [], "these tests failed on something other than the values"
 
 
 def test_cli_grades_a_mutant(tmp_path):
