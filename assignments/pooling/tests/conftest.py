@@ -13,4 +13,4 @@ from pooltools import checks, expected
 
 expected.use_source(reference)
 checks.use_diagnosis(diagnose)
-pytest_plugins = ["cs231n_pool.grading.pytest_plugin"]
+pytest_plugins = ["cs231n_pool.grading.pytest_plugin", "pooltools.exercises"]

@@ -222,3 +222,78 @@ def check_maxpool_layer(s, x, size, stride, padding, what, draw_dout, layer=None
     call = Call(f"{made}.backward(dout) after forward(x){before}, x {describe(x)}, dout {describe(dout)}",
                 "maxpool_backward", (x, size, stride, padding, dout), context)
     assert_array(s.call_method(layer, "backward", dout), dx, what, call)
+
+
+# --- the notebook exercises ------------------------------------------------------------------------
+
+OUTPUT_SIZES = "def _output_sizes(rows):\n    return [output_size(*row) for row in rows]\n"
+FILTER_ONLY = "def conv_single_filter(x, w, k, stride, pad):\n    return w\n"
+
+
+def check_output_size(s, rows, wanted, what):
+    """output_size(size, kernel, stride, pad, ceil_mode) of the exercise session ``s`` on each row.
+
+    ``s`` runs the exercise file with OUTPUT_SIZES appended; rows are (size, kernel, stride, pad, ceil)."""
+    __tracebackhide__ = True
+    cases = [[int(v) for v in row[:4]] + [bool(row[4])] for row in rows]
+    call = Call(f"output_size(size, kernel, stride, pad, ceil_mode) on {len(cases)} cases")
+    try:
+        got = np.asarray(s.call("_output_sizes", cases), dtype=np.int64)
+    except (TypeError, ValueError):
+        fail(what, call, "returned something that is not a whole number for some case")
+    wrong = np.flatnonzero(got != np.asarray(wanted))
+    if len(wrong):
+        size, kernel, stride, pad, ceil = cases[wrong[0]]
+        fail(what, call, f"{len(wrong)} of {len(cases)} cases differ; the first: output_size({size}, {kernel}, "
+                         f"{stride}, {pad}, ceil_mode={ceil}) returned {got[wrong[0]]}, expected {wanted[wrong[0]]}")
+
+
+def check_index_arrays(s, x, fh, fw, padding, stride, what):
+    """x_padded[:, k, i, j] with (k, i, j) = index_arrays(C, H, W, fh, fw, padding, stride), columns moved
+    to the (h', w', n) order, is im2col's column matrix."""
+    __tracebackhide__ = True
+    n, c, h, w = x.shape
+    call = Call(f"index_arrays({c}, {h}, {w}, {fh}, {fw}, {padding}, {stride}), gathering x {describe(x)}")
+    result = s.call("index_arrays", c, h, w, fh, fw, padding, stride)
+    if not (isinstance(result, tuple) and len(result) == 3 and all(isinstance(a, np.ndarray) for a in result)):
+        fail(what, call, f"returned {type(result).__name__}, expected a tuple of three integer arrays (k, i, j)")
+    if any(a.dtype.kind not in "iu" for a in result):
+        fail(what, call, f"returned arrays of dtypes {[str(a.dtype) for a in result]}, expected integer arrays")
+    x_padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    k, i, j = result
+    try:
+        gathered = x_padded[:, k, i, j]
+    except IndexError as exc:
+        fail(what, call, f"x_padded[:, k, i, j] fails: {exc}")
+    wanted = expected.value("im2col", x, fh, fw, padding, stride)
+    if gathered.ndim != 3 or gathered.shape[1:] != (wanted.shape[0], wanted.shape[1] // n):
+        fail(what, call, f"x_padded[:, k, i, j] has shape {gathered.shape}, expected "
+                         f"{(n, wanted.shape[0], wanted.shape[1] // n)}")
+    assert_array(gathered.transpose(1, 2, 0).reshape(wanted.shape), wanted, what, call)
+
+
+def check_average_filter(s, x, k, stride, pad, what):
+    """The filter w that avg_pool_as_conv(x, k, stride, pad) hands to conv_single_filter gives average
+    pooling: w @ im2col(x as (N*C, 1, H, W)) is the average-pooled x. ``s`` has FILTER_ONLY appended."""
+    __tracebackhide__ = True
+    n, c, h, width = x.shape
+    call = Call(f"avg_pool_as_conv(x, {k}, {stride}, {pad}), x {describe(x)}: its filter w")
+    w = s.call("avg_pool_as_conv", x, k, stride, pad)
+    if not isinstance(w, np.ndarray) or w.shape != (1, k * k):
+        got = f"shape {w.shape}" if isinstance(w, np.ndarray) else type(w).__name__
+        fail(what, call, f"the filter w has {got}, expected shape (1, {k * k})")
+    cols = expected.value("im2col", x.reshape(n * c, 1, h, width), k, k, pad, stride)
+    out_h, out_w = (h + 2 * pad - k) // stride + 1, (width + 2 * pad - k) // stride + 1
+    out = (w.astype(np.float64) @ cols).reshape(out_h, out_w, n, c).transpose(2, 3, 0, 1)
+    rtol, atol = 1e-10, 1e-12  # a sum of k*k products: rounding of order 1e-16 per term
+    wanted = expected.value("avg_pool_forward", x, k, k, stride, pad)
+    problem = differences(out, wanted, rtol, atol)
+    if problem:
+        fail(what, call, "w @ cols is not the average pooling of x: " + problem)
+
+
+def check_relu_max(s, a, b, what):
+    """relu_max(a, b) is the elementwise maximum of a and b."""
+    __tracebackhide__ = True
+    assert_array(s.call("relu_max", a, b), np.maximum(a, b), what,
+                 Call(f"relu_max(a, b), a and b {describe(a)}"))
