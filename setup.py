@@ -70,7 +70,8 @@ class BuildOptionalExtensions(build_ext):
 
 
 OPENMP_EXTENSIONS = {"cs231n_pool._direct"}
-COMPILE_ARGS = ["-O3"]
+# Warnings on: our C and Cython code builds warning-free with these.
+COMPILE_ARGS = ["-O3", "-Wall", "-Wextra"]
 MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
 
@@ -78,6 +79,7 @@ def extension(name):
     return Extension(
         f"cs231n_pool.{name}",
         [f"cs231n_pool/{name}.pyx"],
+        depends=[f"cs231n_pool/{name}_kernels.h"] if os.path.exists(f"cs231n_pool/{name}_kernels.h") else [],
         include_dirs=[np.get_include()],
         define_macros=MACROS,
         extra_compile_args=list(COMPILE_ARGS),

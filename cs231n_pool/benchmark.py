@@ -1,6 +1,6 @@
 """``cs231n-pool bench``: time every pooling method against PyTorch and the memory-bandwidth floor.
 
-Protocol (see PERFORMANCE.md): one process; in every round each method runs once, in turn
+Protocol (docs/performance.md): one process; in every round each method runs once, in turn
 (round-robin), so drifting machine load hits all methods alike; one warm-up round, then the
 median of ``--repeat`` rounds (11 by default; the protocol asks for at least 7). The floor
 is timed in the same rounds with numpy copies of the same byte counts: forward reads the
@@ -43,6 +43,7 @@ arrays the call returns (output and indices, or dx): what a method needs on top 
 result. PyTorch's allocator does not report to tracemalloc, so torch shows n/a. Memory is
 measured in separate, untimed calls after the timing, so tracemalloc never slows a timed one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,11 +55,13 @@ import platform
 import sys
 import time
 import tracemalloc
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .cli_args import output_file
+from .opinfo import OPINFOS
 
 # name: (N, C, H, W, kernel, stride, pad)
 SHAPES = {
@@ -68,7 +71,8 @@ SHAPES = {
     "S4": (64, 32, 28, 28, 3, 1, 1),
 }
 TINY = {"tiny": (2, 4, 12, 12, 3, 2, 1)}
-OPS = (("max", "forward"), ("max", "backward"), ("avg", "forward"), ("avg", "backward"))
+BENCHED = {info.bench.pool: info for info in OPINFOS if info.bench is not None}  # the registry's timed ops
+OPS = tuple((pool, direction) for pool in BENCHED for direction in ("forward", "backward"))
 MALLOC_ENV = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
 # a timed call counts as disturbed when this process's threads waited for a CPU longer than this
 DISTURBED_WAIT_S, DISTURBED_WAIT_SHARE = 50e-6, 0.05
@@ -90,6 +94,7 @@ class Case(NamedTuple):
 class Samples(NamedTuple):
     """One variant's kept timed runs: seconds, run-queue wait in seconds (None: not measurable),
     and how many disturbed attempts were run again."""
+
     times: list
     waits: list
     retried: int
@@ -97,6 +102,7 @@ class Samples(NamedTuple):
 
 class Variant(NamedTuple):
     """One timed thing: ``run(prepare())`` is timed; prepare (untimed) builds forward state for backward."""
+
     method: str
     threads: int
     prepare: Callable
@@ -109,22 +115,53 @@ class Variant(NamedTuple):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=output_file, metavar="FILE", help="write every timing and the run's metadata to FILE")
     parser.add_argument("--plot", type=output_file, metavar="FILE.png", help="draw a bar chart of the medians (needs matplotlib)")
-    parser.add_argument("--threads", default="1", type=_int_list("--threads"), metavar="1,2",
-                        help="thread counts for the direct kernels and torch (default: 1)")
-    parser.add_argument("--shapes", default="S1,S2,S3,S4", type=_shape_list, metavar="S1,S2,S3,S4",
-                        help="which shapes to run (S1 runs in float32 and float64)")
-    parser.add_argument("--repeat", default=11, type=_positive_int("--repeat"), metavar="N",
-                        help="timed rounds after the warm-up; the median is reported (default: 11)")
-    parser.add_argument("--naive-repeat", default=3, type=_non_negative_int("--naive-repeat"), metavar="N",
-                        help="timed rounds for the slow naive loops, no warm-up (default: 3; 0 skips them)")
-    parser.add_argument("--retries", default=3, type=_non_negative_int("--retries"), metavar="N",
-                        help="run a call again up to N times when another process took a CPU from it "
-                             "(default: 3; 0 keeps every first attempt)")
-    parser.add_argument("--cold", action="store_true",
-                        help="time each method's call straight after the previous method's, without the untimed "
-                             "call of the same method just before it (see the module docstring)")
-    parser.add_argument("--tiny", action="store_true",
-                        help=f"one tiny shape {TINY['tiny']} instead of S1-S4 (a quick smoke test for CI)")
+    parser.add_argument(
+        "--threads",
+        default="1",
+        type=_int_list("--threads"),
+        metavar="1,2",
+        help="thread counts for the direct kernels and torch (default: 1)",
+    )
+    parser.add_argument(
+        "--shapes",
+        default="S1,S2,S3,S4",
+        type=_shape_list,
+        metavar="S1,S2,S3,S4",
+        help="which shapes to run (S1 runs in float32 and float64)",
+    )
+    parser.add_argument(
+        "--repeat",
+        default=11,
+        type=_positive_int("--repeat"),
+        metavar="N",
+        help="timed rounds after the warm-up; the median is reported (default: 11)",
+    )
+    parser.add_argument(
+        "--naive-repeat",
+        default=3,
+        type=_non_negative_int("--naive-repeat"),
+        metavar="N",
+        help="timed rounds for the slow naive loops, no warm-up (default: 3; 0 skips them)",
+    )
+    parser.add_argument(
+        "--retries",
+        default=3,
+        type=_non_negative_int("--retries"),
+        metavar="N",
+        help="run a call again up to N times when another process took a CPU from it "
+        "(default: 3; 0 keeps every first attempt)",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="time each method's call straight after the previous method's, without the untimed "
+        "call of the same method just before it (see the module docstring)",
+    )
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help=f"one tiny shape {TINY['tiny']} instead of S1-S4 (a quick smoke test for CI)",
+    )
 
 
 def _int_list(option: str):
@@ -136,6 +173,7 @@ def _int_list(option: str):
         if not values or min(values) < 1:
             raise argparse.ArgumentTypeError(f"{option} must be comma-separated ints >= 1, got {text!r}")
         return values
+
     return parse
 
 
@@ -148,6 +186,7 @@ def _positive_int(option: str, minimum: int = 1):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{option} must be an int >= {minimum}, got {text!r}")
         return value
+
     return parse
 
 
@@ -159,11 +198,13 @@ def _shape_list(text: str) -> list[str]:
     names = [v.strip().upper() for v in text.split(",")]
     unknown = [n for n in names if n not in SHAPES]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"--shapes must be a comma-separated subset of {','.join(SHAPES)}, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--shapes must be a comma-separated subset of {','.join(SHAPES)}, got {text!r}"
+        )
     return names
 
 
-def cases_for(shape_names, tiny: bool) -> list[Case]:
+def cases_for(shape_names: list[str], tiny: bool) -> list[Case]:
     if tiny:
         return [Case("tiny", "float32", *TINY["tiny"])]
     cases = []
@@ -176,24 +217,20 @@ def cases_for(shape_names, tiny: bool) -> list[Case]:
 
 # ----------------------------------------------------------------------------- the methods
 
-def _layer(pool: str, case: Case, method: str):
-    from . import layers
-    if pool == "max":
-        return layers.Maxpool(case.kernel, case.stride, case.pad, method=method)
-    return layers.Avgpool(case.kernel, case.stride, case.pad, method=method)
 
-
-@contextlib.contextmanager
-def _numpy_kernels():
-    """Run the im2col layers on the pure-numpy im2col/col2im/column_argmax kernels."""
-    from unittest import mock
-    from . import im2col, im2col_numpy
-    with mock.patch.object(im2col, "im2col_kernels", im2col_numpy):
-        yield
+def _layer(pool: str, case: Case, method: str) -> Any:
+    """The layer of the registry entry timed as ``pool`` (cs231n_pool.opinfo)."""
+    layer, _ = BENCHED[pool].make_layer(
+        dict(kernel_size=case.kernel, stride=case.stride, padding=case.pad, method=method)
+    )
+    return layer
 
 
 def _layer_variant(pool, direction, case, x, dout, method, name, rounds, warmup, numpy_kernels=False):
-    wrap = _numpy_kernels if numpy_kernels else contextlib.nullcontext
+    from . import _backend
+
+    def wrap():  # the im2col-numpy row: the same layer on the pure-numpy kernels
+        return _backend.use_kernels("numpy") if numpy_kernels else contextlib.nullcontext()
 
     def prepare():
         layer = _layer(pool, case, method)
@@ -205,46 +242,40 @@ def _layer_variant(pool, direction, case, x, dout, method, name, rounds, warmup,
     def run(layer):
         with wrap():
             return layer.forward(x) if direction == "forward" else layer.backward(dout)
+
     return Variant(name, 1, prepare, run, rounds, warmup, True)
 
 
 def _naive_variant(pool, direction, case, x, dout, rounds):
-    from . import naive
     param = dict(pool_height=case.kernel, pool_width=case.kernel, stride=case.stride, pad=case.pad)
-    forward = naive.max_pool_forward_naive if pool == "max" else naive.avg_pool_forward_naive
-    backward = naive.max_pool_backward_naive if pool == "max" else naive.avg_pool_backward_naive
+    forward, backward = BENCHED[pool].bench.naive
 
     def prepare():
         return forward(x, param)[1] if direction == "backward" else None
 
     def run(cache):
         return forward(x, param) if direction == "forward" else backward(dout, cache)
+
     return Variant("naive", 1, prepare, run, rounds, False, True)
 
 
 def _direct_variant(pool, direction, case, x, dout, threads, rounds):
-    from . import direct
-    from .geometry import avg_divisors, pool_geometry
-    geom = pool_geometry((case.H, case.W), case.kernel, case.stride, case.pad)
-    divisors = avg_divisors(geom)
+    from .geometry import pool_geometry
 
-    if pool == "max":
-        idx = direct.max_pool_forward_direct(x, geom, threads)[1] if direction == "backward" else None
-        run = ((lambda _: direct.max_pool_forward_direct(x, geom, threads)) if direction == "forward" else
-               (lambda _: direct.max_pool_backward_direct(dout, idx, x.shape, threads)))
-    else:
-        run = ((lambda _: direct.avg_pool_forward_direct(x, geom, divisors, threads)) if direction == "forward" else
-               (lambda _: direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads)))
+    geom = pool_geometry((case.H, case.W), case.kernel, case.stride, case.pad)
+    run = BENCHED[pool].bench.direct(direction, x, dout, geom, threads)
     return Variant("direct", threads, lambda: None, run, rounds, True, True)
 
 
 def _torch_variant(pool, direction, case, x, dout, threads, rounds, torch):
-    F = torch.nn.functional
-    args = (case.kernel, case.stride, case.pad)
+    info = BENCHED[pool]
+    torch_op = getattr(torch.nn.functional, info.torch_name)
+    args, kwargs = (case.kernel, case.stride, case.pad), info.bench.torch_kwargs
     xt, dt = torch.from_numpy(x), torch.from_numpy(dout)
 
     def op(t):
-        return F.max_pool2d(t, *args, return_indices=True)[0] if pool == "max" else F.avg_pool2d(t, *args)
+        result = torch_op(t, *args, **kwargs)
+        return result[0] if isinstance(result, tuple) else result
 
     def prepare():
         torch.set_num_threads(threads)
@@ -255,8 +286,9 @@ def _torch_variant(pool, direction, case, x, dout, threads, rounds, torch):
 
     def run(out):
         if direction == "forward":
-            return (F.max_pool2d(xt, *args, return_indices=True) if pool == "max" else F.avg_pool2d(xt, *args))
+            return torch_op(xt, *args, **kwargs)
         out.backward(dt)
+
     return Variant("torch", threads, prepare, run, rounds, True, False)
 
 
@@ -272,21 +304,33 @@ def _floor_variant(direction, x, out_shape, rounds):
 
     def forward(_):
         # a strided read with step * itemsize <= 64 bytes still touches every cache line of x
-        np.copyto(dst_small[:used], src_in[:used * step:step])
+        np.copyto(dst_small[:used], src_in[: used * step : step])
 
     def backward(_):
         # write all of dx from dout, broadcast (dout is re-read from cache)
-        np.copyto(dst_big[:step * used].reshape(step, used), small[:used])
-        np.copyto(dst_big[step * used:], small[:n_in - step * used])
+        np.copyto(dst_big[: step * used].reshape(step, used), small[:used])
+        np.copyto(dst_big[step * used :], small[: n_in - step * used])
+
     return Variant("floor", 1, lambda: None, forward if direction == "forward" else backward, rounds, True, False)
 
 
-def build_variants(pool, direction, case, x, dout, threads_list, repeat, naive_repeat, torch):
-    variants = []
+def build_variants(
+    pool: str,
+    direction: str,
+    case: Case,
+    x: np.ndarray,
+    dout: np.ndarray,
+    threads_list: list[int],
+    repeat: int,
+    naive_repeat: int,
+    torch: Any,
+) -> list[Variant]:
+    variants: list[Variant] = []
     if naive_repeat:
         variants.append(_naive_variant(pool, direction, case, x, dout, min(naive_repeat, repeat)))
-    variants.append(_layer_variant(pool, direction, case, x, dout, "im2col", "im2col-numpy", repeat, True,
-                                   numpy_kernels=True))
+    variants.append(
+        _layer_variant(pool, direction, case, x, dout, "im2col", "im2col-numpy", repeat, True, numpy_kernels=True)
+    )
     variants.append(_layer_variant(pool, direction, case, x, dout, "im2col", "im2col", repeat, True))
     for n in threads_list:
         variants.append(_direct_variant(pool, direction, case, x, dout, n, repeat))
@@ -299,7 +343,8 @@ def build_variants(pool, direction, case, x, dout, threads_list, repeat, naive_r
 
 # ----------------------------------------------------------------------------- timing
 
-def run_queue_wait():
+
+def run_queue_wait() -> float | None:
     """Seconds this process's threads have spent runnable but waiting for a CPU (Linux schedstat),
     or None where /proc does not report it."""
     try:
@@ -318,7 +363,7 @@ def run_queue_wait():
     return total * 1e-9
 
 
-def disturbed(elapsed: float, wait) -> bool:
+def disturbed(elapsed: float, wait: float | None) -> bool:
     return wait is not None and wait > max(DISTURBED_WAIT_S, DISTURBED_WAIT_SHARE * elapsed)
 
 
@@ -332,8 +377,13 @@ def _timed_call(v: Variant, probe):
     return elapsed, (None if before is None or after is None else max(after - before, 0.0))
 
 
-def time_round_robin(variants, repeat: int, retries: int = 0, probe=run_queue_wait,
-                     hot: bool = False) -> list[Samples]:
+def time_round_robin(
+    variants: list[Variant],
+    repeat: int,
+    retries: int = 0,
+    probe: Callable[[], float | None] = run_queue_wait,
+    hot: bool = False,
+) -> list[Samples]:
     """Warm-up round, then ``repeat`` rounds of every variant in turn.
 
     With ``hot``, each timed call of a variant that takes a warm-up is preceded by one untimed
@@ -366,7 +416,7 @@ def time_round_robin(variants, repeat: int, retries: int = 0, probe=run_queue_wa
     return samples
 
 
-def extra_memory(variant: Variant):
+def extra_memory(variant: Variant) -> int | None:
     """Peak numpy bytes allocated during one call, minus the arrays it returns; None if not traceable."""
     if not variant.tracks_memory:
         return None
@@ -383,8 +433,18 @@ def extra_memory(variant: Variant):
     return max(peak - kept, 0)
 
 
-def run_case(case: Case, threads_list, repeat, naive_repeat, torch, retries=0, hot=True, seed=0) -> list[dict]:
+def run_case(
+    case: Case,
+    threads_list: list[int],
+    repeat: int,
+    naive_repeat: int,
+    torch: Any,
+    retries: int = 0,
+    hot: bool = True,
+    seed: int = 0,
+) -> list[dict]:
     from .geometry import pool_geometry
+
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((case.N, case.C, case.H, case.W)).astype(case.dtype)
     geom = pool_geometry((case.H, case.W), case.kernel, case.stride, case.pad)
@@ -393,14 +453,26 @@ def run_case(case: Case, threads_list, repeat, naive_repeat, torch, retries=0, h
     for pool, direction in OPS:
         variants = build_variants(pool, direction, case, x, dout, threads_list, repeat, naive_repeat, torch)
         samples = time_round_robin(variants, repeat, retries, hot=hot)
-        for v, t in zip(variants, samples):
+        for v, t in zip(variants, samples, strict=True):
             extra = extra_memory(v) if v.method != "naive" or case.name == "tiny" else None
-            rows.append(dict(shape=case.name, dtype=case.dtype, pool=pool, direction=direction, method=v.method,
-                             threads=v.threads, median_ms=float(np.median(t.times)) * 1e3, runs=len(t.times),
-                             times_ms=[s * 1e3 for s in t.times],
-                             wait_ms=[None if w is None else w * 1e3 for w in t.waits],
-                             disturbed=sum(disturbed(e, w) for e, w in zip(t.times, t.waits)), retried=t.retried,
-                             extra_bytes=extra, extra_vs_input=None if extra is None else extra / x.nbytes))
+            rows.append(
+                dict(
+                    shape=case.name,
+                    dtype=case.dtype,
+                    pool=pool,
+                    direction=direction,
+                    method=v.method,
+                    threads=v.threads,
+                    median_ms=float(np.median(t.times)) * 1e3,
+                    runs=len(t.times),
+                    times_ms=[s * 1e3 for s in t.times],
+                    wait_ms=[None if w is None else w * 1e3 for w in t.waits],
+                    disturbed=sum(disturbed(e, w) for e, w in zip(t.times, t.waits, strict=True)),
+                    retried=t.retried,
+                    extra_bytes=extra,
+                    extra_vs_input=None if extra is None else extra / x.nbytes,
+                )
+            )
     _add_ratios(rows)
     return rows
 
@@ -408,6 +480,7 @@ def run_case(case: Case, threads_list, repeat, naive_repeat, torch, retries=0, h
 def _add_ratios(rows):
     def key(r):
         return (r["shape"], r["dtype"], r["pool"], r["direction"])
+
     torch1 = {key(r): r["median_ms"] for r in rows if r["method"] == "torch" and r["threads"] == 1}
     floor = {key(r): r["median_ms"] for r in rows if r["method"] == "floor"}
     for r in rows:
@@ -417,15 +490,18 @@ def _add_ratios(rows):
 
 # ----------------------------------------------------------------------------- output
 
+
 def _fmt(value, spec, missing="n/a"):
     return missing if value is None else format(value, spec)
 
 
-def format_table(rows) -> str:
+def format_table(rows: list[dict]) -> str:
     lines = []
-    header = (f"{'method':<14}{'threads':>8}{'ms':>10}{'x torch1':>10}{'x floor':>9}{'extra MB':>10}{'x input':>9}"
-              f"{'runs':>6}{'disturbed':>11}{'rerun':>7}")
-    groups = {}
+    header = (
+        f"{'method':<14}{'threads':>8}{'ms':>10}{'x torch1':>10}{'x floor':>9}{'extra MB':>10}{'x input':>9}"
+        f"{'runs':>6}{'disturbed':>11}{'rerun':>7}"
+    )
+    groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["shape"], r["dtype"], r["pool"], r["direction"]), []).append(r)
     for (shape, dtype, pool, direction), group in groups.items():
@@ -433,22 +509,31 @@ def format_table(rows) -> str:
         lines.append(header)
         for r in group:
             extra_mb = None if r["extra_bytes"] is None else r["extra_bytes"] / 2**20
-            lines.append(f"{r['method']:<14}{r['threads']:>8}{r['median_ms']:>10.3f}{_fmt(r['vs_torch1'], '.3f'):>10}"
-                         f"{r['vs_floor']:>9.1f}{_fmt(extra_mb, '.1f'):>10}{_fmt(r['extra_vs_input'], '.2f'):>9}"
-                         f"{r['runs']:>6}{r['disturbed']:>11}{r['retried']:>7}")
+            lines.append(
+                f"{r['method']:<14}{r['threads']:>8}{r['median_ms']:>10.3f}{_fmt(r['vs_torch1'], '.3f'):>10}"
+                f"{r['vs_floor']:>9.1f}{_fmt(extra_mb, '.1f'):>10}{_fmt(r['extra_vs_input'], '.2f'):>9}"
+                f"{r['runs']:>6}{r['disturbed']:>11}{r['retried']:>7}"
+            )
     return "\n".join(lines)
 
 
-def targets(rows) -> list[dict]:
-    """The issue's performance targets, checked on this run's medians (float32 unless the row says)."""
-    med = {(r["shape"], r["dtype"], r["pool"], r["direction"], r["method"], r["threads"]): r["median_ms"]
-           for r in rows}
+def targets(rows: list[dict]) -> list[dict]:
+    """The performance targets (docs/performance.md), checked on this run's medians (float32 unless the row says)."""
+    med = {(r["shape"], r["dtype"], r["pool"], r["direction"], r["method"], r["threads"]): r["median_ms"] for r in rows}
     checks = []
 
     def check(what, case, value, limit, at_most=True):
         if value is not None:
-            checks.append(dict(target=what, shape=case[0], dtype=case[1], value=value, limit=limit,
-                               met=bool(value <= limit if at_most else value >= limit)))
+            checks.append(
+                dict(
+                    target=what,
+                    shape=case[0],
+                    dtype=case[1],
+                    value=value,
+                    limit=limit,
+                    met=bool(value <= limit if at_most else value >= limit),
+                )
+            )
 
     def ratio(case, pool, direction, method, threads=1, ref="torch"):
         ours = med.get(case + (pool, direction, method, threads))
@@ -463,42 +548,58 @@ def targets(rows) -> list[dict]:
             check(f"direct avg {direction} / torch 1-thread", case, ratio(case, "avg", direction, "direct"), 0.5)
         im2col = [med.get(case + ("max", d, "im2col", 1)) for d in ("forward", "backward")]
         torch1 = [med.get(case + ("max", d, "torch", 1)) for d in ("forward", "backward")]
-        if None not in im2col + torch1:
-            check("im2col max forward+backward / torch 1-thread", case, sum(im2col) / sum(torch1), 1.0)
+        mine, theirs = [v for v in im2col if v is not None], [v for v in torch1 if v is not None]
+        if len(mine) == len(theirs) == 2:
+            check("im2col max forward+backward / torch 1-thread", case, sum(mine) / sum(theirs), 1.0)
         for pool, direction in OPS:
             one, two = (med.get(case + (pool, direction, "direct", n)) for n in (1, 2))
             if case[0] in ("S1", "S2") and one is not None and two is not None:
                 check(f"direct {pool} {direction}: 2-thread speed-up", case, one / two, 1.7, at_most=False)
     for r in rows:
         if (r["method"], r["shape"], r["threads"]) == ("direct", "S4", 1) and r["extra_vs_input"] is not None:
-            check(f"direct {r['pool']} {r['direction']} extra memory / input", (r["shape"], r["dtype"]),
-                  r["extra_vs_input"], 1.0)
+            check(
+                f"direct {r['pool']} {r['direction']} extra memory / input",
+                (r["shape"], r["dtype"]),
+                r["extra_vs_input"],
+                1.0,
+            )
     return checks
 
 
-def format_targets(checks) -> str:
-    lines = ["\nTargets (issue 5)", f"{'target':<48}{'shape':>7}{'dtype':>9}{'value':>9}{'limit':>8}  result"]
+def format_targets(checks: list[dict]) -> str:
+    lines = ["\nTargets", f"{'target':<48}{'shape':>7}{'dtype':>9}{'value':>9}{'limit':>8}  result"]
     for c in checks:
         bound = "<=" if "speed-up" not in c["target"] else ">="
-        lines.append(f"{c['target']:<48}{c['shape']:>7}{c['dtype']:>9}{c['value']:>9.3f}{bound:>4}{c['limit']:<4}"
-                     f"  {'met' if c['met'] else 'MISSED'}")
+        lines.append(
+            f"{c['target']:<48}{c['shape']:>7}{c['dtype']:>9}{c['value']:>9.3f}{bound:>4}{c['limit']:<4}"
+            f"  {'met' if c['met'] else 'MISSED'}"
+        )
     return "\n".join(lines)
 
 
-def metadata(args, torch, threads_list) -> dict:
+def metadata(args: argparse.Namespace, torch: Any, threads_list: list[int]) -> dict:
     from . import direct
+
     return dict(
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         command="cs231n-pool bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else " ".join(sys.argv),
         machine=dict(platform=platform.platform(), processor=_cpu_model(), cpu_count=os.cpu_count()),
-        python=platform.python_version(), numpy=np.__version__,
+        python=platform.python_version(),
+        numpy=np.__version__,
         torch=None if torch is None else torch.__version__,
-        openmp=direct.HAVE_OPENMP, openmp_runtimes=openmp_runtimes(), threads=threads_list, repeat=args.repeat,
-        naive_repeat=args.naive_repeat, warmup_rounds=1, retries=args.retries,
+        openmp=direct.HAVE_OPENMP,
+        openmp_runtimes=openmp_runtimes(),
+        threads=threads_list,
+        repeat=args.repeat,
+        naive_repeat=args.naive_repeat,
+        warmup_rounds=1,
+        retries=args.retries,
         calls=_calls(args),
-        disturbed=(f"this process's threads waited for a CPU > max({DISTURBED_WAIT_S * 1e6:.0f} us, "
-                   f"{DISTURBED_WAIT_SHARE:.0%} of the call) (Linux schedstat); such calls under {RETRY_BELOW_S} s "
-                   f"are run again up to `retries` times and the least-waiting attempt is kept"),
+        disturbed=(
+            f"this process's threads waited for a CPU > max({DISTURBED_WAIT_S * 1e6:.0f} us, "
+            f"{DISTURBED_WAIT_SHARE:.0%} of the call) (Linux schedstat); such calls under {RETRY_BELOW_S} s "
+            f"are run again up to `retries` times and the least-waiting attempt is kept"
+        ),
         disturbance_measured=run_queue_wait() is not None,
         malloc_env={k: os.environ.get(k) for k in MALLOC_ENV},
         floor="numpy copies: forward reads x and writes out once, backward reads dout and writes dx once",
@@ -522,18 +623,22 @@ def _calls(args) -> str:
     return "hot: each timed call follows one untimed call of the same method (naive: none)"
 
 
-def methodology(args, threads_list) -> str:
-    lines = [f"method: one process; every round runs each method once in turn (round-robin); 1 warm-up round, "
-             f"then the median of {args.repeat} rounds; floor = numpy copies of the same bytes, in the same rounds",
-             f"        threads {','.join(map(str, threads_list))} for the direct kernels and torch "
-             f"(torch.set_num_threads before each torch call); {_calls(args)}"]
+def methodology(args: argparse.Namespace, threads_list: list[int]) -> str:
+    lines = [
+        f"method: one process; every round runs each method once in turn (round-robin); 1 warm-up round, "
+        f"then the median of {args.repeat} rounds; floor = numpy copies of the same bytes, in the same rounds",
+        f"        threads {','.join(map(str, threads_list))} for the direct kernels and torch "
+        f"(torch.set_num_threads before each torch call); {_calls(args)}",
+    ]
     if run_queue_wait() is None:
         lines.append("        disturbance by other processes is not measurable here (no /proc schedstat): no re-runs")
     else:
-        lines.append(f"        a call whose threads waited for a CPU > max({DISTURBED_WAIT_S * 1e6:.0f} us, "
-                     f"{DISTURBED_WAIT_SHARE:.0%}) is run again up to {args.retries} times "
-                     f"(calls < {RETRY_BELOW_S} s), "
-                     f"keeping the least-waiting attempt; 'disturbed' counts kept runs still over the limit")
+        lines.append(
+            f"        a call whose threads waited for a CPU > max({DISTURBED_WAIT_S * 1e6:.0f} us, "
+            f"{DISTURBED_WAIT_SHARE:.0%}) is run again up to {args.retries} times "
+            f"(calls < {RETRY_BELOW_S} s), "
+            f"keeping the least-waiting attempt; 'disturbed' counts kept runs still over the limit"
+        )
     runtimes = openmp_runtimes()
     if runtimes:
         lines.append(f"        OpenMP runtime{'s' if len(runtimes) > 1 else ''} loaded: {', '.join(runtimes)}")
@@ -551,8 +656,9 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def plot(rows, path: str) -> None:
+def plot(rows: list[dict], path: str) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -560,16 +666,23 @@ def plot(rows, path: str) -> None:
     labels = list(dict.fromkeys((r["method"], r["threads"]) for r in rows))
     fig, axes = plt.subplots(2, 2, figsize=(14, 9), sharey=False)
     width = 0.8 / len(labels)
-    for ax, (pool, direction) in zip(axes.flat, OPS):
+    for ax, (pool, direction) in zip(axes.flat, OPS, strict=True):
         for k, (method, threads) in enumerate(labels):
             values = []
             for shape, dtype in cases:
-                match = [r["median_ms"] for r in rows if (r["shape"], r["dtype"], r["pool"], r["direction"],
-                                                          r["method"], r["threads"]) ==
-                         (shape, dtype, pool, direction, method, threads)]
+                match = [
+                    r["median_ms"]
+                    for r in rows
+                    if (r["shape"], r["dtype"], r["pool"], r["direction"], r["method"], r["threads"])
+                    == (shape, dtype, pool, direction, method, threads)
+                ]
                 values.append(match[0] if match else np.nan)
-            ax.bar(np.arange(len(cases)) + (k - (len(labels) - 1) / 2) * width, values, width,
-                   label=f"{method} ({threads} thr)")
+            ax.bar(
+                np.arange(len(cases)) + (k - (len(labels) - 1) / 2) * width,
+                values,
+                width,
+                label=f"{method} ({threads} thr)",
+            )
         ax.set_yscale("log")
         ax.set_title(f"{pool} pooling, {direction}")
         ax.set_xticks(np.arange(len(cases)), [f"{s} {d}" for s, d in cases])
@@ -591,26 +704,31 @@ def _import_torch():
     return torch
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     torch = _import_torch()
     cases = cases_for(args.shapes, args.tiny)
     threads_list = list(dict.fromkeys(args.threads))
     if not all(os.environ.get(k) for k in MALLOC_ENV):
-        print("note: for stable medians run with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 "
-              "(glibc otherwise returns big buffers to the OS after every call)")
+        print(
+            "note: for stable medians run with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 "
+            "(glibc otherwise returns big buffers to the OS after every call)"
+        )
     if torch is None:
         print("note: torch is not installed; no PyTorch column and no ratios to it")
     if args.naive_repeat:
-        print(f"note: naive runs {min(args.naive_repeat, args.repeat)} rounds without warm-up "
-              f"(it is slow); its extra memory is measured on the tiny shape only")
+        print(
+            f"note: naive runs {min(args.naive_repeat, args.repeat)} rounds without warm-up "
+            f"(it is slow); its extra memory is measured on the tiny shape only"
+        )
     print(methodology(args, threads_list))
     torch_threads = torch.get_num_threads() if torch is not None else None
     rows = []
     try:
         for case in cases:
             print(f"running {case.name} {case.dtype} {case[2:]} ...", flush=True)
-            rows.extend(run_case(case, threads_list, args.repeat, args.naive_repeat, torch, args.retries,
-                                 hot=not args.cold))
+            rows.extend(
+                run_case(case, threads_list, args.repeat, args.naive_repeat, torch, args.retries, hot=not args.cold)
+            )
     finally:
         if torch is not None:
             torch.set_num_threads(torch_threads)
@@ -619,13 +737,17 @@ def run(args) -> int:
     print(format_targets(checks))
     shaky = [r for r in rows if 2 * r["disturbed"] >= r["runs"] and r["method"] != "naive"]
     if shaky:
-        print(f"\nwarning: in {len(shaky)} rows at least half the kept runs were disturbed by other processes "
-              f"(e.g. {shaky[0]['shape']} {shaky[0]['dtype']} {shaky[0]['pool']} {shaky[0]['direction']} "
-              f"{shaky[0]['method']} {shaky[0]['threads']}-thread); their medians overstate the time: "
-              f"rerun on a quieter machine or with more --retries")
+        print(
+            f"\nwarning: in {len(shaky)} rows at least half the kept runs were disturbed by other processes "
+            f"(e.g. {shaky[0]['shape']} {shaky[0]['dtype']} {shaky[0]['pool']} {shaky[0]['direction']} "
+            f"{shaky[0]['method']} {shaky[0]['threads']}-thread); their medians overstate the time: "
+            f"rerun on a quieter machine or with more --retries"
+        )
     meta = metadata(args, torch, threads_list)
-    print(f"\n{meta['date']}  {meta['machine']['processor']}  ({meta['machine']['cpu_count']} CPUs)  "
-          f"OpenMP: {meta['openmp']}  torch {meta['torch']}")
+    print(
+        f"\n{meta['date']}  {meta['machine']['processor']}  ({meta['machine']['cpu_count']} CPUs)  "
+        f"OpenMP: {meta['openmp']}  torch {meta['torch']}"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(meta=meta, results=rows, targets=checks), f, indent=1)

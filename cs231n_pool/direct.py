@@ -1,7 +1,7 @@
 """Fused ("direct") pooling kernels: no column matrix, one pass over the input.
 
 ``method="direct"`` computes the same numbers as the taught im2col path with
-PyTorch's CPU semantics (POOLING_SEMANTICS.md), straight on (N, C, H, W):
+PyTorch's CPU semantics (docs/semantics.md), straight on (N, C, H, W):
 
 * Output size: ``out = (H + 2p - d*(k-1) - 1) // s + 1`` (floor) or the ceil-mode
   rule; the window placement comes from :func:`cs231n_pool.geometry.pool_geometry`.
@@ -25,19 +25,23 @@ once. The kernels need the compiled extension ``cs231n_pool._direct``; without i
 these functions raise ImportError (the im2col path keeps its numpy fallback).
 
 The functions here take already-validated arrays (see geometry.check_input);
-functional.py and layers.py call them for ``method="direct"``.
+the op table (ops.py) calls them for ``method="direct"``.
 """
+
 from __future__ import annotations
 
 import functools
 import numbers
 import os
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._backend import direct_kernels as _direct  # None when the extension is not built
-from .geometry import SUPPORTED_DTYPES, PoolGeometry, window_starts
+from .geometry import SUPPORTED_DTYPES, FloatArray, IndexArray, PoolGeometry, window_placement, window_starts
 
 AVAILABLE = _direct is not None
 ENV_THREADS = "CS231N_POOL_NUM_THREADS"
@@ -48,14 +52,16 @@ _threads_override = None
 _warned_no_openmp = False
 
 
-def _require_extension():
+def _require_extension() -> Any:
     if _direct is None:
-        raise ImportError("method='direct' needs the compiled extension cs231n_pool._direct, which is not built; "
-                          "run `make build` (or `pip install -e .`), or use method='im2col'")
+        raise ImportError(
+            "method='direct' needs the compiled extension cs231n_pool._direct, which is not built; "
+            "run `make build` (or `pip install -e .`), or use method='im2col'"
+        )
     return _direct
 
 
-def _check_threads(value, name: str) -> int:
+def _check_threads(value: Any, name: str) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int >= 1, got {name}={value!r} of type {type(value).__name__}")
     if value < 1:
@@ -63,7 +69,7 @@ def _check_threads(value, name: str) -> int:
     return int(value)
 
 
-def set_num_threads(threads) -> None:
+def set_num_threads(threads: int | None) -> None:
     """Set the thread count of the direct kernels (int >= 1); ``None`` restores the default."""
     global _threads_override
     _threads_override = None if threads is None else _check_threads(threads, "threads")
@@ -87,59 +93,68 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _resolve_threads(threads, work: int) -> int:
+def _resolve_threads(threads: int | None, work: int) -> int:
     """Threads for one call. An explicit ``threads`` is used as given; the default is capped
     at one thread per GRAIN elements of work, so small calls skip the cost of waking threads."""
     global _warned_no_openmp
-    if threads is None:
-        n = min(get_num_threads(), max(1, work // GRAIN))
-    else:
-        n = _check_threads(threads, "threads")
+    n = min(get_num_threads(), max(1, work // GRAIN)) if threads is None else _check_threads(threads, "threads")
     if n > 1 and not HAVE_OPENMP:
         if not _warned_no_openmp:
-            warnings.warn(f"cs231n_pool._direct was built without OpenMP; running on 1 thread instead of {n}",
-                          RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"cs231n_pool._direct was built without OpenMP; running on 1 thread instead of {n}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             _warned_no_openmp = True
         return 1
     return n
 
 
-def _placement(starts: np.ndarray, kernel: int, dilation: int, size: int):
-    """First in-bounds cell and in-bounds cell count of each window along one axis."""
-    skip = np.where(starts < 0, (-starts + dilation - 1) // dilation, 0)  # padding cells before the plane
-    first = starts + skip * dilation
-    last = np.minimum(starts + (kernel - 1) * dilation, size - 1)  # last cell the window may touch
-    count = np.where(last >= first, (last - first) // dilation + 1, 0)
-    return _frozen(first), _frozen(count)
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = a.astype(np.intp)
-    a.flags.writeable = False  # shared through the layout cache
-    return a
+def _frozen(a: NDArray[np.integer[Any]]) -> NDArray[np.intp]:
+    frozen = a.astype(np.intp)
+    frozen.flags.writeable = False  # shared through the layout cache
+    return frozen
 
 
 @functools.lru_cache(maxsize=64)
 def _layout(geom: PoolGeometry):
     """Kernel arguments describing the window placement (see _direct.pyx); cached per geometry."""
-    rows, cols = window_starts(geom)
-    row_start, row_count = _placement(rows, geom.kernel_h, geom.dilation_h, geom.in_h)
-    col_start, col_count = _placement(cols, geom.kernel_w, geom.dilation_w, geom.in_w)
+    rows, cols = window_placement(geom)
+    row_start, row_count = _frozen(rows.first), _frozen(rows.cells)
+    col_start, col_count = _frozen(cols.first), _frozen(cols.cells)
     # interior columns: the whole window row lies inside the plane
-    inside = np.flatnonzero((cols >= 0) & (cols + (geom.kernel_w - 1) * geom.dilation_w < geom.in_w))
+    inside = np.flatnonzero(cols.cells == geom.kernel_w)
     ow_lo, ow_hi = (int(inside[0]), int(inside[-1]) + 1) if inside.size else (0, 0)
-    return (geom.kernel_w, geom.stride_w, geom.pad_left, geom.dilation_h, geom.dilation_w,
-            row_start, row_count, col_start, col_count, ow_lo, ow_hi)
+    return (
+        geom.kernel_w,
+        geom.stride_w,
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        row_start,
+        row_count,
+        col_start,
+        col_count,
+        ow_lo,
+        ow_hi,
+    )
 
 
-def _separable(geom: PoolGeometry, layout) -> bool:
+def _separable(geom: PoolGeometry, layout: tuple) -> bool:
     """Square 2x2 windows at stride 1, or 3x3 at stride 1 or 2, undilated, every window with at least
     one in-bounds row and column: max over row runs first, then across rows (exact, fewer compares)."""
     row_count, col_count = layout[6], layout[8]
-    return (geom.kernel_h == geom.kernel_w and geom.stride_h == geom.stride_w
-            and (geom.kernel_w, geom.stride_w) in ((2, 1), (3, 1), (3, 2))
-            and geom.dilation_h == geom.dilation_w == 1 and geom.in_h > 0
-            and row_count.size > 0 and col_count.size > 0 and row_count.min() > 0 and col_count.min() > 0)
+    return (
+        geom.kernel_h == geom.kernel_w
+        and geom.stride_h == geom.stride_w
+        and (geom.kernel_w, geom.stride_w) in ((2, 1), (3, 1), (3, 2))
+        and geom.dilation_h == geom.dilation_w == 1
+        and geom.in_h > 0
+        and row_count.size > 0
+        and col_count.size > 0
+        and row_count.min() > 0
+        and col_count.min() > 0
+    )
 
 
 _NO_CLASSES = np.empty(0, dtype=np.int32)
@@ -170,7 +185,7 @@ def _run_classes(geom: PoolGeometry) -> np.ndarray:
     return classes
 
 
-def _check_float4(a, name: str, shape=None) -> None:
+def _check_float4(a: Any, name: str, shape: Sequence[int] | None = None) -> None:
     """Cheap guards so a kernel never reads or writes out of bounds, even when called directly."""
     if not isinstance(a, np.ndarray) or a.dtype not in SUPPORTED_DTYPES or a.ndim != 4:
         what = f"{type(a).__name__} {getattr(a, 'dtype', '')} of ndim {getattr(a, 'ndim', '?')}"
@@ -179,7 +194,7 @@ def _check_float4(a, name: str, shape=None) -> None:
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {name}.shape={a.shape}")
 
 
-def _check_x_shape(x_shape, geom: PoolGeometry = None) -> tuple[int, int, int, int]:
+def _check_x_shape(x_shape: Any, geom: PoolGeometry | None = None) -> tuple[int, int, int, int]:
     shape = tuple(int(v) for v in x_shape)
     if len(shape) != 4 or min(shape) < 0 or (geom is not None and shape[2:] != (geom.in_h, geom.in_w)):
         raise ValueError(f"x_shape must be (N, C, H, W) matching the pooling geometry, got x_shape={x_shape!r}")
@@ -192,7 +207,7 @@ def _check_geometry(x4: np.ndarray, geom: PoolGeometry) -> None:
         raise ValueError(f"x's (H, W)={x4.shape[2:]} differs from the geometry's {(geom.in_h, geom.in_w)}")
 
 
-def _check_divisors(divisors, geom: PoolGeometry) -> np.ndarray:
+def _check_divisors(divisors: ArrayLike, geom: PoolGeometry) -> NDArray[np.float64]:
     divisors = np.ascontiguousarray(divisors, dtype=np.float64)
     if divisors.shape != (geom.out_h, geom.out_w):
         raise ValueError(f"divisors must have shape {(geom.out_h, geom.out_w)}, got divisors.shape={divisors.shape}")
@@ -204,7 +219,9 @@ def _planes(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).reshape(N * C, H, W)
 
 
-def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
+def max_pool_forward_direct(
+    x4: FloatArray, geom: PoolGeometry, threads: int | None = None
+) -> tuple[FloatArray, IndexArray]:
     """Max pooling of a validated (N, C, H, W) float array.
 
     Returns ``(out, idx)``: out (N, C, out_h, out_w) of x4's dtype, idx int64 of the
@@ -213,9 +230,10 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     kernels = _require_extension()
     _check_geometry(x4, geom)
     N, C, H, W = x4.shape
-    if H * W > np.iinfo(np.int32).max:
-        raise ValueError(f"method='direct' supports planes of up to 2**31 - 1 cells, got x.shape={x4.shape}; "
-                         f"use method='im2col'")
+    if np.iinfo(np.int32).max < H * W:
+        raise ValueError(
+            f"method='direct' supports planes of up to 2**31 - 1 cells, got x.shape={x4.shape}; use method='im2col'"
+        )
     n_threads = _resolve_threads(threads, x4.size)
     layout = _layout(geom)
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
@@ -227,13 +245,24 @@ def max_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, threads=None):
     run_cells = H * geom.out_w if separable else 1
     row_values = np.empty((n_threads, run_cells + 16), dtype=x4.dtype)
     row_indices = np.empty((n_threads, run_cells + 16), dtype=np.int32)
-    kernels.max_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
-                        idx.reshape(N * C, geom.out_h, geom.out_w), scratch, row_values, row_indices, separable,
-                        _run_classes(geom) if separable else _NO_CLASSES, *layout, n_threads)
+    kernels.max_forward(
+        _planes(x4),
+        out.reshape(N * C, geom.out_h, geom.out_w),
+        idx.reshape(N * C, geom.out_h, geom.out_w),
+        scratch,
+        row_values,
+        row_indices,
+        separable,
+        _run_classes(geom) if separable else _NO_CLASSES,
+        *layout,
+        n_threads,
+    )
     return out, idx
 
 
-def max_pool_backward_direct(dout4: np.ndarray, idx: np.ndarray, x_shape, threads=None) -> np.ndarray:
+def max_pool_backward_direct(
+    dout4: FloatArray, idx: NDArray[np.integer[Any]], x_shape: Sequence[int], threads: int | None = None
+) -> FloatArray:
     """Gradient of max pooling: ``dx[n, c].flat[idx] += dout`` for every output.
 
     dout4: (N, C, out_h, out_w) float; idx: the int64 indices from the forward pass;
@@ -245,15 +274,23 @@ def max_pool_backward_direct(dout4: np.ndarray, idx: np.ndarray, x_shape, thread
     if dout4.shape[:2] != (N, C):
         raise ValueError(f"dout.shape={dout4.shape} does not match x_shape={tuple(x_shape)} in (N, C)")
     if not (isinstance(idx, np.ndarray) and np.issubdtype(idx.dtype, np.integer) and idx.shape == dout4.shape):
-        raise ValueError(f"idx must be an integer array of dout's shape {dout4.shape}, got "
-                         f"{getattr(idx, 'dtype', type(idx).__name__)} of shape {getattr(idx, 'shape', None)}")
+        raise ValueError(
+            f"idx must be an integer array of dout's shape {dout4.shape}, got "
+            f"{getattr(idx, 'dtype', type(idx).__name__)} of shape {getattr(idx, 'shape', None)}"
+        )
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
-    kernels.max_backward(_planes(dout4), _planes(idx.astype(np.int64, copy=False)),
-                         dx.reshape(N * C, H, W), _resolve_threads(threads, dx.size))
+    kernels.max_backward(
+        _planes(dout4),
+        _planes(idx.astype(np.int64, copy=False)),
+        dx.reshape(N * C, H, W),
+        _resolve_threads(threads, dx.size),
+    )
     return dx
 
 
-def avg_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, threads=None) -> np.ndarray:
+def avg_pool_forward_direct(
+    x4: FloatArray, geom: PoolGeometry, divisors: NDArray[np.float64], threads: int | None = None
+) -> FloatArray:
     """Average pooling of a validated (N, C, H, W) float array.
 
     divisors: (out_h, out_w) float64 from geometry.avg_divisors. Returns out
@@ -263,14 +300,23 @@ def avg_pool_forward_direct(x4: np.ndarray, geom: PoolGeometry, divisors: np.nda
     _check_geometry(x4, geom)
     N, C = x4.shape[:2]
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
-    kernels.avg_forward(_planes(x4), out.reshape(N * C, geom.out_h, geom.out_w),
-                        _check_divisors(divisors, geom), *_layout(geom),
-                        _resolve_threads(threads, x4.size))
+    kernels.avg_forward(
+        _planes(x4),
+        out.reshape(N * C, geom.out_h, geom.out_w),
+        _check_divisors(divisors, geom),
+        *_layout(geom),
+        _resolve_threads(threads, x4.size),
+    )
     return out
 
 
-def avg_pool_backward_direct(dout4: np.ndarray, geom: PoolGeometry, divisors: np.ndarray, x_shape,
-                             threads=None) -> np.ndarray:
+def avg_pool_backward_direct(
+    dout4: FloatArray,
+    geom: PoolGeometry,
+    divisors: NDArray[np.float64],
+    x_shape: Sequence[int],
+    threads: int | None = None,
+) -> FloatArray:
     """Gradient of average pooling: ``dout / divisor`` added to each window's in-bounds cells.
 
     dout4: (N, C, out_h, out_w) float; x_shape: (N, C, H, W). Returns dx of dout4's dtype.
@@ -280,6 +326,12 @@ def avg_pool_backward_direct(dout4: np.ndarray, geom: PoolGeometry, divisors: np
     _check_float4(dout4, "dout", (N, C, geom.out_h, geom.out_w))
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
     scratch = np.empty((N * C, geom.out_w), dtype=dout4.dtype)
-    kernels.avg_backward(_planes(dout4), dx.reshape(N * C, H, W), _check_divisors(divisors, geom),
-                         scratch, *_layout(geom), _resolve_threads(threads, dx.size))
+    kernels.avg_backward(
+        _planes(dout4),
+        dx.reshape(N * C, H, W),
+        _check_divisors(divisors, geom),
+        scratch,
+        *_layout(geom),
+        _resolve_threads(threads, dx.size),
+    )
     return dx

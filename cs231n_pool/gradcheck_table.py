@@ -11,16 +11,19 @@ float64 and the first configuration of each layer in float32.
 Use :func:`gradcheck_rows` and :func:`format_table` to embed the table elsewhere
 (``cs231n-pool demo`` does).
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+import argparse
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from ._backend import BACKEND
 from .gradient_check import DEFAULT_STEP, DEFAULT_THRESHOLD, GradCheckReport, check_layer
-from .layers import (AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool,
-                     MaxUnpool)
+from .opinfo import OPINFOS, Kwargs, OpInfo
 
 INPUT_SHAPE = (2, 2, 7, 6)
 SPACING = 0.05
@@ -50,58 +53,39 @@ class Row(NamedTuple):
         return self.report is not None and self.report.passed
 
 
-def _plain(make_layer) -> Callable[[np.ndarray], tuple]:
-    return lambda x: (make_layer(), x, ())
+def _prepare(info: OpInfo, kwargs: Kwargs) -> Callable[[np.ndarray], tuple]:
+    """x -> (the layer the registry builds, its checked input, its other forward arguments)."""
 
+    def prepare(x: np.ndarray) -> tuple:
+        layer, forward = info.make_layer(kwargs)
+        arrays = info.inputs(x, kwargs)  # max_unpool2d: x max-pooled, and its indices
+        return layer, arrays[0], arrays[1:] + tuple(forward.values())
 
-def _unpool(size, output_size=None) -> Callable[[np.ndarray], tuple]:
-    """Unpool the max-pooled input with its own indices (non-overlapping windows: distinct indices)."""
-    def prepare(x):
-        pool = Maxpool(size)
-        pooled = pool.forward(x)
-        return MaxUnpool(size), pooled, (pool.indices, output_size)
     return prepare
 
 
-CASES = (
-    Case("Maxpool", "k=2", _plain(lambda: Maxpool(2))),
-    Case("Maxpool", "k=3 s=2 p=1", _plain(lambda: Maxpool(3, 2, 1))),
-    Case("Maxpool", "k=(3,2) s=(2,1) p=1 d=2 ceil", _plain(lambda: Maxpool((3, 2), (2, 1), 1, 2, ceil_mode=True))),
-    Case("Maxpool", "k=3 s=2 'same'", _plain(lambda: Maxpool(3, 2, "same"))),
-    Case("Maxpool", "k=2 s=1 (C,H,W) input", _plain(lambda: Maxpool(2, 1)), unbatched=True),
-    Case("Avgpool", "k=2", _plain(lambda: Avgpool(2))),
-    Case("Avgpool", "k=3 s=2 p=1", _plain(lambda: Avgpool(3, 2, 1))),
-    Case("Avgpool", "k=3 s=2 p=1 count_include_pad=False",
-         _plain(lambda: Avgpool(3, 2, 1, count_include_pad=False))),
-    Case("Avgpool", "k=3 s=2 p=1 ceil", _plain(lambda: Avgpool(3, 2, 1, ceil_mode=True))),
-    Case("Avgpool", "k=(3,2) s=(2,1) p=1 ceil count_include_pad=False",
-         _plain(lambda: Avgpool((3, 2), (2, 1), 1, ceil_mode=True, count_include_pad=False))),
-    Case("Avgpool", "k=2 divisor_override=3", _plain(lambda: Avgpool(2, divisor_override=3))),
-    Case("Avgpool", "k=3 s=2 'same'", _plain(lambda: Avgpool(3, 2, "same"))),
-    Case("MaxUnpool", "k=2", _unpool(2)),
-    Case("MaxUnpool", "k=2 output_size=(7,7)", _unpool(2, (7, 7))),
-    Case("AdaptiveMaxpool", "out=(3,4)", _plain(lambda: AdaptiveMaxpool((3, 4)))),
-    Case("AdaptiveMaxpool", "out=(9,8) (> input)", _plain(lambda: AdaptiveMaxpool((9, 8)))),
-    Case("AdaptiveAvgpool", "out=(3,4)", _plain(lambda: AdaptiveAvgpool((3, 4)))),
-    Case("AdaptiveAvgpool", "out=(9,8) (> input)", _plain(lambda: AdaptiveAvgpool((9, 8)))),
-    Case("GlobalMaxpool", "1x1", _plain(GlobalMaxpool)),
-    Case("GlobalAvgpool", "1x1", _plain(GlobalAvgpool)),
+CASES = tuple(
+    Case(info.layer.__name__, check.config, _prepare(info, check.kwargs), check.unbatched)
+    for info in OPINFOS
+    for check in info.gradcheck
 )
+"""Every gradient-check row of the registry (cs231n_pool.opinfo), in its order."""
 
 
-def spaced_input(shape, dtype, rng: np.random.Generator) -> np.ndarray:
+def spaced_input(shape: tuple[int, ...], dtype: DTypeLike, rng: np.random.Generator) -> NDArray[np.floating[Any]]:
     """A shuffled arange, SPACING apart and centred on 0, so no two values are within 2h."""
     values = rng.permutation(int(np.prod(shape))) * SPACING
     return (values - values.mean()).reshape(shape).astype(dtype)
 
 
-def selected_cases(dtype: str = "all") -> list[tuple[Case, np.dtype]]:
+def selected_cases(dtype: str = "all") -> list[tuple[Case, np.dtype[Any]]]:
     """(case, dtype) pairs: every case in float64 and/or float32; 'all' adds float32 once per layer."""
     if dtype not in DTYPE_CHOICES:
         raise ValueError(f"dtype must be one of {DTYPE_CHOICES}, got dtype={dtype!r}")
     if dtype != "all":
         return [(case, np.dtype(dtype)) for case in CASES]
-    pairs, seen = [], set()
+    pairs: list[tuple[Case, np.dtype[Any]]] = []
+    seen = set()
     for case in CASES:
         pairs.append((case, np.dtype(np.float64)))
         if case.layer not in seen:
@@ -134,17 +118,27 @@ def format_table(rows: list[Row]) -> str:
         if row.report is None:
             cells.append((row.layer, row.config, row.dtype, "-", "-", "ERROR"))
         else:
-            cells.append((row.layer, row.config, row.dtype, f"{row.report.max_rel_error:.2e}",
-                          str(len(row.report.kinks)), "PASS" if row.passed else "FAIL"))
+            cells.append(
+                (
+                    row.layer,
+                    row.config,
+                    row.dtype,
+                    f"{row.report.max_rel_error:.2e}",
+                    str(len(row.report.kinks)),
+                    "PASS" if row.passed else "FAIL",
+                )
+            )
     widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in cells]
     lines.insert(1, "  ".join("-" * width for width in widths))
     passed = sum(row.passed for row in rows)
     f64, f32 = np.dtype(np.float64), np.dtype(np.float32)
     lines.append("")
-    lines.append(f"{passed}/{len(rows)} checks passed. Thresholds: float64 {DEFAULT_THRESHOLD[f64]:.0e} "
-                 f"(h={DEFAULT_STEP[f64]:.0e}), float32 {DEFAULT_THRESHOLD[f32]:.0e} (h={DEFAULT_STEP[f32]:.0e}); "
-                 f"kinks are excluded from pass/fail.")
+    lines.append(
+        f"{passed}/{len(rows)} checks passed. Thresholds: float64 {DEFAULT_THRESHOLD[f64]:.0e} "
+        f"(h={DEFAULT_STEP[f64]:.0e}), float32 {DEFAULT_THRESHOLD[f32]:.0e} (h={DEFAULT_STEP[f32]:.0e}); "
+        f"kinks are excluded from pass/fail."
+    )
     for row in rows:
         if row.report is None:
             lines.append(f"ERROR {row.layer} {row.config} {row.dtype}: {row.error}")
@@ -153,14 +147,18 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for the shuffled inputs and upstream gradients")
-    parser.add_argument("--dtype", choices=DTYPE_CHOICES, default="all",
-                        help="float64 or float32 for every configuration; 'all' (default) checks every "
-                             "configuration in float64 and one per layer in float32")
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPE_CHOICES,
+        default="all",
+        help="float64 or float32 for every configuration; 'all' (default) checks every "
+        "configuration in float64 and one per layer in float32",
+    )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     rows = gradcheck_rows(seed=args.seed, dtype=args.dtype)
     print(f"Gradient check of every layer (centred differences of <forward(x), dout>, kernels: {BACKEND})")
     print(format_table(rows))

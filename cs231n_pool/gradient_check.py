@@ -49,11 +49,14 @@ How to read a report
   element is within the threshold. ``assert_passed()`` raises
   :class:`GradientCheckError` (an AssertionError) with the summary otherwise.
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 DEFAULT_STEP = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 1e-2}
 DEFAULT_THRESHOLD = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-2}
@@ -64,13 +67,34 @@ FLOOR_FRACTION = 1e-2
 
 # --------------------------------------------------------------------------- CS231n helpers
 
-def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, verbose: bool = True,
-                            h: float = 1e-5) -> np.ndarray:
-    """Numerical gradient of a scalar function f at x by centered differences.
 
-    Each entry is ``(f(x + h e_i) - f(x - h e_i)) / (2h)``. x is perturbed in
-    place and restored after every entry. With ``verbose`` each index and its
-    gradient are printed. Returns an array of x's shape and dtype.
+def eval_numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, verbose: bool = True, h: float = 1e-5
+) -> np.ndarray:
+    """Numerical gradient of a scalar function f at x by centered differences (CS231n's helper).
+
+    Parameters
+    ----------
+    f : callable
+        x -> float.
+    x : ndarray
+        The point; stepped in place and restored after every entry.
+    verbose : bool
+        Print each index and its gradient.
+    h : float
+        The step.
+
+    Returns
+    -------
+    grad : ndarray
+        x's shape and dtype, entry i ``(f(x + h e_i) - f(x - h e_i)) / (2h)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.gradient_check import eval_numerical_gradient
+    >>> eval_numerical_gradient(lambda v: np.sum(v**2), np.array([1.0, 2.0, 3.0]), verbose=False)
+    array([2., 4., 6.])
     """
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
@@ -81,12 +105,33 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, ver
     return grad
 
 
-def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray,
-                                  h: float = 1e-5) -> np.ndarray:
+def eval_numerical_gradient_array(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     """Numerical gradient of ``<f(x), df>`` for an array-valued f (a layer's dx given dout = df).
 
-    Each entry is ``sum((f(x + h e_i) - f(x - h e_i)) * df) / (2h)``; x is restored
-    after every entry. f's output is copied, so f may return an internal buffer.
+    Parameters
+    ----------
+    f : callable
+        x -> ndarray; its output is copied, so f may return an internal buffer.
+    x : ndarray
+        The point; restored after every entry.
+    df : ndarray
+        The upstream gradient, f's output shape.
+    h : float
+        The step.
+
+    Returns
+    -------
+    grad : ndarray
+        x's shape, entry i ``sum((f(x + h e_i) - f(x - h e_i)) * df) / (2h)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.gradient_check import eval_numerical_gradient_array
+    >>> eval_numerical_gradient_array(lambda v: 3 * v, np.array([1.0, 2.0, 3.0]), np.ones(3))
+    array([3., 3., 3.])
     """
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
@@ -95,13 +140,46 @@ def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.n
     return grad
 
 
-def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_grad: np.ndarray,
-                      num_checks: int = 10, h: float = 1e-5, seed=None) -> list[float]:
+def grad_check_sparse(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    analytic_grad: np.ndarray,
+    num_checks: int = 10,
+    h: float = 1e-5,
+    seed: int | None = None,
+) -> list[float]:
     """Compare ``num_checks`` random entries of analytic_grad with centered differences of f.
 
-    Prints one line per check, ``numerical: ... analytic: ..., relative error: ...``,
-    and returns the relative errors ``|num - ana| / (|num| + |ana|)`` (0 when both are 0).
-    ``seed`` makes the sampled indices reproducible.
+    Parameters
+    ----------
+    f : callable
+        x -> float.
+    x : ndarray
+        The point (restored after every step).
+    analytic_grad : ndarray
+        The gradient to check, x's shape.
+    num_checks : int
+        How many random entries.
+    h : float
+        The step.
+    seed : int, optional
+        Makes the sampled indices reproducible.
+
+    Returns
+    -------
+    list of float
+        The relative errors ``|num - ana| / (|num| + |ana|)`` (0 when both are 0); one line
+        ``numerical: ... analytic: ..., relative error: ...`` is printed per check.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool.gradient_check import grad_check_sparse
+    >>> x = np.array([1.0, 2.0, 3.0])
+    >>> errors = grad_check_sparse(lambda v: np.sum(v**2), x, 2 * x, num_checks=1, seed=0)  # doctest: +ELLIPSIS
+    numerical: 6.000000 analytic: 6.000000, relative error: ...
+    >>> max(errors) < 1e-9
+    True
     """
     rng = np.random.default_rng(seed)
     errors = []
@@ -117,7 +195,7 @@ def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_
     return errors
 
 
-def _at_plus_minus(f, x: np.ndarray, ix: tuple, h: float):
+def _at_plus_minus(f: Callable[[NDArray[Any]], Any], x: NDArray[Any], ix: tuple, h: float) -> tuple[Any, Any]:
     """``(f(x + h e_ix), f(x - h e_ix))``, stepping x in place; x[ix] is restored even if f raises."""
     saved = x[ix]
     try:
@@ -129,14 +207,31 @@ def _at_plus_minus(f, x: np.ndarray, ix: tuple, h: float):
         x[ix] = saved
 
 
-def rel_error(x, y) -> float:
-    """CS231n's relative error: ``max(|x - y| / max(1e-8, |x| + |y|))`` over all elements."""
+def rel_error(x: ArrayLike, y: ArrayLike) -> float:
+    """CS231n's relative error: ``max(|x - y| / max(1e-8, |x| + |y|))`` over all elements.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Arrays of one shape (compared in float64).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from cs231n_pool.gradient_check import rel_error
+    >>> round(rel_error([1.0, 2.0], [1.0, 2.001]), 6)
+    0.00025
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
 # --------------------------------------------------------------------------- layer check
+
 
 class GradientCheckError(AssertionError):
     """A layer's analytic gradient disagrees with finite differences."""
@@ -170,43 +265,93 @@ class GradCheckReport(NamedTuple):
             f"  max relative error {self.max_rel_error:.3e} (threshold {self.threshold:.0e}, h = {self.h:.0e})",
         ]
         if self.worst_index is not None:
-            lines.append(f"  worst element x{list(self.worst_index)}: analytic {self.analytic:.8g}, "
-                         f"numeric {self.numeric:.8g}")
+            lines.append(
+                f"  worst element x{list(self.worst_index)}: analytic {self.analytic:.8g}, numeric {self.numeric:.8g}"
+            )
         lines.append(f"  checked {self.checked} elements, {len(self.kinks)} kink(s) excluded")
         if self.kinks:
             shown = ", ".join(str(list(ix)) for ix in self.kinks[:5])
             more = f" and {len(self.kinks) - 5} more" if len(self.kinks) > 5 else ""
             lines.append(f"  kinks (a +-h step crosses a kink, e.g. the argmax changes; not failures): {shown}{more}")
         if self.checked == 0:
-            lines.append("  nothing was checked: every element sits on a kink; "
-                         "use inputs spaced further apart than h")
+            lines.append("  nothing was checked: every element sits on a kink; use inputs spaced further apart than h")
         return "\n".join(lines)
 
-    def assert_passed(self) -> "GradCheckReport":
-        """Raise GradientCheckError with the summary unless the check passed."""
+    def assert_passed(self) -> GradCheckReport:
+        """Return self if the check passed.
+
+        Returns
+        -------
+        GradCheckReport
+            self.
+
+        Raises
+        ------
+        GradientCheckError
+            With the summary, if it did not pass.
+        """
         if not self.passed:
             raise GradientCheckError(str(self))
         return self
 
 
-def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float | None = None,
-                seed: int = 0, threshold: float | None = None, raise_on_fail: bool = False,
-                args: tuple = ()) -> GradCheckReport:
+def check_layer(
+    layer: Any,
+    x: np.ndarray,
+    dout: np.ndarray | None = None,
+    h: float | None = None,
+    seed: int = 0,
+    threshold: float | None = None,
+    raise_on_fail: bool = False,
+    args: tuple = (),
+) -> GradCheckReport:
     """Check ``layer.backward`` against centered finite differences of ``<layer.forward(x), dout>``.
 
-    layer: any object with ``forward(x) -> out`` and ``backward(dout) -> dx``.
-    x: float32 or float64 array of any shape the layer accepts (not modified).
-    dout: upstream gradient of out's shape; standard normal (``seed``) when None.
-    h, threshold: default per dtype (module docstring table).
-    args: extra positional arguments for forward after x, held fixed (e.g. MaxUnpool's
-    indices: ``check_layer(unpool, x, args=(indices,))``).
+    Parameters
+    ----------
+    layer : object
+        Anything with ``forward(x) -> out`` and ``backward(dout) -> dx``.
+    x : ndarray
+        float32 or float64, any shape the layer accepts (not modified).
+    dout : ndarray, optional
+        Upstream gradient of out's shape; standard normal (from ``seed``) when None.
+    h, threshold : float, optional
+        Step and pass threshold; by default per dtype (module docstring table).
+    seed : int
+        Seed of the default dout.
+    raise_on_fail : bool
+        Raise :class:`GradientCheckError` when the check fails.
+    args : tuple
+        Extra positional arguments of forward after x, held fixed (e.g. MaxUnpool's indices:
+        ``check_layer(unpool, x, args=(indices,))``).
 
-    Every element of x is stepped by +-h (the step actually taken after rounding
-    to x's dtype is used); the differences of the outputs are formed in float64.
-    Elements where the two one-sided differences disagree are kinks (left out of
-    pass/fail). At the end ``layer.forward(x)`` runs again so that the layer's
-    state belongs to the original input. With ``raise_on_fail`` a failing check
-    raises :class:`GradientCheckError`.
+    Returns
+    -------
+    GradCheckReport
+        ``passed``, ``max_rel_error``, the worst element, and the kinks left out.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad x, h, threshold or dout.
+    GradientCheckError
+        backward returned the wrong shape, or (with raise_on_fail) the check failed.
+
+    Notes
+    -----
+    Every element of x is stepped by +-h (the step actually taken after rounding to x's dtype is
+    used); the differences of the outputs are formed in float64. Elements where the two one-sided
+    differences disagree are kinks, left out of pass/fail. At the end ``layer.forward(x)`` runs
+    again, so that the layer's state belongs to the original input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import Maxpool, check_layer
+    >>> x = np.random.default_rng(0).permutation(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) * 0.05
+    >>> report = check_layer(Maxpool(2), x)
+    >>> report.passed, report.checked, report.kinks
+    (True, 216, [])
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"x must be a numpy.ndarray, got {type(x).__name__}")
@@ -242,18 +387,41 @@ def check_layer(layer, x: np.ndarray, dout: np.ndarray | None = None, h: float |
         flat = int(np.argmax(np.where(np.isnan(masked), np.inf, masked)))
         worst = tuple(int(i) for i in np.unravel_index(flat, x.shape))
         max_error = float(errors[worst])
-        report = GradCheckReport(_name(layer), x.shape, str(x.dtype), h, threshold, max_error, worst,
-                                 float(analytic[worst]), float(numeric[worst]), kinks, checked,
-                                 bool(max_error <= threshold))
+        report = GradCheckReport(
+            _name(layer),
+            x.shape,
+            str(x.dtype),
+            h,
+            threshold,
+            max_error,
+            worst,
+            float(analytic[worst]),
+            float(numeric[worst]),
+            kinks,
+            checked,
+            bool(max_error <= threshold),
+        )
     else:
-        report = GradCheckReport(_name(layer), x.shape, str(x.dtype), h, threshold, float("nan"), None,
-                                 float("nan"), float("nan"), kinks, 0, False)
+        report = GradCheckReport(
+            _name(layer),
+            x.shape,
+            str(x.dtype),
+            h,
+            threshold,
+            float("nan"),
+            None,
+            float("nan"),
+            float("nan"),
+            kinks,
+            0,
+            False,
+        )
     if raise_on_fail:
         report.assert_passed()
     return report
 
 
-def _real(value, name: str) -> float:
+def _real(value: Any, name: str) -> float:
     """A real number (int, float or numpy scalar, not bool or str) as a float."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {name}={value!r} of type {type(value).__name__}")
@@ -265,7 +433,7 @@ def _relative(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:
     return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)
 
 
-def _forward64(layer, x: np.ndarray, args: tuple) -> np.ndarray:
+def _forward64(layer: Any, x: NDArray[Any], args: tuple) -> NDArray[np.float64]:
     # A copy: the layer may hand back (and later overwrite) an internal buffer.
     return np.array(layer.forward(x, *args), dtype=np.float64, copy=True)
 
@@ -291,5 +459,5 @@ def _one_sided_and_centered(layer, x, args, out0, dout64, h):
     return forward_diff, backward_diff, centered
 
 
-def _name(layer) -> str:
+def _name(layer: Any) -> str:
     return repr(layer) if type(layer).__repr__ is not object.__repr__ else type(layer).__name__

@@ -7,10 +7,18 @@ Column layout (CS231n's): cols has shape (C*kh*kw, out_h*out_w*N); row
 ``c*kh*kw + i*kw + j`` holds window offset (i, j) of channel c, and column
 ``(oh*out_w + ow)*N + n`` holds window (oh, ow) of image n.
 """
+
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import NDArray
+
+from .geometry import FloatArray, IndexArray
 
 
-def window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w):
+def window_index_arrays(
+    C: int, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, out_h: int, out_w: int
+) -> tuple[NDArray[np.int_], NDArray[np.int_], NDArray[np.int_]]:
     """Fancy-index arrays (channel, row, col) into the padded input, each broadcasting to (C*kh*kw, out_h*out_w)."""
     row_in_window = np.tile(np.repeat(np.arange(kh) * dh, kw), C)
     col_in_window = np.tile(np.arange(kw) * dw, kh * C)
@@ -22,35 +30,63 @@ def window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w):
     return channels, rows, cols
 
 
-def _far_padding(size, pad_before, kernel, stride, dilation, out):
+def _far_padding(size: int, pad_before: int, kernel: int, stride: int, dilation: int, out: int) -> int:
     """Cells needed past the end of the input so the last window fits."""
     return max((out - 1) * stride + (kernel - 1) * dilation + 1 - size - pad_before, 0)
 
 
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, pad_value=0.0):
+def im2col(
+    x: FloatArray,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+    pad_value: float = 0.0,
+) -> FloatArray:
     """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N), padding with ``pad_value``."""
     N, C, H, W = x.shape
-    pad = ((0, 0), (0, 0),
-           (ph, _far_padding(H, ph, kh, sh, dh, out_h)),
-           (pw, _far_padding(W, pw, kw, sw, dw, out_w)))
+    pad = ((0, 0), (0, 0), (ph, _far_padding(H, ph, kh, sh, dh, out_h)), (pw, _far_padding(W, pw, kw, sw, dw, out_w)))
     padded = np.pad(x, pad, mode="constant", constant_values=pad_value)
     channels, rows, cols = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
     windows = padded[:, channels, rows, cols]  # (N, C*kh*kw, out_h*out_w)
     return np.ascontiguousarray(windows.transpose(1, 2, 0)).reshape(C * kh * kw, -1)
 
 
-def col2im(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+def col2im(
+    cols: FloatArray,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+) -> FloatArray:
     """Adjoint of im2col: scatter-add every column entry back to its input cell."""
     far_h = _far_padding(H, ph, kh, sh, dh, out_h)
     far_w = _far_padding(W, pw, kw, sw, dw, out_w)
     padded = np.zeros((N, C, H + ph + far_h, W + pw + far_w), dtype=cols.dtype)
     channels, rows, cols_idx = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
     windows = cols.reshape(C * kh * kw, out_h * out_w, N).transpose(2, 0, 1)
-    np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)
-    return np.ascontiguousarray(padded[:, :, ph:ph + H, pw:pw + W])
+    # numpy's stubs refuse a slice inside a fancy index tuple, which numpy itself accepts
+    np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)  # type: ignore[arg-type]
+    return np.ascontiguousarray(padded[:, :, ph : ph + H, pw : pw + W])
 
 
-def column_argmax(cols):
+def column_argmax(cols: FloatArray) -> tuple[FloatArray, IndexArray]:
     """Max and its row over axis 0 of a (K, M) matrix: (values (M,), rows (M,) int64).
 
     PyTorch's scan rule: rows 0..K-1 in order, replace when ``val > cur or
@@ -66,7 +102,9 @@ def column_argmax(cols):
     return values, rows
 
 
-def columns_to_planes(values, rows, first, flat_base, flat_offset):
+def columns_to_planes(
+    values: FloatArray, rows: IndexArray, first: IndexArray, flat_base: IndexArray, flat_offset: IndexArray
+) -> tuple[FloatArray, IndexArray]:
     """column_argmax's result for pooling planes, in plane order, with flat indices.
 
     values, rows: (P*Q,) for P windows of Q planes, column ``p*Q + q``. A row of -1
@@ -76,35 +114,59 @@ def columns_to_planes(values, rows, first, flat_base, flat_offset):
     """
     P, K = first.shape[0], flat_offset.shape[0]
     if flat_base.shape[0] != P or values.shape[0] != rows.shape[0] or (P and values.shape[0] % P):
-        raise ValueError(f"columns_to_planes: inconsistent sizes values={values.shape[0]}, "
-                         f"rows={rows.shape[0]}, first={P}, flat_base={flat_base.shape[0]}")
+        raise ValueError(
+            f"columns_to_planes: inconsistent sizes values={values.shape[0]}, "
+            f"rows={rows.shape[0]}, first={P}, flat_base={flat_base.shape[0]}"
+        )
     grid = rows.reshape(P, -1)  # a view: the fix lands in rows
     np.copyto(grid, np.broadcast_to(first[:, None], grid.shape), where=grid == -1)
     outside = (grid < 0) | (grid >= K)
     if outside.any():
-        raise ValueError(f"rows must lie in [-1, {K}) and first in [0, {K}) (one row per window offset), "
-                         f"got {int(outside.sum())} rows outside")
+        raise ValueError(
+            f"rows must lie in [-1, {K}) and first in [0, {K}) (one row per window offset), "
+            f"got {int(outside.sum())} rows outside"
+        )
     out = np.ascontiguousarray(values.reshape(P, -1).T)
     return out, np.ascontiguousarray((flat_base[:, None] + flat_offset[grid]).T)
 
 
-def col2im_onehot(values, rows, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+def col2im_onehot(
+    values: FloatArray,
+    rows: IndexArray,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+) -> FloatArray:
     """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in row
     ``rows[p, n]`` and zeros elsewhere; values and rows are (out_h*out_w, N)."""
     P = out_h * out_w
     if values.shape != (P, N) or rows.shape != (P, N):
-        raise ValueError(f"values and rows must have shape {(P, N)}, got values.shape={values.shape}, "
-                         f"rows.shape={rows.shape}")
+        raise ValueError(
+            f"values and rows must have shape {(P, N)}, got values.shape={values.shape}, rows.shape={rows.shape}"
+        )
     rows = rows.ravel()
     if rows.size and (rows.min() < 0 or rows.max() >= C * kh * kw):
-        raise ValueError(f"rows must lie in [0, {C * kh * kw}) (C*kh*kw), got "
-                         f"{int(((rows < 0) | (rows >= C * kh * kw)).sum())} outside")
+        raise ValueError(
+            f"rows must lie in [0, {C * kh * kw}) (C*kh*kw), got "
+            f"{int(((rows < 0) | (rows >= C * kh * kw)).sum())} outside"
+        )
     dcols = np.zeros((C * kh * kw, P * N), dtype=values.dtype)
     dcols[rows, np.arange(P * N)] = values.ravel()
     return col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
 
 
-def column_mean_planes(cols, divisors):
+def column_mean_planes(cols: FloatArray, divisors: FloatArray) -> FloatArray:
     """Column sums of a (K, P*Q) matrix (column ``p*Q + q``: window p of plane q), divided by
     ``divisors[p]``, as (Q, P); rows are added in order, as ``cols.sum(axis=0)`` does."""
     K, M = cols.shape
@@ -117,7 +179,23 @@ def column_mean_planes(cols, divisors):
     return np.ascontiguousarray((sums.reshape(P, -1) / divisors[:, None]).T)
 
 
-def col2im_spread(values, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+def col2im_spread(
+    values: FloatArray,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+) -> FloatArray:
     """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in all its rows."""
     P = out_h * out_w
     if values.shape != (P, N):

@@ -1,272 +1,490 @@
-"""Pooling layers: thin classes over :mod:`cs231n_pool.functional` with ``forward`` / ``backward``.
+"""Pooling layers: thin views of the op table (:mod:`cs231n_pool.ops`) with ``forward`` / ``backward``.
 
-Each layer keeps what its backward needs from the last ``forward`` (a second forward
-replaces it); ``backward`` before any ``forward`` raises RuntimeError. Inputs are
+Each layer builds its op once from the constructor's arguments (which checks them), keeps
+the op's context from the last ``forward`` (a second forward replaces it), and hands it to
+the op's backward; ``backward`` before any ``forward`` raises RuntimeError. Inputs are
 (N, C, H, W) or (C, H, W), float32 or float64; outputs and gradients keep the input's
 dtype and batching. Semantics are PyTorch's (see the functional module): max pooling
 pads with -inf, ties go to the first maximum in row-major window order, NaN propagates
 (index = last NaN), and indices are int64 flat ``ih*W + iw`` per (n, c) plane.
 """
+
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from . import functional as F
-from .geometry import PoolGeometry, check_grad, check_input, pool_geometry
+from . import ops
+from .geometry import FloatArray, IndexArray, IntOrPair, Padding
+from .ops import AdaptiveSize, Context, unbatch
 
-__all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool",
-           "GlobalAvgpool"]
-
-# A plane larger than any window (dilation*(kernel-1)+1 < 2**62 since both are <= MAX_PARAM), so the
-# constructors check their arguments with pool_geometry before the input is known, and only the
-# forward's input can make a window too large (a fake "input (H, W)=" never shows in an error).
-_PROBE_SIZE = (1 << 62, 1 << 62)
-
-
-class _PoolState(NamedTuple):
-    """What Maxpool/Avgpool keep from forward: the 4-D input shape, whether the input was batched,
-    its dtype, the window geometry, and (Avgpool) the (H', W') divisors."""
-
-    x_shape: tuple
-    batched: bool
-    dtype: np.dtype
-    geom: PoolGeometry
-    divisors: np.ndarray | None = None
-
-
-class _ShapeState(NamedTuple):
-    """What the unpooling and adaptive layers keep from forward."""
-
-    x_shape: tuple
-    dtype: np.dtype
-    out_shape: tuple
-    indices: np.ndarray | None = None  # MaxUnpool: where each input value went
+__all__ = ["Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool", "GlobalAvgpool"]
 
 
 class _Layer:
-    """Shared bookkeeping: the state from the last forward and the backward-before-forward check."""
+    """Shared bookkeeping: the op's context from the last forward and the backward-before-forward check."""
 
-    def __init__(self):
-        self._state = None
+    _op: Any
 
-    def _saved(self):
+    def __init__(self) -> None:
+        self._state: Context | None = None
+
+    def _saved(self) -> Context:
         if self._state is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward; forward must run first")
         return self._state
 
-    def __repr__(self):
+    def _args(self) -> dict[str, Any]:
+        """The constructor's arguments, for repr."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
         return f"{type(self).__name__}({args})"
+
+    def backward(self, dout: FloatArray) -> FloatArray:
+        """Gradient of the last forward's output w.r.t. its input.
+
+        Parameters
+        ----------
+        dout : ndarray
+            Upstream gradient, the shape of the last forward's output.
+
+        Returns
+        -------
+        dx : ndarray
+            The last forward input's shape and dtype.
+
+        Raises
+        ------
+        RuntimeError
+            If forward has not run.
+        TypeError, ValueError
+            If dout is not a real array of the output's shape.
+        """
+        return self._op.backward(self._saved(), dout)
 
 
 class Maxpool(_Layer):
     """Max pooling layer (PyTorch's MaxPool2d): im2col, argmax per column, col2im in backward.
 
-    Maxpool(size, stride=None, padding=0, dilation=1, ceil_mode=False, method="im2col").
-    size/stride/padding/dilation: int or (h, w); stride defaults to size; padding <= size // 2
-    or 'same'/'valid' ('same' is the TensorFlow rule, beyond PyTorch).
-    forward(x): x (N, C, H, W) or (C, H, W) -> (N, C, H', W'),
-    ``H' = (H + 2p - d*(k-1) - 1) // s + 1`` (ceil_mode rounds up, last window starting
-    inside the input or left padding). After forward, ``self.max_idx`` (int64, (N*C*H'*W',))
-    holds the argmax row ``i*kw + j`` of each im2col column (column ``(h'*W' + w')*N*C + n*C + c``,
-    CS231n style) and ``self.indices`` the flat PyTorch indices, int64 (N, C, H', W')
-    (unbatched input: (C, H', W')).
-    backward(dout) -> dx: each window's dout to its argmax cell; overlaps accumulate.
-    method: "im2col" (default, the taught path), "direct" (loop kernels; max_idx is then
-    derived from the indices when first read) or None (the fastest path that is built).
+    Parameters
+    ----------
+    size, stride, dilation : int or pair of ints
+        Window size, step (default: size) and cell spacing, all > 0; ``(v,)`` means ``(v, v)``.
+    padding : int, pair of ints, 'same' or 'valid'
+        At most ``size // 2``; padded cells are -inf ('same' is the TensorFlow rule, beyond PyTorch).
+    ceil_mode : bool
+        Round the output size up (see :func:`cs231n_pool.functional.max_pool2d`).
+    method : {'im2col', 'direct', None}
+        'im2col' (the default, the taught path), 'direct' (the fused kernels) or None (the fastest
+        that is built). All give identical results.
+
+    Attributes
+    ----------
+    indices : ndarray of int64 or None
+        After forward: flat ``ih*W + iw`` argmax per output, the output's shape (PyTorch's format).
+    max_idx : ndarray of int64 or None
+        After forward: the argmax row ``i*kw + j`` of each im2col column, (N*C*H'*W',), column
+        ``(h'*W' + w')*N*C + n*C + c`` (CS231n style).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument (in the constructor) or input (in forward), named with its value.
+
+    Notes
+    -----
+    Output ``H' = (H + 2p - d*(k-1) - 1) // s + 1`` (ceil_mode rounds up). Ties go to the first
+    maximum in row-major window order, NaN propagates (index: the last NaN). backward sends each
+    window's dout to its argmax cell; overlapping windows accumulate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import Maxpool
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> pool = Maxpool(2)
+    >>> pool.forward(x)[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    >>> pool.max_idx
+    array([3, 3, 3, 3])
+    >>> pool.backward(np.ones((1, 1, 2, 2)))[0, 0]
+    array([[0., 0., 0., 0.],
+           [0., 1., 0., 1.],
+           [0., 0., 0., 0.],
+           [0., 1., 0., 1.]])
+    >>> Maxpool(3, 2, 1)
+    Maxpool(size=3, stride=2, padding=1, dilation=1, ceil_mode=False, method='im2col')
     """
 
-    def __init__(self, size, stride=None, padding=0, dilation=1, ceil_mode=False, method="im2col"):
+    def __init__(
+        self,
+        size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: Padding = 0,
+        dilation: IntOrPair = 1,
+        ceil_mode: bool = False,
+        method: str | None = "im2col",
+    ) -> None:
         super().__init__()
-        pool_geometry(_PROBE_SIZE, size, stride, padding, dilation, ceil_mode)
+        self._op = ops.MaxPool2d(size, stride, padding, dilation, ceil_mode, method)
         self.size, self.stride, self.padding = size, stride, padding
-        self.dilation, self.ceil_mode, self.method = dilation, ceil_mode, F.check_method(method)
-        self._max_idx = self.indices = None
+        self.dilation, self.ceil_mode, self.method = dilation, ceil_mode, self._op.method
+        self._max_idx: IndexArray | None = None
+        self.indices: IndexArray | None = None
 
-    def _args(self):
-        return dict(size=self.size, stride=self.stride, padding=self.padding, dilation=self.dilation,
-                    ceil_mode=self.ceil_mode, method=self.method)
+    def _args(self) -> dict[str, Any]:
+        return dict(
+            size=self.size,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            ceil_mode=self.ceil_mode,
+            method=self.method,
+        )
 
-    def forward(self, x):
-        x4, batched = check_input(x)
-        geom = pool_geometry(x4.shape[2:], self.size, self.stride, self.padding, self.dilation, self.ceil_mode)
-        if x4.shape[0] == 0:
-            out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
-            indices, max_idx = np.empty(out.shape, dtype=np.int64), np.empty(0, dtype=np.int64)
-        else:
-            # the direct path gives max_idx None (its backward needs only the flat indices);
-            # the property below derives the rows on first use
-            out, indices, max_idx = F.max_forward(x4, geom, self.method)
-        self._state = _PoolState(tuple(x4.shape), batched, x4.dtype, geom)
-        self._max_idx, self.indices = max_idx, F.unbatch(indices, batched)
-        return F.unbatch(out, batched)
+    def forward(self, x: FloatArray) -> FloatArray:
+        """Max-pool x and keep ``indices`` (and, on im2col, ``max_idx``) for backward.
+
+        Parameters
+        ----------
+        x : ndarray
+            (N, C, H, W) or (C, H, W), float32 or float64.
+
+        Returns
+        -------
+        out : ndarray
+            (N, C, H', W') of x's dtype and batching.
+        """
+        out, self._state = self._op.forward(x)
+        assert self._state.indices is not None  # max pooling always keeps them
+        # the direct path gives max_idx None (its backward needs only the flat indices);
+        # the property below derives the rows on first use
+        self._max_idx, self.indices = self._state.max_idx, unbatch(self._state.indices, self._state.batched)
+        return out
 
     @property
-    def max_idx(self):
-        """Argmax row ``i*kw + j`` of each im2col column after forward (None before)."""
-        if self._max_idx is None and self._state is not None:
-            state = self._state
-            indices4 = self.indices.reshape(state.x_shape[:2] + (state.geom.out_h, state.geom.out_w))
-            self._max_idx = F.to_columns(F.flat_to_rows(indices4, state.geom))
-        return self._max_idx
+    def max_idx(self) -> IndexArray | None:
+        """Argmax row ``i*kw + j`` of each im2col column after forward (None before).
 
-    def backward(self, dout):
-        x_shape, batched, dtype, geom, _ = self._saved()
-        dout4 = check_grad(dout, self.indices.shape, dtype).reshape(x_shape[:2] + (geom.out_h, geom.out_w))
-        if self.method == "im2col":
-            dx = F.max_backward_cols(dout4, self.max_idx, x_shape, geom) if x_shape[0] else np.zeros(x_shape, dtype)
-        else:
-            dx = F.max_pool2d_backward(dout4, self.indices.reshape(dout4.shape), x_shape, method="direct")
-        return F.unbatch(dx, batched)
+        Returns
+        -------
+        ndarray of int64 or None
+            (N*C*H'*W',), in im2col column order; on the direct path it is derived from
+            ``indices`` the first time it is read.
+        """
+        if self._max_idx is None and self._state is not None:
+            assert self._state.indices is not None
+            self._max_idx = ops.to_columns(ops.flat_to_rows(self._state.indices, self._state.plan))
+        return self._max_idx
 
 
 class Avgpool(_Layer):
     """Average pooling layer (PyTorch's AvgPool2d) via im2col column sums.
 
-    Avgpool(size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-    divisor_override=None, method="im2col"). Output size as :class:`Maxpool` (no dilation).
-    Padding is 0. A window spans ``[start, min(start + k, H + p))``; its divisor is
-    divisor_override (non-zero) if given, else that span's size if count_include_pad, else
-    its in-bounds count. 'same' padding always excludes padded cells from the divisor.
-    backward(dout) adds dout/divisor to each in-bounds window cell.
-    method: "im2col" (default), "direct" or None (the fastest path that is built).
+    Parameters
+    ----------
+    size, stride, padding, ceil_mode
+        As in :class:`Maxpool` (no dilation); padded cells are 0.
+    count_include_pad : bool
+        Whether the declared padding counts in the divisor ('same' padding never does).
+    divisor_override : int, optional
+        A fixed divisor (non-zero; may be negative).
+    method : {'im2col', 'direct', None}
+        As in :class:`Maxpool`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument or input, named with its value.
+
+    Notes
+    -----
+    A window spans ``[start, min(start + k, H + p))``; its divisor is divisor_override if given,
+    else that span's size if count_include_pad, else its in-bounds count. backward adds
+    ``dout / divisor`` to each in-bounds window cell.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import Avgpool
+    >>> pool = Avgpool(2)
+    >>> pool.forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    >>> pool.backward(np.ones((1, 1, 2, 2)))[0, 0, 0]
+    array([0.25, 0.25, 0.25, 0.25])
     """
 
-    def __init__(self, size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None, method="im2col"):
+    def __init__(
+        self,
+        size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: Padding = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+        method: str | None = "im2col",
+    ) -> None:
         super().__init__()
-        probe = pool_geometry(_PROBE_SIZE, size, stride, padding, 1, ceil_mode)
-        F.pool_divisors(probe._replace(out_h=1, out_w=1), padding, count_include_pad, divisor_override)
+        self._op = ops.AvgPool2d(size, stride, padding, ceil_mode, count_include_pad, divisor_override, method)
         self.size, self.stride, self.padding, self.ceil_mode = size, stride, padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-        self.method = F.check_method(method)
+        self.method = self._op.method
 
-    def _args(self):
-        return dict(size=self.size, stride=self.stride, padding=self.padding, ceil_mode=self.ceil_mode,
-                    count_include_pad=self.count_include_pad, divisor_override=self.divisor_override,
-                    method=self.method)
+    def _args(self) -> dict[str, Any]:
+        return dict(
+            size=self.size,
+            stride=self.stride,
+            padding=self.padding,
+            ceil_mode=self.ceil_mode,
+            count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
+            method=self.method,
+        )
 
-    def _geometry(self, shape4):
-        geom = pool_geometry(shape4[2:], self.size, self.stride, self.padding, 1, self.ceil_mode)
-        return geom, F.pool_divisors(geom, self.padding, self.count_include_pad, self.divisor_override)
+    def forward(self, x: FloatArray) -> FloatArray:
+        """Average-pool x.
 
-    def forward(self, x):
-        x4, batched = check_input(x)
-        geom, divisors = self._geometry(x4.shape)
-        if x4.shape[0] == 0:
-            out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
-        else:
-            out = F.avg_forward(x4, geom, divisors, self.method)
-        self._state = _PoolState(tuple(x4.shape), batched, x4.dtype, geom, divisors)
-        return F.unbatch(out, batched)
+        Parameters
+        ----------
+        x : ndarray
+            (N, C, H, W) or (C, H, W), float32 or float64.
 
-    def backward(self, dout):
-        x_shape, batched, dtype, geom, divisors = self._saved()
-        out_shape = x_shape[:2] + (geom.out_h, geom.out_w)
-        dout4 = check_grad(dout, out_shape if batched else out_shape[1:], dtype).reshape(out_shape)
-        if x_shape[0] == 0:
-            return F.unbatch(np.zeros(x_shape, dtype), batched)
-        return F.unbatch(F.avg_backward(dout4, geom, divisors, x_shape, self.method), batched)
+        Returns
+        -------
+        out : ndarray
+            (N, C, H', W') of x's dtype and batching.
+        """
+        out, self._state = self._op.forward(x)
+        return out
 
 
 class MaxUnpool(_Layer):
     """Max unpooling layer (PyTorch's MaxUnpool2d): places x at the given indices, zeros elsewhere.
 
-    MaxUnpool(size, stride=None, padding=0). forward(x, indices, output_size=None): x and
-    indices (int, flat ``ih*W + iw`` as from Maxpool/max_pool2d) of one shape; output
-    (N, C, H_out, W_out) with default ``H_out = (H - 1)*s - 2p + k``; an explicit
-    output_size must lie strictly within ``default ± s``. backward(dout) gathers
-    ``dout[n, c].flat[indices]`` back to x's shape.
+    Parameters
+    ----------
+    size, stride, padding : int or pair of ints
+        The pooling's arguments; default output ``H_out = (H - 1)*s - 2p + k``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument, output size or index, named with its value.
+
+    Notes
+    -----
+    forward(x, indices, output_size=None) takes x and its int indices (flat ``ih*W + iw``, as from
+    :class:`Maxpool`); an explicit output_size must lie strictly within ``default ± s``.
+    backward(dout) gathers ``dout[n, c].flat[indices]`` back to x's shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import Maxpool
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> from cs231n_pool import MaxUnpool
+    >>> pool, unpool = Maxpool(2), MaxUnpool(2)
+    >>> unpool.forward(pool.forward(x), pool.indices)[0, 0]
+    array([[ 0.,  0.,  0.,  0.],
+           [ 0.,  5.,  0.,  7.],
+           [ 0.,  0.,  0.,  0.],
+           [ 0., 13.,  0., 15.]])
+    >>> unpool.backward(x)[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
     """
 
-    def __init__(self, size, stride=None, padding=0):
+    def __init__(self, size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
         super().__init__()
-        F.unpool_output_size(_PROBE_SIZE, size, stride, padding)
+        self._op = ops.MaxUnpool2d(size, stride, padding)
         self.size, self.stride, self.padding = size, stride, padding
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return dict(size=self.size, stride=self.stride, padding=self.padding)
 
-    def forward(self, x, indices, output_size=None):
-        out = F.max_unpool2d(x, indices, self.size, self.stride, self.padding, output_size)
-        self._state = _ShapeState(x.shape, x.dtype, out.shape, np.array(indices, dtype=np.int64))
-        return out
+    def forward(
+        self, x: FloatArray, indices: NDArray[np.integer[Any]], output_size: Sequence[int] | None = None
+    ) -> FloatArray:
+        """Place each value of x at its index in a zero output.
 
-    def backward(self, dout):
-        state = self._saved()
-        return F.max_unpool2d_backward(check_grad(dout, state.out_shape, state.dtype), state.indices)
+        Parameters
+        ----------
+        x : ndarray
+            Pooled values, (N, C, H, W) or (C, H, W).
+        indices : ndarray of int
+            Their flat indices into the unpooled plane, x's shape.
+        output_size : tuple of int, optional
+            (h, w) or (N, C, h, w), strictly within ``default ± stride``.
+
+        Returns
+        -------
+        out : ndarray
+            (N, C, H_out, W_out) of x's dtype and batching.
+        """
+        out, self._state = self._op.forward(x, indices, output_size)
+        return out
 
 
 class AdaptiveMaxpool(_Layer):
     """Adaptive max pooling layer (PyTorch's AdaptiveMaxPool2d).
 
-    AdaptiveMaxpool(output_size): int or (h, w), None entries keep the input size. Output bin
-    i covers rows ``[floor(i*H/h), ceil((i+1)*H/h))``; h > H works. After forward,
-    ``self.indices`` holds the int64 flat argmax of each bin. backward(dout) sends each
-    dout entry to its argmax; overlapping bins accumulate.
+    Parameters
+    ----------
+    output_size : int or pair
+        (h, w); a None entry keeps that input size.
+
+    Attributes
+    ----------
+    indices : ndarray of int64 or None
+        After forward: the flat argmax of each bin.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad output size or input.
+
+    Notes
+    -----
+    Bin i covers rows ``[floor(i*H/h), ceil((i+1)*H/h))``; h > H works. backward sends each dout
+    entry to its argmax; overlapping bins accumulate. A 3-D (0, H, W) input is valid, as in torch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import AdaptiveMaxpool
+    >>> pool = AdaptiveMaxpool((1, 2))
+    >>> pool.forward(np.arange(16.0).reshape(1, 1, 4, 4)), pool.indices
+    (array([[[[13., 15.]]]]), array([[[[13, 15]]]]))
+    >>> pool.backward(np.ones((1, 1, 1, 2)))[0, 0, 3]
+    array([0., 1., 0., 1.])
     """
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: AdaptiveSize) -> None:
         super().__init__()
-        F.adaptive_output_size((1, 1), output_size)
+        self._op = ops.AdaptiveMaxPool2d(output_size)
         self.output_size = output_size
-        self.indices = None
+        self.indices: IndexArray | None = None
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return dict(output_size=self.output_size)
 
-    def forward(self, x):
-        out, self.indices = F.adaptive_max_pool2d(x, self.output_size, return_indices=True)
-        self._state = _ShapeState(x.shape, x.dtype, out.shape)
-        return out
+    def forward(self, x: FloatArray) -> FloatArray:
+        """Max of each bin; keeps ``indices`` for backward.
 
-    def backward(self, dout):
-        state = self._saved()
-        return F.max_pool2d_backward(check_grad(dout, state.out_shape, state.dtype), self.indices, state.x_shape)
+        Parameters
+        ----------
+        x : ndarray
+            (N, C, H, W) or (C, H, W), float32 or float64.
+
+        Returns
+        -------
+        out : ndarray
+            (N, C, h, w) of x's dtype and batching.
+        """
+        out, self._state = self._op.forward(x)
+        assert self._state.indices is not None  # max pooling always keeps them
+        self.indices = unbatch(self._state.indices, self._state.batched)
+        return out
 
 
 class AdaptiveAvgpool(_Layer):
     """Adaptive average pooling layer (PyTorch's AdaptiveAvgPool2d); bins as :class:`AdaptiveMaxpool`.
 
+    Parameters
+    ----------
+    output_size : int or pair
+        (h, w); a None entry keeps that input size.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad output size or input.
+
+    Notes
+    -----
     Each output is its bin's mean; backward adds dout / bin area to every cell of the bin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import AdaptiveAvgpool
+    >>> pool = AdaptiveAvgpool((2, 1))
+    >>> pool.forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 3.5],
+           [11.5]])
+    >>> pool.backward(np.ones((1, 1, 2, 1)))[0, 0, 0]
+    array([0.125, 0.125, 0.125, 0.125])
     """
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: AdaptiveSize) -> None:
         super().__init__()
-        F.adaptive_output_size((1, 1), output_size)
+        self._op = ops.AdaptiveAvgPool2d(output_size)
         self.output_size = output_size
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return dict(output_size=self.output_size)
 
-    def forward(self, x):
-        out = F.adaptive_avg_pool2d(x, self.output_size)
-        self._state = _ShapeState(x.shape, x.dtype, out.shape)
-        return out
+    def forward(self, x: FloatArray) -> FloatArray:
+        """Mean of each bin.
 
-    def backward(self, dout):
-        state = self._saved()
-        return F.adaptive_avg_pool2d_backward(check_grad(dout, state.out_shape, state.dtype), state.x_shape,
-                                              self.output_size)
+        Parameters
+        ----------
+        x : ndarray
+            (N, C, H, W) or (C, H, W), float32 or float64.
+
+        Returns
+        -------
+        out : ndarray
+            (N, C, h, w) of x's dtype and batching.
+        """
+        out, self._state = self._op.forward(x)
+        return out
 
 
 class GlobalMaxpool(AdaptiveMaxpool):
-    """Max over each whole (H, W) plane: (N, C, H, W) -> (N, C, 1, 1); ties/NaN as Maxpool."""
+    """Max over each whole (H, W) plane: (N, C, H, W) -> (N, C, 1, 1); ties/NaN as Maxpool.
 
-    def __init__(self):
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import GlobalMaxpool
+    >>> pool = GlobalMaxpool()
+    >>> pool.forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[15.]]]])
+    >>> pool.backward(np.ones((1, 1, 1, 1)))[0, 0, 3]
+    array([0., 0., 0., 1.])
+    """
+
+    def __init__(self) -> None:
         super().__init__(1)
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return {}
 
 
 class GlobalAvgpool(AdaptiveAvgpool):
-    """Mean of each whole (H, W) plane: (N, C, H, W) -> (N, C, 1, 1)."""
+    """Mean of each whole (H, W) plane: (N, C, H, W) -> (N, C, 1, 1).
 
-    def __init__(self):
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import GlobalAvgpool
+    >>> pool = GlobalAvgpool()
+    >>> pool.forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[7.5]]]])
+    >>> pool.backward(np.ones((1, 1, 1, 1)))[0, 0, 0]
+    array([0.0625, 0.0625, 0.0625, 0.0625])
+    """
+
+    def __init__(self) -> None:
         super().__init__(1)
 
-    def _args(self):
+    def _args(self) -> dict[str, Any]:
         return {}

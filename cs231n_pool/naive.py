@@ -15,13 +15,25 @@ rules are visible in the code:
   window divides by pool_height*pool_width; backward spreads dout/divisor over the
   window's in-bounds cells.
 """
+
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .geometry import PoolGeometry, avg_divisors, check_grad, check_input, pool_geometry, positive_int
+from .geometry import (
+    FloatArray,
+    PoolGeometry,
+    avg_divisors,
+    check_grad,
+    check_input,
+    pool_geometry,
+    positive_int,
+    window_cells,
+    window_placement,
+)
 
 POOL_PARAM_KEYS = ("pool_height", "pool_width", "stride", "pad")
 REQUIRED_KEYS = POOL_PARAM_KEYS[:3]
@@ -49,7 +61,7 @@ class AvgPoolCache(NamedTuple):
     geom: PoolGeometry
 
 
-def pool_param_geometry(pool_param, spatial_shape) -> PoolGeometry:
+def pool_param_geometry(pool_param: dict[str, Any], spatial_shape: Sequence[int]) -> PoolGeometry:
     """Check a CS231n pool_param dict and place its windows on an (H, W) plane."""
     if not isinstance(pool_param, dict):
         raise TypeError(f"pool_param must be a dict, got {type(pool_param).__name__}")
@@ -62,40 +74,60 @@ def pool_param_geometry(pool_param, spatial_shape) -> PoolGeometry:
     kernel = tuple(positive_int(pool_param[key], f"pool_param[{key!r}]") for key in ("pool_height", "pool_width"))
     pad = pool_param.get("pad", 0)
     if isinstance(pad, str):  # 'same' has its own divisor rule, which these loops do not implement
-        raise TypeError(f"pool_param['pad'] must be an int or (h, w) (use avg_pool2d/max_pool2d for "
-                        f"'same'/'valid'), got pad={pad!r}")
+        raise TypeError(
+            f"pool_param['pad'] must be an int or (h, w) (use avg_pool2d/max_pool2d for "
+            f"'same'/'valid'), got pad={pad!r}"
+        )
     return pool_geometry(spatial_shape, kernel, pool_param["stride"], pad)
 
 
-def _window_cells(geom: PoolGeometry, oh: int, ow: int):
-    """(ih, iw) of every in-bounds cell of window (oh, ow), in row-major scan order."""
-    h0, w0 = oh * geom.stride_h - geom.pad_top, ow * geom.stride_w - geom.pad_left
-    for i in range(geom.kernel_h):
-        for j in range(geom.kernel_w):
-            ih, iw = h0 + i * geom.dilation_h, w0 + j * geom.dilation_w
-            if 0 <= ih < geom.in_h and 0 <= iw < geom.in_w:
-                yield ih, iw
+def max_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[FloatArray, MaxPoolCache]:
+    """Max pooling with plain loops over windows and window cells (CS231n's signature).
 
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64.
+    pool_param : dict
+        ``pool_height``, ``pool_width``, ``stride`` (int or pair) and optional ``pad`` (int or pair,
+        default 0, at most half the window). Floor mode, no dilation.
 
-def max_pool_forward_naive(x, pool_param):
-    """Max pooling with plain loops over windows and window cells.
+    Returns
+    -------
+    out : ndarray
+        (N, C, H', W') (or (C, H', W')) of x's dtype.
+    cache : MaxPoolCache
+        What :func:`max_pool_backward_naive` needs.
 
-    Inputs:
-    - x: (N, C, H, W) or (C, H, W), float32/float64.
-    - pool_param: dict with pool_height, pool_width, stride and optional pad.
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or pool_param, named with its value.
 
-    Returns (out, cache): out is (N, C, H', W') (or (C, H', W')) with x's dtype;
-    cache is a :class:`MaxPoolCache`. Padding is -inf; ties go to the first maximum
-    in row-major order; NaN propagates (index = last NaN).
+    Notes
+    -----
+    Padding is -inf; ties go to the first maximum in row-major order; NaN propagates (index: the
+    last NaN).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import max_pool_forward_naive
+    >>> out, cache = max_pool_forward_naive(np.arange(16.0).reshape(1, 1, 4, 4),
+    ...                                     dict(pool_height=2, pool_width=2, stride=2))
+    >>> out[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
     """
     x4, batched = check_input(x)
     geom = pool_param_geometry(pool_param, x4.shape[2:])
     N, C = x4.shape[:2]
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
     indices = np.empty(out.shape, dtype=np.int64)
+    placement = window_placement(geom)  # where each window meets the plane, computed once
     for oh in range(geom.out_h):
         for ow in range(geom.out_w):
-            cells = list(_window_cells(geom, oh, ow))
+            cells = list(window_cells(geom, oh, ow, placement))
             best = np.full((N, C), -np.inf, dtype=x4.dtype)
             first_h, first_w = cells[0]
             best_idx = np.full((N, C), first_h * geom.in_w + first_w, dtype=np.int64)
@@ -110,10 +142,34 @@ def max_pool_forward_naive(x, pool_param):
     return (out if batched else out[0]), cache
 
 
-def max_pool_backward_naive(dout, cache):
+def max_pool_backward_naive(dout: FloatArray, cache: MaxPoolCache) -> FloatArray:
     """Backward of :func:`max_pool_forward_naive`: each window's dout goes to its argmax cell.
 
-    Overlapping windows that share an argmax accumulate. Returns dx with x's shape and dtype.
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient of the forward output's shape.
+    cache : MaxPoolCache
+        From the forward.
+
+    Returns
+    -------
+    dx : ndarray
+        x's shape and dtype; overlapping windows that share an argmax accumulate.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A cache that is not a MaxPoolCache, or dout of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import max_pool_backward_naive, max_pool_forward_naive
+    >>> out, cache = max_pool_forward_naive(np.arange(16.0).reshape(1, 1, 4, 4),
+    ...                                     dict(pool_height=2, pool_width=2, stride=2))
+    >>> max_pool_backward_naive(np.ones_like(out), cache)[0, 0, 1]
+    array([0., 1., 0., 1.])
     """
     if not isinstance(cache, MaxPoolCache):
         raise TypeError(f"cache must be the MaxPoolCache from max_pool_forward_naive, got {type(cache).__name__}")
@@ -130,28 +186,83 @@ def max_pool_backward_naive(dout, cache):
     return dx if cache.batched else dx[0]
 
 
-def avg_pool_forward_naive(x, pool_param):
+def avg_pool_forward_naive(x: FloatArray, pool_param: dict[str, Any]) -> tuple[FloatArray, AvgPoolCache]:
     """Average pooling with plain loops; padded zeros count (divisor pool_height*pool_width).
 
-    Inputs and output shapes as :func:`max_pool_forward_naive`; cache is an :class:`AvgPoolCache`.
+    Parameters
+    ----------
+    x : ndarray
+        (N, C, H, W) or (C, H, W), float32 or float64.
+    pool_param : dict
+        As in :func:`max_pool_forward_naive`.
+
+    Returns
+    -------
+    out : ndarray
+        (N, C, H', W') (or (C, H', W')) of x's dtype.
+    cache : AvgPoolCache
+        What :func:`avg_pool_backward_naive` needs.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad input or pool_param.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import avg_pool_forward_naive
+    >>> out, cache = avg_pool_forward_naive(np.arange(16.0).reshape(1, 1, 4, 4),
+    ...                                     dict(pool_height=2, pool_width=2, stride=2))
+    >>> out[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
     """
     x4, batched = check_input(x)
     geom = pool_param_geometry(pool_param, x4.shape[2:])
     divisors = avg_divisors(geom, count_include_pad=True)
     N, C = x4.shape[:2]
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
+    placement = window_placement(geom)  # where each window meets the plane, computed once
     for oh in range(geom.out_h):
         for ow in range(geom.out_w):
             total = np.zeros((N, C), dtype=x4.dtype)
-            for ih, iw in _window_cells(geom, oh, ow):
+            for ih, iw in window_cells(geom, oh, ow, placement):
                 total += x4[:, :, ih, iw]
             out[:, :, oh, ow] = total / x4.dtype.type(divisors[oh, ow])
     cache = AvgPoolCache(tuple(x4.shape), batched, x4.dtype, geom)
     return (out if batched else out[0]), cache
 
 
-def avg_pool_backward_naive(dout, cache):
-    """Backward of :func:`avg_pool_forward_naive`: dout/divisor to each in-bounds window cell."""
+def avg_pool_backward_naive(dout: FloatArray, cache: AvgPoolCache) -> FloatArray:
+    """Backward of :func:`avg_pool_forward_naive`: dout/divisor to each in-bounds window cell.
+
+    Parameters
+    ----------
+    dout : ndarray
+        Upstream gradient of the forward output's shape.
+    cache : AvgPoolCache
+        From the forward.
+
+    Returns
+    -------
+    dx : ndarray
+        x's shape and dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A cache that is not an AvgPoolCache, or dout of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cs231n_pool import avg_pool_backward_naive, avg_pool_forward_naive
+    >>> out, cache = avg_pool_forward_naive(np.arange(16.0).reshape(1, 1, 4, 4),
+    ...                                     dict(pool_height=2, pool_width=2, stride=2))
+    >>> avg_pool_backward_naive(np.ones_like(out), cache)[0, 0, 1]
+    array([0.25, 0.25, 0.25, 0.25])
+    """
     if not isinstance(cache, AvgPoolCache):
         raise TypeError(f"cache must be the AvgPoolCache from avg_pool_forward_naive, got {type(cache).__name__}")
     N, C, H, W = cache.x_shape
@@ -160,10 +271,10 @@ def avg_pool_backward_naive(dout, cache):
     dout4 = check_grad(dout, out_shape if cache.batched else out_shape[1:], cache.dtype).reshape(out_shape)
     divisors = avg_divisors(geom, count_include_pad=True)
     dx = np.zeros((N, C, H, W), dtype=cache.dtype)
+    placement = window_placement(geom)  # where each window meets the plane, computed once
     for oh in range(geom.out_h):
         for ow in range(geom.out_w):
             share = dout4[:, :, oh, ow] / cache.dtype.type(divisors[oh, ow])
-            for ih, iw in _window_cells(geom, oh, ow):
+            for ih, iw in window_cells(geom, oh, ow, placement):
                 dx[:, :, ih, iw] += share
     return dx if cache.batched else dx[0]
-

@@ -6,18 +6,13 @@ our layer, and, where the naive CS231n loops apply, through those too. A torch c
 that torch rejects must be rejected by us as well (ValueError/TypeError).
 torch is imported lazily, so tests that do not use these fixtures run without it.
 """
-import os
 
 import numpy as np
 import pytest
+from helpers import METHODS, assert_close, expect_rejected, pool_param, torch_module, torch_run
 
-from cs231n_pool import direct, functional as fn, layers, naive
-
-# The loop kernels need the compiled extension; without it only the taught path runs, except
-# where the extension is required (CI): there a missing _direct fails every "direct" test.
-REQUIRE_EXTENSION = os.environ.get("CS231N_POOL_REQUIRE_EXTENSION") == "1"
-METHODS = ["im2col"] + (["direct"] if direct.AVAILABLE or REQUIRE_EXTENSION else [])
-TOL = {np.dtype(np.float32): dict(rtol=1e-6, atol=1e-6), np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12)}
+from cs231n_pool import direct, layers, naive
+from cs231n_pool import functional as fn
 
 
 @pytest.fixture
@@ -27,62 +22,24 @@ def single_thread_direct(monkeypatch):
     monkeypatch.setenv(direct.ENV_THREADS, "1")
 
 
-def distinct_values(shape, dtype, seed=0):
-    """A shuffled arange scaled to ~[-1, 1): all values differ, so every argmax is unambiguous."""
-    n = int(np.prod(shape))
-    values = np.random.default_rng(seed).permutation(n).astype(np.float64) / max(n, 1) * 2 - 1
-    return values.reshape(shape).astype(dtype)
-
-
-def normal_values(shape, dtype, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def assert_close(ours, theirs, dtype, what):
-    ours = np.asarray(ours)
-    assert ours.dtype == np.dtype(dtype), f"{what}: dtype {ours.dtype} != {np.dtype(dtype)}"
-    np.testing.assert_allclose(ours, theirs, err_msg=what, **TOL[np.dtype(dtype)])
-
-
-def _torch():
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(1)
-    return torch
-
-
-def _torch_run(op, x, dout_seed=1):
-    """Run ``op(tensor)`` in torch; returns (out, indices or None, dx, dout) or None if torch rejects it."""
-    torch = _torch()
-    xt = torch.tensor(x, requires_grad=True)
-    try:
-        result = op(xt)
-    except (RuntimeError, ValueError):
-        return None
-    out, idx = result if isinstance(result, tuple) else (result, None)
-    dout = normal_values(tuple(out.shape), x.dtype, dout_seed)
-    out.backward(torch.tensor(dout))
-    return (out.detach().numpy(), None if idx is None else idx.numpy(), xt.grad.numpy(), dout)
-
-
-def _expect_rejected(*calls):
-    for call in calls:
-        with pytest.raises((ValueError, TypeError)):
-            call()
-
-
 @pytest.fixture
 def check_max_pool2d(single_thread_direct):
     """check(x, kernel_size, stride, padding, dilation, ceil_mode) against torch, on every kernel
     (functional and layer), and against the naive loops when they apply (floor mode, no dilation)."""
+
     def check(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-        F = _torch().nn.functional
+        F = torch_module().nn.functional
         args = (kernel_size, stride, padding, dilation, ceil_mode)
-        ref = _torch_run(lambda t: F.max_pool2d(t, *args, return_indices=True), x)
+        ref = torch_run(lambda t: F.max_pool2d(t, *args, return_indices=True), x)
         for method in METHODS:
-            def make_layer():
+
+            def make_layer(method=method):
                 return layers.Maxpool(kernel_size, stride, padding, dilation, ceil_mode, method=method)
+
             if ref is None:  # the layer may reject the arguments in its constructor or in forward
-                _expect_rejected(lambda: fn.max_pool2d(x, *args, method=method), lambda: make_layer().forward(x))
+                expect_rejected(
+                    lambda method=method: fn.max_pool2d(x, *args, method=method), lambda: make_layer().forward(x)
+                )
                 continue
             layer = make_layer()
             out, idx, dx, dout = ref
@@ -90,23 +47,23 @@ def check_max_pool2d(single_thread_direct):
             assert_close(got, out, x.dtype, f"max_pool2d forward ({method})")
             assert got_idx.dtype == np.int64
             np.testing.assert_array_equal(got_idx, idx, err_msg=f"max_pool2d indices ({method})")
-            assert_close(fn.max_pool2d_backward(dout, got_idx, x.shape, method=method), dx, x.dtype,
-                         f"max_pool2d_backward ({method})")
+            assert_close(
+                fn.max_pool2d_backward(dout, got_idx, x.shape, method=method),
+                dx,
+                x.dtype,
+                f"max_pool2d_backward ({method})",
+            )
             assert_close(layer.forward(x), out, x.dtype, f"Maxpool.forward ({method})")
             np.testing.assert_array_equal(layer.indices, idx, err_msg=f"Maxpool.indices ({method})")
             assert_close(layer.backward(dout), dx, x.dtype, f"Maxpool.backward ({method})")
         if ref is not None and dilation == 1 and not ceil_mode:
             _check_naive_max(x, kernel_size, stride, padding, *ref)
+
     return check
 
 
-def _pool_param(kernel_size, stride, padding):
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-    return dict(pool_height=kh, pool_width=kw, stride=(kh, kw) if stride is None else stride, pad=padding)
-
-
 def _check_naive_max(x, kernel_size, stride, padding, out, idx, dx, dout):
-    got, cache = naive.max_pool_forward_naive(x, _pool_param(kernel_size, stride, padding))
+    got, cache = naive.max_pool_forward_naive(x, pool_param(kernel_size, stride, padding))
     assert_close(got, out, x.dtype, "max_pool_forward_naive")
     np.testing.assert_array_equal(cache.indices.reshape(idx.shape), idx, err_msg="naive indices")
     assert_close(naive.max_pool_backward_naive(dout, cache), dx, x.dtype, "max_pool_backward_naive")
@@ -116,66 +73,80 @@ def _check_naive_max(x, kernel_size, stride, padding, out, idx, dx, dout):
 def check_avg_pool2d(single_thread_direct):
     """check(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override) against torch
     on every kernel (functional and layer), and against the naive loops when they apply."""
-    def check(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-              divisor_override=None):
-        F = _torch().nn.functional
+
+    def check(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+        F = torch_module().nn.functional
         args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-        ref = _torch_run(lambda t: F.avg_pool2d(t, *args), x)
+        ref = torch_run(lambda t: F.avg_pool2d(t, *args), x)
         for method in METHODS:
-            def make_layer():
+
+            def make_layer(method=method):
                 return layers.Avgpool(*args, method=method)
+
             if ref is None:  # the layer may reject the arguments in its constructor or in forward
-                _expect_rejected(lambda: fn.avg_pool2d(x, *args, method=method), lambda: make_layer().forward(x))
+                expect_rejected(
+                    lambda method=method: fn.avg_pool2d(x, *args, method=method), lambda: make_layer().forward(x)
+                )
                 continue
             layer = make_layer()
             out, _, dx, dout = ref
             assert_close(fn.avg_pool2d(x, *args, method=method), out, x.dtype, f"avg_pool2d forward ({method})")
-            assert_close(fn.avg_pool2d_backward(dout, x.shape, *args, method=method), dx, x.dtype,
-                         f"avg_pool2d_backward ({method})")
+            assert_close(
+                fn.avg_pool2d_backward(dout, x.shape, *args, method=method),
+                dx,
+                x.dtype,
+                f"avg_pool2d_backward ({method})",
+            )
             assert_close(layer.forward(x), out, x.dtype, f"Avgpool.forward ({method})")
             assert_close(layer.backward(dout), dx, x.dtype, f"Avgpool.backward ({method})")
         if ref is not None and not ceil_mode and count_include_pad and divisor_override is None:
             out, _, dx, dout = ref
-            got, cache = naive.avg_pool_forward_naive(x, _pool_param(kernel_size, stride, padding))
+            got, cache = naive.avg_pool_forward_naive(x, pool_param(kernel_size, stride, padding))
             assert_close(got, out, x.dtype, "avg_pool_forward_naive")
             assert_close(naive.avg_pool_backward_naive(dout, cache), dx, x.dtype, "avg_pool_backward_naive")
+
     return check
 
 
 @pytest.fixture
 def check_max_unpool2d():
     """check(x, kernel_size, stride, padding, output_size): round trip through max_pool2d's indices."""
+
     def check(x, kernel_size, stride=None, padding=0, output_size=None):
-        torch = _torch()
+        torch = torch_module()
         F = torch.nn.functional
         pooled, idx = fn.max_pool2d(x, kernel_size, stride, padding, return_indices=True)
         args = (kernel_size, stride, padding, output_size)
         idx_t = torch.tensor(idx)
-        ref = _torch_run(lambda t: F.max_unpool2d(t, idx_t, *args), pooled)
-        layer = layers.MaxUnpool(kernel_size, stride, padding)
-        if ref is None:
-            _expect_rejected(lambda: fn.max_unpool2d(pooled, idx, *args),
-                             lambda: layer.forward(pooled, idx, output_size))
+        ref = torch_run(lambda t: F.max_unpool2d(t, idx_t, *args), pooled)
+        if ref is None:  # the layer may reject the arguments in its constructor or in forward
+            expect_rejected(
+                lambda: fn.max_unpool2d(pooled, idx, *args),
+                lambda: layers.MaxUnpool(kernel_size, stride, padding).forward(pooled, idx, output_size),
+            )
             return
+        layer = layers.MaxUnpool(kernel_size, stride, padding)
         out, _, dx, dout = ref
         assert_close(fn.max_unpool2d(pooled, idx, *args), out, x.dtype, "max_unpool2d forward")
         assert_close(fn.max_unpool2d_backward(dout, idx), dx, x.dtype, "max_unpool2d_backward")
         assert_close(layer.forward(pooled, idx, output_size), out, x.dtype, "MaxUnpool.forward")
         assert_close(layer.backward(dout), dx, x.dtype, "MaxUnpool.backward")
+
     return check
 
 
 @pytest.fixture
 def check_adaptive_max_pool2d():
     """check(x, output_size): adaptive (or, with output_size=None, global) max pooling."""
+
     def check(x, output_size):
-        F = _torch().nn.functional
+        F = torch_module().nn.functional
         if output_size is None:
-            ref = _torch_run(lambda t: F.adaptive_max_pool2d(t, 1, return_indices=True), x)
+            ref = torch_run(lambda t: F.adaptive_max_pool2d(t, 1, return_indices=True), x)
             got, got_idx = fn.global_max_pool2d(x, return_indices=True)
             layer, backward = layers.GlobalMaxpool(), fn.global_max_pool2d_backward
         else:
-            ref = _torch_run(lambda t: F.adaptive_max_pool2d(t, output_size, return_indices=True), x)
+            ref = torch_run(lambda t: F.adaptive_max_pool2d(t, output_size, return_indices=True), x)
             got, got_idx = fn.adaptive_max_pool2d(x, output_size, return_indices=True)
             layer, backward = layers.AdaptiveMaxpool(output_size), fn.adaptive_max_pool2d_backward
         out, idx, dx, dout = ref
@@ -185,15 +156,17 @@ def check_adaptive_max_pool2d():
         assert_close(layer.forward(x), out, x.dtype, "AdaptiveMaxpool.forward")
         np.testing.assert_array_equal(layer.indices, idx, err_msg="AdaptiveMaxpool.indices")
         assert_close(layer.backward(dout), dx, x.dtype, "AdaptiveMaxpool.backward")
+
     return check
 
 
 @pytest.fixture
 def check_adaptive_avg_pool2d():
     """check(x, output_size): adaptive (or, with output_size=None, global) average pooling."""
+
     def check(x, output_size):
-        F = _torch().nn.functional
-        ref = _torch_run(lambda t: F.adaptive_avg_pool2d(t, 1 if output_size is None else output_size), x)
+        F = torch_module().nn.functional
+        ref = torch_run(lambda t: F.adaptive_avg_pool2d(t, 1 if output_size is None else output_size), x)
         out, _, dx, dout = ref
         if output_size is None:
             got, dgot = fn.global_avg_pool2d(x), fn.global_avg_pool2d_backward(dout, x.shape)
@@ -206,4 +179,5 @@ def check_adaptive_avg_pool2d():
         assert_close(dgot, dx, x.dtype, "adaptive avg backward")
         assert_close(layer.forward(x), out, x.dtype, "AdaptiveAvgpool.forward")
         assert_close(layer.backward(dout), dx, x.dtype, "AdaptiveAvgpool.backward")
+
     return check

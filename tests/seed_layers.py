@@ -1,15 +1,20 @@
 """Layers the gradient-check tests run through check_layer: the loop reference, and the
-numpy pooling tutorial's (../shared/seeds, 000) forwards with its two wrong backward
-passes re-derived (not copied): a max-pool backward that reinterprets the per-window
+forwards of a typical numpy pooling tutorial with two classic wrong backward passes
+written out: a max-pool backward that reinterprets the per-window
 gradient buffer with as_strided instead of routing each window's gradient to its
 argmax, and an average-pool backward that divides by the padded input area instead of
 the window area. Each seed layer also has a correct backward for comparison.
 """
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from cs231n_pool.naive import (avg_pool_backward_naive, avg_pool_forward_naive, max_pool_backward_naive,
-                               max_pool_forward_naive)
+from cs231n_pool.naive import (
+    avg_pool_backward_naive,
+    avg_pool_forward_naive,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
+)
 
 
 class NaiveMaxpool:
@@ -36,9 +41,9 @@ class NaiveAvgpool(NaiveMaxpool):
 
 
 def strided_windows(xp, k, s):
-    """(N, C, Hp, Wp) -> read-only view (N, C, H', W', k, k) of every k x k window at stride s."""
-    N, C, Hp, Wp = xp.shape
-    out_h, out_w = (Hp - k) // s + 1, (Wp - k) // s + 1
+    """(N, C, H + 2p, W + 2p) -> read-only view (N, C, H', W', k, k) of every k x k window at stride s."""
+    N, C, padded_h, padded_w = xp.shape
+    out_h, out_w = (padded_h - k) // s + 1, (padded_w - k) // s + 1
     sn, sc, sh, sw = xp.strides
     return as_strided(xp, (N, C, out_h, out_w, k, k), (sn, sc, sh * s, sw * s, sh, sw), writeable=False)
 
@@ -101,6 +106,6 @@ class SeedAvgpool:
             for ow in range(out_w):
                 rows = slice(oh * self.s, oh * self.s + self.k)
                 cols = slice(ow * self.s, ow * self.s + self.k)
-                dxp[:, :, rows, cols] += dout[:, :, oh:oh + 1, ow:ow + 1]
+                dxp[:, :, rows, cols] += dout[:, :, oh : oh + 1, ow : ow + 1]
         divisor = dxp.shape[2] * dxp.shape[3] if self.backward_kind == "seed" else self.k * self.k
-        return (dxp / divisor)[:, :, self.p:self.p + H, self.p:self.p + W]
+        return (dxp / divisor)[:, :, self.p : self.p + H, self.p : self.p + W]

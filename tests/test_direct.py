@@ -4,6 +4,7 @@ Max pooling must match the im2col path bit for bit (outputs and indices); averag
 outputs too (same summation order). Gradients match to rounding: overlapping windows
 may add their shares to a cell in a different order.
 """
+
 import itertools
 import os
 import warnings
@@ -11,8 +12,9 @@ import warnings
 import numpy as np
 import pytest
 
-from cs231n_pool import direct, functional as fn
-from cs231n_pool.geometry import avg_divisors, pool_geometry
+from cs231n_pool import _backend, direct
+from cs231n_pool import functional as fn
+from cs231n_pool.geometry import avg_divisors, pool_geometry, window_placement
 
 KERNELS = [2, 3, (3, 2)]
 STRIDES = [None, 1, 2, (2, 1)]
@@ -104,10 +106,9 @@ def test_avg_divisor_override():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_ties_nan_and_minus_inf_exact(dtype):
-    x = np.array([[[[1, 5, 5, 0],
-                    [5, 2, np.nan, 3],
-                    [-np.inf, -np.inf, np.nan, np.nan],
-                    [-np.inf, -np.inf, 4, 4]]]], dtype=dtype)
+    x = np.array(
+        [[[[1, 5, 5, 0], [5, 2, np.nan, 3], [-np.inf, -np.inf, np.nan, np.nan], [-np.inf, -np.inf, 4, 4]]]], dtype=dtype
+    )
     geom = pool_geometry((4, 4), 2)
     out, idx = direct.max_pool_forward_direct(x, geom)
     # ties -> first max; NaN wins with the LAST NaN's index; all -inf -> the first cell
@@ -147,14 +148,20 @@ def test_threads_give_identical_results(kernel, stride, pad):
     dout = np.random.default_rng(6).standard_normal((3, 7, geom.out_h, geom.out_w)).astype(np.float32)
     one = direct.max_pool_forward_direct(x, geom, threads=1)
     two = direct.max_pool_forward_direct(x, geom, threads=2)
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=True):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(direct.max_pool_backward_direct(dout, one[1], x.shape, threads=1),
-                                  direct.max_pool_backward_direct(dout, one[1], x.shape, threads=2))
-    np.testing.assert_array_equal(direct.avg_pool_forward_direct(x, geom, divisors, threads=1),
-                                  direct.avg_pool_forward_direct(x, geom, divisors, threads=3))
-    np.testing.assert_array_equal(direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads=1),
-                                  direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads=2))
+    np.testing.assert_array_equal(
+        direct.max_pool_backward_direct(dout, one[1], x.shape, threads=1),
+        direct.max_pool_backward_direct(dout, one[1], x.shape, threads=2),
+    )
+    np.testing.assert_array_equal(
+        direct.avg_pool_forward_direct(x, geom, divisors, threads=1),
+        direct.avg_pool_forward_direct(x, geom, divisors, threads=3),
+    )
+    np.testing.assert_array_equal(
+        direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads=1),
+        direct.avg_pool_backward_direct(dout, geom, divisors, x.shape, threads=2),
+    )
 
 
 def test_non_contiguous_input_and_gradient():
@@ -166,14 +173,19 @@ def test_non_contiguous_input_and_gradient():
     np.testing.assert_array_equal(out, ref_out)
     np.testing.assert_array_equal(idx, ref_idx)
     dout = np.asfortranarray(np.random.default_rng(8).standard_normal(out.shape))
-    np.testing.assert_array_equal(direct.max_pool_backward_direct(dout, idx, x.shape),
-                                  direct.max_pool_backward_direct(np.ascontiguousarray(dout), idx, x.shape))
+    np.testing.assert_array_equal(
+        direct.max_pool_backward_direct(dout, idx, x.shape),
+        direct.max_pool_backward_direct(np.ascontiguousarray(dout), idx, x.shape),
+    )
     divisors = avg_divisors(geom)
-    np.testing.assert_array_equal(direct.avg_pool_forward_direct(x, geom, divisors),
-                                  direct.avg_pool_forward_direct(np.ascontiguousarray(x), geom, divisors))
-    np.testing.assert_array_equal(direct.avg_pool_backward_direct(dout, geom, divisors, x.shape),
-                                  direct.avg_pool_backward_direct(np.ascontiguousarray(dout), geom, divisors,
-                                                                  x.shape))
+    np.testing.assert_array_equal(
+        direct.avg_pool_forward_direct(x, geom, divisors),
+        direct.avg_pool_forward_direct(np.ascontiguousarray(x), geom, divisors),
+    )
+    np.testing.assert_array_equal(
+        direct.avg_pool_backward_direct(dout, geom, divisors, x.shape),
+        direct.avg_pool_backward_direct(np.ascontiguousarray(dout), geom, divisors, x.shape),
+    )
 
 
 def test_empty_batch():
@@ -185,6 +197,7 @@ def test_empty_batch():
 
 
 # ----------------------------------------------------------------------------- the threads setting
+
 
 @pytest.fixture
 def clean_threads(monkeypatch):
@@ -211,8 +224,9 @@ def test_small_calls_default_to_one_thread_but_explicit_threads_are_kept(clean_t
         assert direct._resolve_threads(None, 10 * direct.GRAIN) == 2
 
 
-@pytest.mark.parametrize("value,error", [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError),
-                                         ("2", TypeError)])
+@pytest.mark.parametrize(
+    "value,error", [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)]
+)
 def test_threads_setter_rejects_bad_values(clean_threads, value, error):
     with pytest.raises(error, match=r"threads.*" + repr(value).replace(".", r"\.")):
         direct.set_num_threads(value)
@@ -242,7 +256,7 @@ def test_more_threads_without_openmp_warns_once_and_runs(clean_threads, monkeypa
 
 
 def test_openmp_flag_reflects_the_build():
-    assert direct.HAVE_OPENMP == bool(direct._direct.HAVE_OPENMP)
+    assert bool(direct._direct.HAVE_OPENMP) == direct.HAVE_OPENMP
     assert direct._direct.openmp_max_threads() >= 1
 
 
@@ -291,13 +305,16 @@ def test_functional_default_is_the_fastest_built_path(monkeypatch):
     np.testing.assert_array_equal(out, ref_out)
     np.testing.assert_array_equal(idx, ref_idx)
     monkeypatch.setattr(direct, "AVAILABLE", False)
-    assert fn.check_method(None) == "im2col"
+    assert _backend.check_method(None) == "im2col"
     fn.max_pool2d(x, 3, 2, 1)
     assert calls == [1]
 
 
-SEPARABLE_CASES = list(itertools.product([(2, 1, 0), (3, 1, 0), (3, 1, 1), (3, 2, 0), (3, 2, 1)],
-                                         [(5, 6), (6, 8), (7, 7), (8, 5), (3, 3)], [False, True]))
+SEPARABLE_CASES = list(
+    itertools.product(
+        [(2, 1, 0), (3, 1, 0), (3, 1, 1), (3, 2, 0), (3, 2, 1)], [(5, 6), (6, 8), (7, 7), (8, 5), (3, 3)], [False, True]
+    )
+)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -351,6 +368,49 @@ def test_run_classes_apply_only_where_one_loop_is_exact_and_bad_lengths_are_refu
     out, idx = np.empty((1, 5, 5), np.float32), np.empty((1, 5, 5), np.int64)
     geom = pool_geometry((5, 5), 3, 1, 1)
     with pytest.raises(ValueError, match="run_class"):
-        direct._direct.max_forward(x, out, idx, np.empty((1, 5), np.int32), np.empty((1, 25), np.float32),
-                                   np.empty((1, 25), np.int32), True, np.zeros(24, np.int32),
-                                   *direct._layout(geom), 1)
+        direct._direct.max_forward(
+            x,
+            out,
+            idx,
+            np.empty((1, 5), np.int32),
+            np.empty((1, 25), np.float32),
+            np.empty((1, 25), np.int32),
+            True,
+            np.zeros(24, np.int32),
+            *direct._layout(geom),
+            1,
+        )
+
+
+# ---------------------------------------------------------------- against the one placement rule
+
+PLACEMENTS = [
+    (shape, kernel, stride, pad, dilation, ceil)
+    for shape, kernel, stride, pad, dilation, ceil in itertools.product(
+        [(5, 7), (6, 6), (3, 3), (1, 4), (7, 28)], [1, 2, 3, (3, 2)], [1, 2, 3], [0, 1, "same"], [1, 2], [False, True]
+    )
+    if not (pad == "same" and ceil)
+]
+
+
+@pytest.mark.parametrize("shape,kernel,stride,pad,dilation,ceil", PLACEMENTS)
+def test_direct_kernels_visit_the_cells_geometry_places(shape, kernel, stride, pad, dilation, ceil):
+    # on an increasing plane every window's max is its last in-bounds cell, and a sum of ones
+    # counts its in-bounds cells: both come from geometry.window_placement, whichever loop runs
+    try:
+        geom = pool_geometry(shape, kernel, stride, pad, dilation, ceil)
+    except ValueError:  # padding over half the window, or the window does not fit
+        return
+    rows, cols = window_placement(geom)
+    if rows.cells.min() == 0 or cols.cells.min() == 0:
+        return  # a dilated window that misses the plane: the ops refuse it before the kernels run
+    H, W = shape
+    x = np.arange(2 * H * W, dtype=np.float64).reshape(2, 1, H, W)
+    out, idx = direct.max_pool_forward_direct(x, geom, threads=1)
+    last_row = rows.first + (rows.cells - 1) * geom.dilation_h
+    last_col = cols.first + (cols.cells - 1) * geom.dilation_w
+    np.testing.assert_array_equal(idx[1, 0], last_row[:, None] * W + last_col[None, :])
+    np.testing.assert_array_equal(out[1, 0], H * W + idx[1, 0])
+    ones = np.ones((1, 2, H, W))
+    counts = direct.avg_pool_forward_direct(ones, geom, np.ones((geom.out_h, geom.out_w)), threads=1)
+    np.testing.assert_array_equal(counts[0, 1], np.outer(rows.cells, cols.cells))

@@ -3,12 +3,15 @@
 Each test runs every entry point the bad input can reach: functional ops, layers and the
 naive loops.
 """
+
 import re
 
 import numpy as np
 import pytest
 
-from cs231n_pool import functional as fn, layers, naive
+from cs231n_pool import functional as fn
+from cs231n_pool import layers, naive
+from cs231n_pool.opinfo import OPINFOS
 
 pytestmark = pytest.mark.usefixtures("single_thread_direct")
 
@@ -31,19 +34,23 @@ POOLS = {
     "avg_pool_forward_naive": lambda x, k=2, s=None, p=0: naive.avg_pool_forward_naive(x, _pool_param(k, s, p)),
 }
 DILATED = ["max_pool2d", "max_pool2d-direct", "Maxpool"]
-# Entry points that take only x (plus fixed valid arguments).
-ANY_INPUT = dict(POOLS, **{
-    "adaptive_max_pool2d": lambda x: fn.adaptive_max_pool2d(x, 2),
-    "adaptive_avg_pool2d": lambda x: fn.adaptive_avg_pool2d(x, 2),
-    "AdaptiveMaxpool": lambda x: layers.AdaptiveMaxpool(2).forward(x),
-    "AdaptiveAvgpool": lambda x: layers.AdaptiveAvgpool(2).forward(x),
-    "global_max_pool2d": fn.global_max_pool2d,
-    "global_avg_pool2d": fn.global_avg_pool2d,
-    "GlobalMaxpool": lambda x: layers.GlobalMaxpool().forward(x),
-    "GlobalAvgpool": lambda x: layers.GlobalAvgpool().forward(x),
-    "max_unpool2d": lambda x: fn.max_unpool2d(x, np.zeros(np.shape(x), dtype=np.int64), 2),
-    "MaxUnpool": lambda x: layers.MaxUnpool(2).forward(x, np.zeros(np.shape(x), dtype=np.int64)),
-})
+
+
+def _entry_points(info):
+    """The registry entry's functional op and layer, on an arbitrary x with its first sample's arguments."""
+    kwargs = info.samples[0].kwargs
+
+    def through_layer(x):
+        layer, forward = info.make_layer(kwargs)
+        return layer.forward(*info.given(x), **forward)
+
+    return {info.name: lambda x: info.functional(*info.given(x), **kwargs), info.layer.__name__: through_layer}
+
+
+# Entry points that take only x (plus fixed valid arguments): POOLS, and every op of the registry.
+ANY_INPUT = dict(POOLS)
+for _info in OPINFOS:
+    ANY_INPUT.update({name: call for name, call in _entry_points(_info).items() if name not in ANY_INPUT})
 
 
 def raises(exc, *words):
@@ -127,8 +134,27 @@ def test_not_an_array(entry):
         ANY_INPUT[entry]([[[1.0, 2.0], [3.0, 4.0]]])
 
 
-@pytest.mark.parametrize("entry", ANY_INPUT)
-@pytest.mark.parametrize("shape", [(2, 0, 4, 4), (2, 3, 0, 4), (2, 3, 4, 0), (0, 4, 4)])
+# torch's adaptive pooling treats the leading dimension of a 3-D input as a batch, so (0, H, W) is
+# valid there (test_functional_parity checks it); every other entry point refuses C = 0.
+UNBATCHED_EMPTY_C = {
+    "adaptive_max_pool2d",
+    "adaptive_avg_pool2d",
+    "AdaptiveMaxpool",
+    "AdaptiveAvgpool",
+    "global_max_pool2d",
+    "global_avg_pool2d",
+    "GlobalMaxpool",
+    "GlobalAvgpool",
+}
+EMPTY_SHAPES = [
+    (entry, shape)
+    for entry in ANY_INPUT
+    for shape in [(2, 0, 4, 4), (2, 3, 0, 4), (2, 3, 4, 0), (0, 4, 4), (3, 0, 4), (3, 4, 0)]
+    if not (shape == (0, 4, 4) and entry in UNBATCHED_EMPTY_C)
+]
+
+
+@pytest.mark.parametrize("entry,shape", EMPTY_SHAPES)
 def test_empty_channel_or_plane(entry, shape):
     with raises(ValueError, "non-empty", f"shape={shape}"):
         ANY_INPUT[entry](np.zeros(shape))
@@ -136,9 +162,11 @@ def test_empty_channel_or_plane(entry, shape):
 
 def _layer(make):
     """(backward, out) of a fresh layer after one forward on x."""
+
     def run(x):
         layer = make()
         return layer.backward, layer.forward(x)
+
     return run
 
 
@@ -152,6 +180,7 @@ def _naive(forward, backward):
     def run(x):
         out, cache = forward(x, _pool_param(2, 2, 0))
         return (lambda d: backward(d, cache)), out
+
     return run
 
 
@@ -179,8 +208,10 @@ BACKWARDS = {
     "avg_pool_backward_naive": _naive(naive.avg_pool_forward_naive, naive.avg_pool_backward_naive),
     "max_pool2d_backward": _max_fn,
     "avg_pool2d_backward": lambda x: ((lambda d: fn.avg_pool2d_backward(d, x.shape, 2)), fn.avg_pool2d(x, 2)),
-    "adaptive_avg_pool2d_backward": lambda x: ((lambda d: fn.adaptive_avg_pool2d_backward(d, x.shape, 3)),
-                                               fn.adaptive_avg_pool2d(x, 3)),
+    "adaptive_avg_pool2d_backward": lambda x: (
+        (lambda d: fn.adaptive_avg_pool2d_backward(d, x.shape, 3)),
+        fn.adaptive_avg_pool2d(x, 3),
+    ),
     "max_unpool2d_backward": _unpool_fn,
 }
 
@@ -189,8 +220,11 @@ BACKWARDS = {
 @pytest.mark.parametrize("change", ["smaller", "extra_dim", "unbatched"])
 def test_dout_wrong_shape(entry, change):
     backward, out = BACKWARDS[entry](X)
-    dout = {"smaller": np.ones(out.shape[:-1] + (out.shape[-1] + 1,))[..., 1:-1],
-            "extra_dim": np.ones((1,) + out.shape), "unbatched": np.ones(out.shape[1:])}[change]
+    dout = {
+        "smaller": np.ones(out.shape[:-1] + (out.shape[-1] + 1,))[..., 1:-1],
+        "extra_dim": np.ones((1,) + out.shape),
+        "unbatched": np.ones(out.shape[1:]),
+    }[change]
     with raises(ValueError, "dout", f"shape={dout.shape}"):
         backward(dout)
 
@@ -218,8 +252,11 @@ def test_unpool_indices_out_of_range(entry, bad):
     pooled, idx = fn.max_pool2d(X[:, :, :4, :4], 2, return_indices=True)  # unpools to 4x4: 16 cells
     idx = idx.copy()
     idx[1, 2, 1, 0] = bad
-    call = (lambda: fn.max_unpool2d(pooled, idx, 2)) if entry == "max_unpool2d" else \
-        (lambda: layers.MaxUnpool(2).forward(pooled, idx))
+    call = (
+        (lambda: fn.max_unpool2d(pooled, idx, 2))
+        if entry == "max_unpool2d"
+        else (lambda: layers.MaxUnpool(2).forward(pooled, idx))
+    )
     with raises(ValueError, "indices", f"got an index of {bad}"):
         call()
 
@@ -252,8 +289,11 @@ def test_unpool_backward_indices_not_an_array():
 @pytest.mark.parametrize("output_size", [(4, 6), (6, 8), (2, 3, 8, 6), (2, 3, 6, 2)])
 def test_unpool_output_size_outside_window(entry, output_size):
     pooled, idx = fn.max_pool2d(X, 2, return_indices=True)  # (3, 2) -> default (6, 4), allowed (4, 8) x (2, 6)
-    call = (lambda: fn.max_unpool2d(pooled, idx, 2, output_size=output_size)) if entry == "max_unpool2d" else \
-        (lambda: layers.MaxUnpool(2).forward(pooled, idx, output_size))
+    call = (
+        (lambda: fn.max_unpool2d(pooled, idx, 2, output_size=output_size))
+        if entry == "max_unpool2d"
+        else (lambda: layers.MaxUnpool(2).forward(pooled, idx, output_size))
+    )
     with raises(ValueError, "output_size", repr(tuple(output_size)), "between"):
         call()
 
@@ -268,41 +308,59 @@ def test_unpool_output_size_wrong_length(output_size):
 @pytest.mark.parametrize("entry", ["adaptive_max_pool2d", "adaptive_avg_pool2d", "AdaptiveMaxpool", "AdaptiveAvgpool"])
 @pytest.mark.parametrize("output_size", [0, (2, -1), (3, 0)])
 def test_adaptive_output_size_not_positive(entry, output_size):
-    call = {"adaptive_max_pool2d": lambda: fn.adaptive_max_pool2d(X, output_size),
-            "adaptive_avg_pool2d": lambda: fn.adaptive_avg_pool2d(X, output_size),
-            "AdaptiveMaxpool": lambda: layers.AdaptiveMaxpool(output_size),
-            "AdaptiveAvgpool": lambda: layers.AdaptiveAvgpool(output_size)}[entry]
+    call = {
+        "adaptive_max_pool2d": lambda: fn.adaptive_max_pool2d(X, output_size),
+        "adaptive_avg_pool2d": lambda: fn.adaptive_avg_pool2d(X, output_size),
+        "AdaptiveMaxpool": lambda: layers.AdaptiveMaxpool(output_size),
+        "AdaptiveAvgpool": lambda: layers.AdaptiveAvgpool(output_size),
+    }[entry]
     with raises(ValueError, f"output_size={output_size!r}"):
         call()
 
 
 @pytest.mark.parametrize("entry", ["avg_pool2d", "Avgpool", "avg_pool2d_backward"])
 def test_divisor_override_zero(entry):
-    call = {"avg_pool2d": lambda: fn.avg_pool2d(X, 2, divisor_override=0),
-            "Avgpool": lambda: layers.Avgpool(2, divisor_override=0),
-            "avg_pool2d_backward": lambda: fn.avg_pool2d_backward(np.ones((2, 3, 3, 2)), X.shape, 2,
-                                                                  divisor_override=0)}[entry]
+    call = {
+        "avg_pool2d": lambda: fn.avg_pool2d(X, 2, divisor_override=0),
+        "Avgpool": lambda: layers.Avgpool(2, divisor_override=0),
+        "avg_pool2d_backward": lambda: fn.avg_pool2d_backward(np.ones((2, 3, 3, 2)), X.shape, 2, divisor_override=0),
+    }[entry]
     with raises(ValueError, "divisor_override=0"):
         call()
 
 
-@pytest.mark.parametrize("layer", [layers.Maxpool(2), layers.Avgpool(2), layers.MaxUnpool(2), layers.AdaptiveMaxpool(2),
-                                   layers.AdaptiveAvgpool(2), layers.GlobalMaxpool(), layers.GlobalAvgpool()],
-                         ids=lambda layer: type(layer).__name__)
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.Maxpool(2),
+        layers.Avgpool(2),
+        layers.MaxUnpool(2),
+        layers.AdaptiveMaxpool(2),
+        layers.AdaptiveAvgpool(2),
+        layers.GlobalMaxpool(),
+        layers.GlobalAvgpool(),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
 def test_backward_before_forward(layer):
     with raises(RuntimeError, type(layer).__name__, "forward must run first"):
         layer.backward(np.ones((2, 3, 1, 1)))
 
 
-@pytest.mark.parametrize("call", [
-    lambda: fn.max_pool2d(X, 2, method="fast"),
-    lambda: fn.avg_pool2d(X, 2, method="fast"),
-    lambda: layers.Maxpool(2, method="fast"),
-    lambda: layers.Avgpool(2, method="fast"),
-    lambda: fn.max_pool2d_backward(np.ones((2, 3, 3, 2)), np.zeros((2, 3, 3, 2), dtype=np.int64), X.shape,
-                                   method="fast"),
-    lambda: fn.avg_pool2d_backward(np.ones((2, 3, 3, 2)), X.shape, 2, method="fast"),
-], ids=["max_pool2d", "avg_pool2d", "Maxpool", "Avgpool", "max_pool2d_backward", "avg_pool2d_backward"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: fn.max_pool2d(X, 2, method="fast"),
+        lambda: fn.avg_pool2d(X, 2, method="fast"),
+        lambda: layers.Maxpool(2, method="fast"),
+        lambda: layers.Avgpool(2, method="fast"),
+        lambda: fn.max_pool2d_backward(
+            np.ones((2, 3, 3, 2)), np.zeros((2, 3, 3, 2), dtype=np.int64), X.shape, method="fast"
+        ),
+        lambda: fn.avg_pool2d_backward(np.ones((2, 3, 3, 2)), X.shape, 2, method="fast"),
+    ],
+    ids=["max_pool2d", "avg_pool2d", "Maxpool", "Avgpool", "max_pool2d_backward", "avg_pool2d_backward"],
+)
 def test_bad_method(call):
     with raises(ValueError, "method='fast'", "im2col"):
         call()
@@ -336,10 +394,12 @@ def test_naive_backward_needs_its_cache(backward):
 
 @pytest.mark.parametrize("entry", ["max_pool2d", "Maxpool", "avg_pool2d", "Avgpool"])
 def test_ceil_mode_not_bool(entry):
-    call = {"max_pool2d": lambda: fn.max_pool2d(X, 2, ceil_mode="yes"),
-            "Maxpool": lambda: layers.Maxpool(2, ceil_mode="yes"),
-            "avg_pool2d": lambda: fn.avg_pool2d(X, 2, ceil_mode="yes"),
-            "Avgpool": lambda: layers.Avgpool(2, ceil_mode="yes")}[entry]
+    call = {
+        "max_pool2d": lambda: fn.max_pool2d(X, 2, ceil_mode="yes"),
+        "Maxpool": lambda: layers.Maxpool(2, ceil_mode="yes"),
+        "avg_pool2d": lambda: fn.avg_pool2d(X, 2, ceil_mode="yes"),
+        "Avgpool": lambda: layers.Avgpool(2, ceil_mode="yes"),
+    }[entry]
     with raises(TypeError, "ceil_mode", "'yes'"):
         call()
 
@@ -361,17 +421,29 @@ def test_dilated_window_with_no_input_cell(method):
         fn.max_pool2d(np.ones((1, 1, 1, 4)), 3, 3, 1, 2, ceil_mode=True, method=method)
 
 
-@pytest.mark.parametrize("call,name", [
-    (lambda: fn.max_pool2d(X, 2, 10**30), "stride"),
-    (lambda: fn.max_pool2d(X, 1, dilation=(1, 2**63)), "dilation"),
-    (lambda: fn.avg_pool2d(X, 2, (2**40, 1)), "stride"),
-    (lambda: layers.Maxpool(2, 2**64), "stride"),
-    (lambda: fn.adaptive_max_pool2d(X, 10**30), "output_size"),
-    (lambda: fn.adaptive_avg_pool2d(X, (1, 2**62)), "output_size"),
-    (lambda: fn.max_unpool2d(X, np.zeros(X.shape, dtype=np.int64), 2, 2**63), "stride"),
-    (lambda: fn.avg_pool2d(X, 2, divisor_override=10**400), "divisor_override"),
-], ids=["max_pool2d", "max_pool2d-dilation", "avg_pool2d", "Maxpool", "adaptive_max", "adaptive_avg", "max_unpool2d",
-        "divisor_override"])
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: fn.max_pool2d(X, 2, 10**30), "stride"),
+        (lambda: fn.max_pool2d(X, 1, dilation=(1, 2**63)), "dilation"),
+        (lambda: fn.avg_pool2d(X, 2, (2**40, 1)), "stride"),
+        (lambda: layers.Maxpool(2, 2**64), "stride"),
+        (lambda: fn.adaptive_max_pool2d(X, 10**30), "output_size"),
+        (lambda: fn.adaptive_avg_pool2d(X, (1, 2**62)), "output_size"),
+        (lambda: fn.max_unpool2d(X, np.zeros(X.shape, dtype=np.int64), 2, 2**63), "stride"),
+        (lambda: fn.avg_pool2d(X, 2, divisor_override=10**400), "divisor_override"),
+    ],
+    ids=[
+        "max_pool2d",
+        "max_pool2d-dilation",
+        "avg_pool2d",
+        "Maxpool",
+        "adaptive_max",
+        "adaptive_avg",
+        "max_unpool2d",
+        "divisor_override",
+    ],
+)
 def test_parameter_too_large_for_the_kernels(call, name):
     # such values used to overflow deep inside numpy (OverflowError) or ask for exabytes of memory
     with raises(ValueError, name, "at most"):
@@ -383,13 +455,40 @@ def test_dilated_window_with_no_input_cell_names_the_window():
         fn.max_pool2d(np.ones((1, 1, 1, 4)), 3, 3, 1, 2, ceil_mode=True)
 
 
-@pytest.mark.parametrize("backward", [
-    lambda s: fn.max_pool2d_backward(np.ones((1, 3, 3, 2)), np.zeros((1, 3, 3, 2), dtype=np.int64), s),
-    lambda s: fn.avg_pool2d_backward(np.ones((1, 3, 3, 2)), s, 2),
-    lambda s: fn.adaptive_avg_pool2d_backward(np.ones((1, 3, 3, 2)), s, (3, 2)),
-], ids=["max_pool2d_backward", "avg_pool2d_backward", "adaptive_avg_pool2d_backward"])
+@pytest.mark.parametrize(
+    "backward",
+    [
+        lambda s: fn.max_pool2d_backward(np.ones((1, 3, 3, 2)), np.zeros((1, 3, 3, 2), dtype=np.int64), s),
+        lambda s: fn.avg_pool2d_backward(np.ones((1, 3, 3, 2)), s, 2),
+        lambda s: fn.adaptive_avg_pool2d_backward(np.ones((1, 3, 3, 2)), s, (3, 2)),
+    ],
+    ids=["max_pool2d_backward", "avg_pool2d_backward", "adaptive_avg_pool2d_backward"],
+)
 @pytest.mark.parametrize("x_shape", [(True, 3, 6, 5), (1, 3, 6.0, 5)])
 def test_x_shape_entries_must_be_ints(backward, x_shape):
     # one shape check (geometry.check_shape) for these and col2im_indices; a bool N used to pass as 1
     with raises(TypeError, "x_shape", repr(x_shape)):
         backward(x_shape)
+
+
+# ----------------------------------------------------------------------------- the registry's error inputs
+
+REGISTRY_ERRORS = [
+    pytest.param(info, error, id=f"{info.name}-{i}") for info in OPINFOS for i, error in enumerate(info.errors)
+]
+
+
+@pytest.mark.parametrize("info,error", REGISTRY_ERRORS)
+def test_registry_error_inputs(info, error):
+    # every bad call of cs231n_pool.opinfo, on the functional op and on its layer (which may
+    # refuse the arguments in its constructor or the input in forward)
+    x = np.zeros(error.shape, dtype=error.dtype)
+
+    def through_layer():
+        layer, forward = info.make_layer(error.kwargs)
+        layer.forward(*info.inputs(x, error.kwargs), **forward)
+
+    with raises(error.error, *error.words):
+        info.functional(*info.inputs(x, error.kwargs), **error.kwargs)
+    with raises(error.error, *error.words):
+        through_layer()

@@ -1,4 +1,5 @@
 """The compiled kernels are what runs; without them the package falls back to numpy and says so once."""
+
 import importlib.machinery
 import json
 import os
@@ -7,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import cs231n_pool
@@ -36,7 +38,7 @@ FALLBACK_SCRIPT = textwrap.dedent("""
         "folded": col2im_indices(np.ones_like(cols), x.shape, 2, 2)[0, 0].tolist(),
         "argmax_rows": column_argmax(np.array([[1.0, 2.0], [1.0, 3.0]]))[1].tolist(),
         "direct_available": direct.AVAILABLE,
-        "default_method": functional.check_method(None),
+        "default_method": cs231n_pool._backend.check_method(None),
         "max_pool": functional.max_pool2d(x, 2)[0, 0].tolist(),
     }))
 """)
@@ -46,8 +48,9 @@ def _run_without_extension(require, blocked="_im2col"):
     env = {k: v for k, v in os.environ.items() if k != "CS231N_POOL_REQUIRE_EXTENSION"}
     if require:
         env["CS231N_POOL_REQUIRE_EXTENSION"] = "1"
-    return subprocess.run([sys.executable, "-c", FALLBACK_SCRIPT, blocked], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", FALLBACK_SCRIPT, blocked], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_compiled_extension_is_in_use():
@@ -91,3 +94,28 @@ def test_required_extension_missing_is_an_import_error(blocked):
     assert result.returncode != 0
     assert "ImportError" in result.stderr and "CS231N_POOL_REQUIRE_EXTENSION=1" in result.stderr
     assert blocked in result.stderr
+
+
+def test_use_kernels_switches_the_im2col_path_for_the_block_only(monkeypatch):
+    # the benchmark's im2col-numpy row runs through this seam, not by patching a module
+    from cs231n_pool import functional as fn
+    from cs231n_pool import im2col_numpy
+
+    calls = []
+    real = im2col_numpy.im2col
+    monkeypatch.setattr(im2col_numpy, "im2col", lambda *a, **k: calls.append(1) or real(*a, **k))
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 6))
+    compiled = fn.max_pool2d(x, 3, 2, 1, return_indices=True, method="im2col")
+    assert calls == []
+    with _backend.use_kernels("numpy") as kernels:
+        assert kernels is im2col_numpy and _backend.kernels() is im2col_numpy
+        on_numpy = fn.max_pool2d(x, 3, 2, 1, return_indices=True, method="im2col")
+    assert calls == [1]
+    assert _backend.kernels() is _backend.im2col_kernels
+    for got, want in zip(on_numpy, compiled, strict=True):
+        np.testing.assert_array_equal(got, want)
+    with (
+        pytest.raises(ValueError, match=r"kernels must be one of \('numpy', 'cython'\), got kernels='fortran'"),
+        _backend.use_kernels("fortran"),
+    ):
+        pass

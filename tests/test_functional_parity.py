@@ -5,14 +5,18 @@ x ceil_mode {F, T} x dtype {f32, f64} x batched/unbatched: forward, backward (to
 autograd with a random dout) and indices must match, for the functional API and the
 layers, on both kernels. The checkers live in conftest.py.
 """
+
 import itertools
+import re
 
 import numpy as np
 import pytest
+from helpers import METHODS, assert_close, distinct_values, normal_values, torch_module
 
-from conftest import METHODS, distinct_values, normal_values
-from cs231n_pool import functional as fn, layers
+from cs231n_pool import functional as fn
+from cs231n_pool import layers
 from cs231n_pool.geometry import as_pair
+from cs231n_pool.opinfo import OPINFOS
 
 pytestmark = pytest.mark.usefixtures("single_thread_direct")
 
@@ -49,7 +53,9 @@ def test_avg_pool2d_grid(check_avg_pool2d, kernel, stride, padding, ceil_mode, c
 
 
 @pytest.mark.parametrize("divisor_override", [1, 5, -3])
-@pytest.mark.parametrize("kernel,stride,padding,ceil_mode", [(3, 2, 1, True), ((3, 2), (2, 1), 1, False), (2, None, 0, True)])
+@pytest.mark.parametrize(
+    "kernel,stride,padding,ceil_mode", [(3, 2, 1, True), ((3, 2), (2, 1), 1, False), (2, None, 0, True)]
+)
 def test_avg_pool2d_divisor_override(check_avg_pool2d, kernel, stride, padding, ceil_mode, divisor_override):
     x = normal_values(SHAPE, np.float64)
     check_avg_pool2d(x, kernel, stride, padding, ceil_mode, True, divisor_override)
@@ -81,9 +87,15 @@ def test_adaptive_avg_pool2d_grid(check_adaptive_avg_pool2d, output_size, dtype,
     check_adaptive_avg_pool2d(_input(normal_values, dtype, batched), output_size)
 
 
-@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", [
-    (3, 2, 1, 1, True), ((3, 2), 1, 0, 2, False), (2, (2, 1), 1, 1, True), (1, 2, 0, 1, True),
-])
+@pytest.mark.parametrize(
+    "kernel,stride,padding,dilation,ceil_mode",
+    [
+        (3, 2, 1, 1, True),
+        ((3, 2), 1, 0, 2, False),
+        (2, (2, 1), 1, 1, True),
+        (1, 2, 0, 1, True),
+    ],
+)
 def test_max_pool2d_random_normal_input(check_max_pool2d, kernel, stride, padding, dilation, ceil_mode):
     x = normal_values((3, 2, 9, 8), np.float64, seed=5)
     check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
@@ -110,8 +122,10 @@ def test_configs_torch_rejects_are_rejected(kernel, padding, dilation):
     x = distinct_values(SHAPE, np.float64)
     with pytest.raises(RuntimeError):
         torch.nn.functional.max_pool2d(torch.tensor(x), kernel, None, padding, dilation)
-    for call in (lambda: fn.max_pool2d(x, kernel, None, padding, dilation),
-                 lambda: layers.Maxpool(kernel, None, padding, dilation).forward(x)):
+    for call in (
+        lambda: fn.max_pool2d(x, kernel, None, padding, dilation),
+        lambda: layers.Maxpool(kernel, None, padding, dilation).forward(x),
+    ):
         with pytest.raises(ValueError, match="padding|output size"):
             call()
     if dilation == 1:
@@ -158,6 +172,126 @@ def test_same_padding_matches_torch_on_explicitly_padded_input(kernel, stride, d
     counts = F.avg_pool2d(F.pad(torch.ones_like(xt), pad), (kh, kw), (sh, sw), divisor_override=1)
     ref = sums / counts
     ref.backward(torch.tensor(dout))
-    np.testing.assert_allclose(fn.avg_pool2d(x, kernel, stride, "same", method=method), ref.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(fn.avg_pool2d_backward(dout, x.shape, kernel, stride, "same", method=method),
-                               xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        fn.avg_pool2d(x, kernel, stride, "same", method=method), ref.detach().numpy(), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        fn.avg_pool2d_backward(dout, x.shape, kernel, stride, "same", method=method),
+        xt.grad.numpy(),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+
+
+# ----------------------------------------------------------------------------- argument forms torch accepts
+
+# (kernel, stride, padding, dilation) in torch's short forms, and what they mean
+SHORT_FORMS = [
+    (((3,), None, 0, 1), (3, None, 0, 1)),
+    ((3, (2,), 0, 1), (3, 2, 0, 1)),
+    ((3, 2, (1,), 1), (3, 2, 1, 1)),
+    ((3, 1, 0, (2,)), (3, 1, 0, 2)),
+    (([3], [2], [1], [2]), (3, 2, 1, 2)),
+    (((3,), (2,), (1,), (2,)), (3, 2, 1, 2)),
+    (((3,), (), 1, 1), (3, None, 1, 1)),
+    ((2, [], 0, 1), (2, None, 0, 1)),
+    (((3, 2), (1,), (1,), 1), ((3, 2), 1, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("short,full", SHORT_FORMS)
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_one_entry_tuples_expand_as_in_torch(check_max_pool2d, check_avg_pool2d, short, full, ceil_mode):
+    # torch reads (v,) as (v, v) and an empty stride as the default, for max and average pooling
+    x = distinct_values(SHAPE, np.float64)
+    kernel, stride, padding, dilation = short
+    check_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    if dilation == 1:
+        check_avg_pool2d(x, kernel, stride, padding, ceil_mode)
+    np.testing.assert_array_equal(fn.max_pool2d(x, *short, ceil_mode), fn.max_pool2d(x, *full, ceil_mode))
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [((2,), None, 0), (2, (2,), 0), (2, 2, (0,))])
+def test_one_entry_tuples_are_refused_by_unpooling_as_in_torch(check_max_unpool2d, kernel, stride, padding):
+    # torch's max_unpool2d indexes kernel_size/stride/padding as pairs and fails on (v,): so do we
+    check_max_unpool2d(distinct_values(SHAPE, np.float64), kernel, stride, padding)
+    pooled, idx = fn.max_pool2d(distinct_values(SHAPE, np.float64), 2, return_indices=True)
+    with pytest.raises(ValueError, match=r"must be an int or a pair of ints, got \((2|0),\) with 1 entries"):
+        fn.max_unpool2d(pooled, idx, kernel, stride, padding)
+
+
+@pytest.mark.parametrize("op", ["adaptive_max_pool2d", "adaptive_avg_pool2d"])
+@pytest.mark.parametrize("output_size", [(3,), [3], (1, 2, 3)])
+def test_adaptive_output_size_takes_an_int_or_a_pair_as_in_torch(op, output_size):
+    torch = pytest.importorskip("torch")
+    x = distinct_values(SHAPE, np.float64)
+    with pytest.raises(RuntimeError, match="output_size"):
+        getattr(torch.nn.functional, op)(torch.tensor(x), output_size)
+    with pytest.raises(
+        ValueError, match=rf"output_size must be an int or a pair of ints, got {re.escape(repr(output_size))}"
+    ):
+        getattr(fn, op)(x, output_size)
+
+
+@pytest.mark.parametrize("output_size", [2, (3, 1), (3, None), (5, 7), None])  # None: global pooling
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adaptive_pooling_of_zero_channels_as_in_torch(
+    check_adaptive_max_pool2d, check_adaptive_avg_pool2d, output_size, dtype
+):
+    # torch's test_adaptive_pooling_zero_batch: a 3-D (0, H, W) input pools to (0, h, w), and its
+    # gradient is (0, H, W); the checkers compare forward, indices and backward, functional and layer
+    x = np.zeros((0, 4, 6), dtype=dtype)
+    check_adaptive_max_pool2d(x, output_size)
+    check_adaptive_avg_pool2d(x, output_size)
+    out, idx = fn.adaptive_max_pool2d(x, 2 if output_size is None else output_size, return_indices=True)
+    assert out.dtype == dtype and idx.dtype == np.int64 and out.shape == idx.shape and out.shape[0] == 0
+
+
+@pytest.mark.parametrize("op", ["adaptive_max_pool2d", "adaptive_avg_pool2d", "max_pool2d", "avg_pool2d"])
+def test_zero_channels_are_refused_where_torch_refuses_them_or_is_inconsistent(op):
+    # 4-D inputs with C = 0: torch's adaptive_max_pool2d refuses them and its adaptive_avg_pool2d accepts
+    # them; we refuse both, one rule for every op. 3-D (0, H, W): torch's max/avg_pool2d refuse, so do we.
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    args = (2,)
+    for shape in ((2, 0, 4, 4), (0, 4, 4)):
+        if op.startswith("adaptive") and len(shape) == 3:
+            continue
+        x = np.zeros(shape)
+        if op != "adaptive_avg_pool2d":
+            with pytest.raises(RuntimeError):
+                getattr(F, op)(torch.tensor(x), *args)
+        with pytest.raises(ValueError, match=re.escape(f"x must have non-empty C, H and W, got x.shape={shape}")):
+            getattr(fn, op)(x, *args)
+
+
+# ----------------------------------------------------------------------------- the registry's samples
+
+REGISTRY_SAMPLES = [
+    pytest.param(info, sample, id=f"{info.name}-{i}") for info in OPINFOS for i, sample in enumerate(info.samples)
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("info,sample", REGISTRY_SAMPLES)
+def test_registry_samples_match_torch(info, sample, dtype):
+    # every op of cs231n_pool.opinfo on each of its samples: the functional op (and its indices)
+    # and the layer's forward and backward against torch, whose backward is autograd's
+    torch = torch_module()
+    x = distinct_values(sample.shape, dtype)
+    arrays = info.inputs(x, sample.kwargs)
+    extra = dict(return_indices=True) if info.indices else {}
+    tensors = [torch.tensor(arrays[0], requires_grad=True)] + [torch.tensor(a) for a in arrays[1:]]
+    ref = getattr(torch.nn.functional, info.torch_name)(*tensors, **info.torch_kwargs(sample.kwargs), **extra)
+    ref_out, ref_idx = ref if info.indices else (ref, None)
+    dout = normal_values(tuple(ref_out.shape), dtype, 1)
+    ref_out.backward(torch.tensor(dout))
+    got = info.functional(*arrays, **sample.kwargs, **extra)
+    got_out, got_idx = got if info.indices else (got, None)
+    assert_close(got_out, ref_out.detach().numpy(), dtype, f"{info.name} forward")
+    layer, forward = info.make_layer(sample.kwargs)
+    assert_close(layer.forward(*arrays, **forward), ref_out.detach().numpy(), dtype, f"{info.layer.__name__}.forward")
+    if info.indices:
+        np.testing.assert_array_equal(got_idx, ref_idx.numpy(), err_msg=f"{info.name} indices")
+        np.testing.assert_array_equal(layer.indices, ref_idx.numpy(), err_msg=f"{info.layer.__name__}.indices")
+    assert_close(layer.backward(dout), tensors[0].grad.numpy(), dtype, f"{info.layer.__name__}.backward")

@@ -1,12 +1,14 @@
 """Replay PyTorch results stored in tests/fixtures/*.npz (made by make_golden.py); no torch needed."""
+
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import METHODS
 
-from conftest import METHODS
-from cs231n_pool import functional as fn, layers
+from cs231n_pool import functional as fn
+from cs231n_pool import layers
 
 pytestmark = pytest.mark.usefixtures("single_thread_direct")
 
@@ -37,8 +39,11 @@ def functional_run(op, config, case, method):
         out, idx = fn.adaptive_max_pool2d(x, c["output_size"], return_indices=True)
         return out, idx, fn.adaptive_max_pool2d_backward(dout, idx, x.shape)
     if op == "adaptive_avg_pool2d":
-        return (fn.adaptive_avg_pool2d(x, c["output_size"]), None,
-                fn.adaptive_avg_pool2d_backward(dout, x.shape, c["output_size"]))
+        return (
+            fn.adaptive_avg_pool2d(x, c["output_size"]),
+            None,
+            fn.adaptive_avg_pool2d_backward(dout, x.shape, c["output_size"]),
+        )
     assert op == "max_unpool2d", op
     return fn.max_unpool2d(x, case["indices"], **c), None, fn.max_unpool2d_backward(dout, case["indices"])
 

@@ -4,15 +4,23 @@ Every configuration of the `gradcheck` table runs in float64 and float32, plus t
 "direct" kernels, ties (kinks with the first-max rule), and the seed tutorial's
 wrong backwards side by side with the library's layers on the same input.
 """
+
 import numpy as np
 import pytest
+from helpers import METHODS
+from seed_layers import SeedAvgpool, SeedMaxpool
 
-from conftest import METHODS
 from cs231n_pool.gradcheck_table import CASES, INPUT_SHAPE, spaced_input
 from cs231n_pool.gradient_check import DEFAULT_THRESHOLD, check_layer
-from cs231n_pool.layers import (AdaptiveAvgpool, AdaptiveMaxpool, Avgpool, GlobalAvgpool, GlobalMaxpool, Maxpool,
-                                MaxUnpool)
-from seed_layers import SeedAvgpool, SeedMaxpool
+from cs231n_pool.layers import (
+    AdaptiveAvgpool,
+    AdaptiveMaxpool,
+    Avgpool,
+    GlobalAvgpool,
+    GlobalMaxpool,
+    Maxpool,
+    MaxUnpool,
+)
 
 CASE_IDS = [f"{case.layer}:{case.config}" for case in CASES]
 
@@ -35,8 +43,12 @@ def test_every_table_configuration_passes(case, dtype):
 
 def test_the_table_covers_every_layer_class():
     import cs231n_pool.layers as layers
-    public = {name for name, obj in vars(layers).items()
-              if isinstance(obj, type) and not name.startswith("_") and obj.__module__ == layers.__name__}
+
+    public = {
+        name
+        for name, obj in vars(layers).items()
+        if isinstance(obj, type) and not name.startswith("_") and obj.__module__ == layers.__name__
+    }
     assert len(public) >= 7 and public <= {case.layer for case in CASES}
 
 
@@ -76,12 +88,12 @@ def test_library_layers_pass_where_the_seed_backwards_fail():
 def test_a_tie_in_maxpool_is_a_kink_and_the_first_max_gets_the_gradient():
     x = spaced_input((1, 1, 4, 4), np.float64, np.random.default_rng(4))
     top = x[0, 0, 2:, 2:].max() + 1.0
-    x[0, 0, 2, 3] = x[0, 0, 3, 2] = top       # tie inside the last 2x2 window
+    x[0, 0, 2, 3] = x[0, 0, 3, 2] = top  # tie inside the last 2x2 window
     layer = Maxpool(2)
     report = check_layer(layer, x, dout=np.ones((1, 1, 2, 2)))
     assert report.passed, str(report)
     assert sorted(report.kinks) == [(0, 0, 2, 3), (0, 0, 3, 2)]
-    dx = layer.backward(np.ones((1, 1, 2, 2)))   # the layer is back on the original x
+    dx = layer.backward(np.ones((1, 1, 2, 2)))  # the layer is back on the original x
     assert dx[0, 0, 2, 3] == 1.0 and dx[0, 0, 3, 2] == 0.0
 
 

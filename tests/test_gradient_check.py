@@ -1,21 +1,30 @@
 """Tests of cs231n_pool.gradient_check: CS231n's helpers and check_layer.
 
-The "seed" layers (tests/seed_layers.py) re-derive the two wrong backward passes of the numpy
-pooling tutorial in ../shared/seeds (000): a max-pool backward that reinterprets
+The "seed" layers (tests/seed_layers.py) carry two classic wrong backward passes of numpy
+pooling tutorials: a max-pool backward that reinterprets
 the per-window gradient buffer with as_strided instead of routing each window's
 gradient to its argmax, and an average-pool backward that divides by the padded
 input area instead of the window area. check_layer must fail both loudly, while
 the same forwards with correct backwards pass.
 """
+
 import re
 
 import numpy as np
 import pytest
-
-from cs231n_pool.gradient_check import (DEFAULT_STEP, DEFAULT_THRESHOLD, GradCheckReport, GradientCheckError,
-                                        check_layer, eval_numerical_gradient, eval_numerical_gradient_array,
-                                        grad_check_sparse, rel_error)
 from seed_layers import NaiveAvgpool, NaiveMaxpool, SeedAvgpool, SeedMaxpool
+
+from cs231n_pool.gradient_check import (
+    DEFAULT_STEP,
+    DEFAULT_THRESHOLD,
+    GradCheckReport,
+    GradientCheckError,
+    check_layer,
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    grad_check_sparse,
+    rel_error,
+)
 
 
 def spaced_input(shape, dtype=np.float64, spacing=0.1, seed=0):
@@ -53,10 +62,11 @@ class ScaledBackward:
 
 # --------------------------------------------------------------------------- CS231n helpers
 
+
 def test_eval_numerical_gradient_of_sum_of_squares_is_2x_and_restores_x():
     x = np.array([[1.5, -2.0, 0.25], [3.0, 0.0, -0.75]])
     before = x.copy()
-    grad = eval_numerical_gradient(lambda v: np.sum(v ** 2), x, verbose=False)
+    grad = eval_numerical_gradient(lambda v: np.sum(v**2), x, verbose=False)
     np.testing.assert_allclose(grad, 2 * before, rtol=1e-9, atol=1e-9)
     np.testing.assert_array_equal(x, before)
     assert grad.shape == x.shape and grad.dtype == x.dtype
@@ -74,9 +84,11 @@ def test_numerical_helpers_restore_x_when_f_raises(helper):
             raise FloatingPointError("boom")
         return v.sum()
 
-    run = {"eval_numerical_gradient": lambda: eval_numerical_gradient(f, x, verbose=False),
-           "eval_numerical_gradient_array": lambda: eval_numerical_gradient_array(f, x, np.ones(())),
-           "grad_check_sparse": lambda: grad_check_sparse(f, x, np.zeros(2), num_checks=1, seed=0)}[helper]
+    run = {
+        "eval_numerical_gradient": lambda: eval_numerical_gradient(f, x, verbose=False),
+        "eval_numerical_gradient_array": lambda: eval_numerical_gradient_array(f, x, np.ones(())),
+        "grad_check_sparse": lambda: grad_check_sparse(f, x, np.zeros(2), num_checks=1, seed=0),
+    }[helper]
     with pytest.raises(FloatingPointError):
         run()
     np.testing.assert_array_equal(x, [1.0, 2.0])
@@ -101,7 +113,7 @@ def test_eval_numerical_gradient_of_linear_function_uses_given_h():
 def test_eval_numerical_gradient_array_matches_chain_rule():
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
     df = np.array([[2.0, 1.0], [-1.0, 0.5]])
-    grad = eval_numerical_gradient_array(lambda v: v ** 2, x, df)
+    grad = eval_numerical_gradient_array(lambda v: v**2, x, df)
     np.testing.assert_allclose(grad, 2 * x * df, rtol=1e-9)
 
 
@@ -119,18 +131,17 @@ def test_eval_numerical_gradient_array_copies_a_reused_output_buffer():
 
 def test_grad_check_sparse_reports_tiny_errors_for_a_correct_gradient(capsys):
     x = np.linspace(-1.0, 1.0, 12).reshape(3, 4) + 0.05
-    errors = grad_check_sparse(lambda v: np.sum(v ** 3), x, 3 * x ** 2, num_checks=5, seed=1)
+    errors = grad_check_sparse(lambda v: np.sum(v**3), x, 3 * x**2, num_checks=5, seed=1)
     lines = capsys.readouterr().out.splitlines()
     assert len(errors) == 5 and len(lines) == 5
-    assert all(line.startswith("numerical: ") and "analytic: " in line and "relative error: " in line
-               for line in lines)
+    assert all(line.startswith("numerical: ") and "analytic: " in line and "relative error: " in line for line in lines)
     assert max(errors) < 1e-8
 
 
 def test_grad_check_sparse_measures_a_gradient_off_by_a_factor_of_two():
     x = np.arange(1.0, 7.0).reshape(2, 3)
     # numeric 2x, analytic x: |2x - x| / (|2x| + |x|) = 1/3 at every entry
-    errors = grad_check_sparse(lambda v: np.sum(v ** 2), x, x.copy(), num_checks=4, seed=0)
+    errors = grad_check_sparse(lambda v: np.sum(v**2), x, x.copy(), num_checks=4, seed=0)
     np.testing.assert_allclose(errors, [1 / 3] * 4, rtol=1e-6)
 
 
@@ -142,25 +153,32 @@ def test_grad_check_sparse_seed_makes_the_indices_reproducible(capsys):
     assert capsys.readouterr().out == first
 
 
-@pytest.mark.parametrize("x, y, expected", [
-    (1.0, 1.0, 0.0),
-    ([1.0, 2.0], [1.0, 3.0], 0.2),          # |2-3| / (2+3)
-    ([0.0], [1e-9], 0.1),                   # the 1e-8 floor: 1e-9 / 1e-8
-    ([0.0, 0.0], [0.0, 0.0], 0.0),
-    ([1.0, -1.0], [-1.0, 1.0], 1.0),        # opposite signs: the largest possible value
-    ([[4.0, 1.0]], [[4.0, 1.5]], 0.2),      # the max over elements: 0.5 / 2.5
-])
+@pytest.mark.parametrize(
+    "x, y, expected",
+    [
+        (1.0, 1.0, 0.0),
+        ([1.0, 2.0], [1.0, 3.0], 0.2),  # |2-3| / (2+3)
+        ([0.0], [1e-9], 0.1),  # the 1e-8 floor: 1e-9 / 1e-8
+        ([0.0, 0.0], [0.0, 0.0], 0.0),
+        ([1.0, -1.0], [-1.0, 1.0], 1.0),  # opposite signs: the largest possible value
+        ([[4.0, 1.0]], [[4.0, 1.5]], 0.2),  # the max over elements: 0.5 / 2.5
+    ],
+)
 def test_rel_error_values(x, y, expected):
     assert rel_error(np.array(x), np.array(y)) == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
 # --------------------------------------------------------------------------- check_layer: correct layers pass
 
-@pytest.mark.parametrize("pool_param", [
-    {"pool_height": 2, "pool_width": 2, "stride": 2},
-    {"pool_height": 3, "pool_width": 3, "stride": 2, "pad": 1},
-    {"pool_height": 3, "pool_width": 2, "stride": (1, 2)},
-])
+
+@pytest.mark.parametrize(
+    "pool_param",
+    [
+        {"pool_height": 2, "pool_width": 2, "stride": 2},
+        {"pool_height": 3, "pool_width": 3, "stride": 2, "pad": 1},
+        {"pool_height": 3, "pool_width": 2, "stride": (1, 2)},
+    ],
+)
 @pytest.mark.parametrize("layer_cls", [NaiveMaxpool, NaiveAvgpool])
 def test_check_layer_passes_correct_reference_layers(layer_cls, pool_param):
     report = check_layer(layer_cls(pool_param), spaced_input((2, 2, 5, 6)))
@@ -203,6 +221,7 @@ def test_check_layer_accepts_any_shape_for_a_smooth_layer_without_false_kinks():
 
 # --------------------------------------------------------------------------- check_layer: wrong backwards fail loudly
 
+
 @pytest.mark.parametrize("shape, k, s", [((2, 2, 6, 6), 2, 2), ((1, 3, 7, 7), 3, 2)])
 def test_seed_max_backward_fails_loudly(shape, k, s):
     x = spaced_input(shape)
@@ -223,7 +242,7 @@ def test_seed_max_backward_fails_loudly(shape, k, s):
 
 
 def test_seed_max_backward_error_is_order_one_as_measured_in_the_seed_notes():
-    # README of the seeds: max abs error about 2 on a random 2x2x6x6 input with 2x2/2 windows.
+    # the as_strided backward is off by about 2 (max abs) on a random 2x2x6x6 input with 2x2/2 windows
     x = spaced_input((2, 2, 6, 6), seed=4)
     layer = SeedMaxpool(2, 2, "seed")
     dout = np.random.default_rng(4).standard_normal((2, 2, 3, 3))
@@ -271,9 +290,10 @@ def test_backward_of_the_wrong_shape_raises():
 
 # --------------------------------------------------------------------------- kinks
 
+
 def test_exact_tie_is_reported_as_a_kink_not_a_failure():
     x = spaced_input((1, 1, 4, 4))
-    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 0, :2, :2].max() + 1.0   # tie for the max of the first window
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 0, :2, :2].max() + 1.0  # tie for the max of the first window
     report = check_layer(NaiveMaxpool({"pool_height": 2, "pool_width": 2, "stride": 2}), x)
     assert report.passed, str(report)
     assert sorted(report.kinks) == [(0, 0, 0, 1), (0, 0, 1, 0)]
@@ -285,7 +305,7 @@ def test_values_closer_than_h_are_kinks():
     h = DEFAULT_STEP[np.dtype(np.float64)]
     x = spaced_input((1, 1, 2, 4))
     x[0, 0, 1, 3] = x[0, 0, :, 2:].max() + 5.0
-    x[0, 0, 0, 2] = x[0, 0, 1, 3] + h / 4                            # wins by less than h
+    x[0, 0, 0, 2] = x[0, 0, 1, 3] + h / 4  # wins by less than h
     report = check_layer(NaiveMaxpool({"pool_height": 2, "pool_width": 2, "stride": 2}), x)
     assert report.passed, str(report)
     assert sorted(report.kinks) == [(0, 0, 0, 2), (0, 0, 1, 3)]
@@ -300,10 +320,12 @@ def test_all_elements_on_kinks_checks_nothing_and_does_not_pass():
 
 # --------------------------------------------------------------------------- dtype-aware thresholds
 
+
 def test_defaults_per_dtype():
     f64 = check_layer(NaiveAvgpool({"pool_height": 2, "pool_width": 2, "stride": 2}), spaced_input((1, 1, 4, 4)))
-    f32 = check_layer(NaiveAvgpool({"pool_height": 2, "pool_width": 2, "stride": 2}),
-                      spaced_input((1, 1, 4, 4), np.float32))
+    f32 = check_layer(
+        NaiveAvgpool({"pool_height": 2, "pool_width": 2, "stride": 2}), spaced_input((1, 1, 4, 4), np.float32)
+    )
     assert (f64.dtype, f64.h, f64.threshold) == ("float64", 1e-5, 1e-6)
     assert (f32.dtype, f32.h, f32.threshold) == ("float32", 1e-2, 1e-2)
     assert DEFAULT_THRESHOLD[np.dtype(np.float32)] > DEFAULT_THRESHOLD[np.dtype(np.float64)]
@@ -317,7 +339,7 @@ def test_float32_correct_layers_pass_with_larger_errors_than_float64(layer_cls):
     r32 = check_layer(layer_cls(param), spaced_input((2, 2, 7, 7), np.float32))
     assert r32.passed and r64.passed, f"{r32}\n{r64}"
     assert r32.max_rel_error < DEFAULT_THRESHOLD[np.dtype(np.float32)] / 2
-    if layer_cls is NaiveAvgpool:   # max pooling copies values, so both can be exact
+    if layer_cls is NaiveAvgpool:  # max pooling copies values, so both can be exact
         assert r32.max_rel_error > r64.max_rel_error
 
 
@@ -330,12 +352,15 @@ def test_a_tenth_of_a_percent_error_fails_in_float64_but_is_within_float32_toler
 
 
 def test_a_ten_percent_error_fails_in_float32():
-    r32 = check_layer(ScaledBackward(NaiveAvgpool({"pool_height": 2, "pool_width": 2, "stride": 2}), 0.1),
-                      spaced_input((1, 2, 4, 4), np.float32))
+    r32 = check_layer(
+        ScaledBackward(NaiveAvgpool({"pool_height": 2, "pool_width": 2, "stride": 2}), 0.1),
+        spaced_input((1, 2, 4, 4), np.float32),
+    )
     assert not r32.passed and r32.max_rel_error > 0.04
 
 
 # --------------------------------------------------------------------------- argument errors
+
 
 def test_bad_arguments_raise_with_the_parameter_named():
     layer = NaiveMaxpool({"pool_height": 2, "pool_width": 2, "stride": 2})
@@ -350,8 +375,10 @@ def test_bad_arguments_raise_with_the_parameter_named():
         check_layer(layer, x, np.ones((1, 1, 3, 3)))
 
 
-@pytest.mark.parametrize("kwargs,words", [({"h": "1e-5"}, "h='1e-5'"), ({"threshold": "tight"}, "threshold='tight'"),
-                                          ({"h": True}, "h=True")])
+@pytest.mark.parametrize(
+    "kwargs,words",
+    [({"h": "1e-5"}, "h='1e-5'"), ({"threshold": "tight"}, "threshold='tight'"), ({"h": True}, "h=True")],
+)
 def test_non_numeric_step_or_threshold_names_the_parameter(kwargs, words):
     # float('tight') used to surface as "could not convert string to float", naming neither
     layer = NaiveMaxpool({"pool_height": 2, "pool_width": 2, "stride": 2})

@@ -1,4 +1,5 @@
 """im2col/col2im/column_argmax: layout, Cython == numpy, adjointness, argmax rules, bad input."""
+
 import itertools
 import re
 
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from cs231n_pool import _im2col as cython_kernels
 from cs231n_pool import im2col_numpy as numpy_kernels
-from cs231n_pool.geometry import pooled_size
+from cs231n_pool.geometry import pool_geometry, pooled_size, window_cells, window_placement
 from cs231n_pool.im2col import col2im_indices, column_argmax, im2col_indices
 
 BACKENDS = [pytest.param(cython_kernels, id="cython"), pytest.param(numpy_kernels, id="numpy")]
@@ -37,35 +38,43 @@ def kernel_args(shape, kernel, stride, pad, dilation, extra=(0, 0)):
 
 # ---------------------------------------------------------------- worked examples
 
+
 def test_worked_example_layout_rows_by_channel_and_offset_columns_by_window_then_image():
     x = np.arange(24, dtype=np.float64).reshape(2, 2, 2, 3)  # N=2, C=2, H=2, W=3
-    expected = np.array([
-        # columns: (window 0, n=0), (window 0, n=1), (window 1, n=0), (window 1, n=1)
-        [0, 12, 1, 13],   # c=0, i=0, j=0
-        [1, 13, 2, 14],   # c=0, i=0, j=1
-        [3, 15, 4, 16],   # c=0, i=1, j=0
-        [4, 16, 5, 17],   # c=0, i=1, j=1
-        [6, 18, 7, 19],   # c=1, i=0, j=0
-        [7, 19, 8, 20],   # c=1, i=0, j=1
-        [9, 21, 10, 22],  # c=1, i=1, j=0
-        [10, 22, 11, 23],  # c=1, i=1, j=1
-    ], dtype=np.float64)
+    expected = np.array(
+        [
+            # columns: (window 0, n=0), (window 0, n=1), (window 1, n=0), (window 1, n=1)
+            [0, 12, 1, 13],  # c=0, i=0, j=0
+            [1, 13, 2, 14],  # c=0, i=0, j=1
+            [3, 15, 4, 16],  # c=0, i=1, j=0
+            [4, 16, 5, 17],  # c=0, i=1, j=1
+            [6, 18, 7, 19],  # c=1, i=0, j=0
+            [7, 19, 8, 20],  # c=1, i=0, j=1
+            [9, 21, 10, 22],  # c=1, i=1, j=0
+            [10, 22, 11, 23],  # c=1, i=1, j=1
+        ],
+        dtype=np.float64,
+    )
     np.testing.assert_array_equal(im2col_indices(x, 2, 2, padding=0, stride=1), expected)
 
 
 def test_worked_example_padding_reads_zero_and_col2im_drops_it():
     x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
     # 2x2 windows, stride 2, padding 1: each window holds one input cell, in its far corner.
-    expected = np.array([
-        [0, 0, 0, 4],  # offset (0, 0)
-        [0, 0, 3, 0],  # offset (0, 1)
-        [0, 2, 0, 0],  # offset (1, 0)
-        [1, 0, 0, 0],  # offset (1, 1)
-    ], dtype=np.float64)
+    expected = np.array(
+        [
+            [0, 0, 0, 4],  # offset (0, 0)
+            [0, 0, 3, 0],  # offset (0, 1)
+            [0, 2, 0, 0],  # offset (1, 0)
+            [1, 0, 0, 0],  # offset (1, 1)
+        ],
+        dtype=np.float64,
+    )
     cols = im2col_indices(x, 2, 2, padding=1, stride=2)
     np.testing.assert_array_equal(cols, expected)
-    np.testing.assert_array_equal(col2im_indices(np.ones_like(cols), x.shape, 2, 2, padding=1, stride=2),
-                                  np.ones_like(x))
+    np.testing.assert_array_equal(
+        col2im_indices(np.ones_like(cols), x.shape, 2, 2, padding=1, stride=2), np.ones_like(x)
+    )
 
 
 def test_col2im_sums_overlapping_windows():
@@ -76,11 +85,14 @@ def test_col2im_sums_overlapping_windows():
 
 
 @pytest.mark.parametrize("kernels", BACKENDS)
-@pytest.mark.parametrize("shape, kernel, stride", [
-    ((2, 3, 5, 7), (2, 3), (1, 2)),
-    ((1, 2, 7, 4), (3, 2), (2, 1)),
-    ((3, 1, 4, 9), (1, 4), (1, 3)),
-])
+@pytest.mark.parametrize(
+    "shape, kernel, stride",
+    [
+        ((2, 3, 5, 7), (2, 3), (1, 2)),
+        ((1, 2, 7, 4), (3, 2), (2, 1)),
+        ((3, 1, 4, 9), (1, 4), (1, 3)),
+    ],
+)
 def test_non_square_windows_and_inputs_match_the_loop_definition(kernels, shape, kernel, stride):
     x = np.random.default_rng(1).standard_normal(shape)
     args = kernel_args(shape, kernel, stride, (1, 0), (1, 1))
@@ -89,12 +101,14 @@ def test_non_square_windows_and_inputs_match_the_loop_definition(kernels, shape,
 
 # ---------------------------------------------------------------- Cython == numpy
 
-GRID = list(itertools.product(
-    [(1, 1), (2, 2), (3, 2), (2, 3)],  # kernel
-    [(1, 1), (2, 2), (2, 1)],          # stride
-    [(0, 0), (1, 1), (1, 0)],          # padding
-    [(1, 1), (2, 2), (1, 2)],          # dilation
-))
+GRID = list(
+    itertools.product(
+        [(1, 1), (2, 2), (3, 2), (2, 3)],  # kernel
+        [(1, 1), (2, 2), (2, 1)],  # stride
+        [(0, 0), (1, 1), (1, 0)],  # padding
+        [(1, 1), (2, 2), (1, 2)],  # dilation
+    )
+)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -125,10 +139,12 @@ def test_cython_matches_numpy_across_tiles(shape, dtype):
     # tiles 64 images by 32 windows (col2im always tiles): 150 images are two
     # full image blocks and a partial one, 75 columns three window blocks.
     x = np.random.default_rng(8).standard_normal(shape).astype(dtype)
-    for kernel, stride, pad, dilation in (((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 1), (1, 1), (1, 1)),
-                                          ((2, 3), (1, 2), (1, 1), (1, 2))):
-        _assert_backends_agree(x, kernel_args(x.shape, kernel, stride, pad, dilation, (1, 1)),
-                               np.random.default_rng(9))
+    for kernel, stride, pad, dilation in (
+        ((2, 2), (2, 2), (0, 0), (1, 1)),
+        ((3, 2), (1, 1), (1, 1), (1, 1)),
+        ((2, 3), (1, 2), (1, 1), (1, 2)),
+    ):
+        _assert_backends_agree(x, kernel_args(x.shape, kernel, stride, pad, dilation, (1, 1)), np.random.default_rng(9))
 
 
 def test_cython_matches_numpy_on_the_maxpool_layout():
@@ -147,15 +163,23 @@ def _assert_backends_agree(x, args, rng, pad_value=0.0):
     back = cython_kernels.col2im(y, *x.shape, *args)
     assert back.dtype == x.dtype and back.shape == x.shape
     np.testing.assert_array_equal(back, numpy_kernels.col2im(y, *x.shape, *args))
-    for got, want in zip(cython_kernels.column_argmax(cols), numpy_kernels.column_argmax(cols)):
+    for got, want in zip(cython_kernels.column_argmax(cols), numpy_kernels.column_argmax(cols), strict=True):
         np.testing.assert_array_equal(got, want)
 
 
 # ---------------------------------------------------------------- adjointness
 
-@pytest.mark.parametrize("kernel, stride, padding, dilation", [
-    ((2, 2), 2, 0, 1), ((3, 3), 1, 1, 1), ((3, 2), (2, 1), (1, 0), 1), ((2, 3), 1, 2, 2), ((1, 1), 3, 1, 1),
-])
+
+@pytest.mark.parametrize(
+    "kernel, stride, padding, dilation",
+    [
+        ((2, 2), 2, 0, 1),
+        ((3, 3), 1, 1, 1),
+        ((3, 2), (2, 1), (1, 0), 1),
+        ((2, 3), 1, 2, 2),
+        ((1, 1), 3, 1, 1),
+    ],
+)
 def test_col2im_is_the_adjoint_of_im2col(kernel, stride, padding, dilation):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 3, 7, 6))
@@ -215,12 +239,15 @@ def _argmax(kernels, cols):
 @pytest.mark.parametrize("kernels", ALL_ARGMAX)
 def test_column_argmax_ties_nan_and_minus_inf(kernels, dtype):
     nan, inf = np.nan, np.inf
-    cols = np.array([
-        # tie  nan-first  nan-last  two-nans  all -inf  -inf then 1
-        [3.0,  nan,       1.0,      nan,      -inf,     -inf],
-        [1.0,  5.0,       2.0,      1.0,      -inf,     1.0],
-        [3.0,  6.0,       nan,      nan,      -inf,     -inf],
-    ], dtype=dtype)
+    cols = np.array(
+        [
+            # tie  nan-first  nan-last  two-nans  all -inf  -inf then 1
+            [3.0, nan, 1.0, nan, -inf, -inf],
+            [1.0, 5.0, 2.0, 1.0, -inf, 1.0],
+            [3.0, 6.0, nan, nan, -inf, -inf],
+        ],
+        dtype=dtype,
+    )
     values, rows = _argmax(kernels, cols)
     assert values.dtype == dtype and rows.dtype == np.int64
     np.testing.assert_array_equal(rows, [0, 0, 2, 2, -1, 1])
@@ -245,7 +272,7 @@ def test_column_argmax_cython_matches_numpy_with_nan_and_minus_inf(K):
     cols[cols < -1.2] = -np.inf
     for dtype in (np.float32, np.float64):
         c = cols.astype(dtype)
-        for got, want in zip(cython_kernels.column_argmax(c), numpy_kernels.column_argmax(c)):
+        for got, want in zip(cython_kernels.column_argmax(c), numpy_kernels.column_argmax(c), strict=True):
             np.testing.assert_array_equal(got, want)
 
 
@@ -275,6 +302,7 @@ def test_public_functions_accept_an_empty_batch_and_read_only_input():
 
 # ---------------------------------------------------------------- one-hot col2im and the pooling epilogue
 
+
 def _one_hot(values, rows, K):
     """The dense (K, P*N) column matrix that col2im_onehot stands for."""
     dcols = np.zeros((K, values.size), dtype=values.dtype)
@@ -301,8 +329,9 @@ ONEHOT_CASES = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kernels", BACKENDS)
 @pytest.mark.parametrize("shape, kernel, stride, pad, dilation, extra", ONEHOT_CASES)
-def test_col2im_onehot_is_col2im_of_the_one_hot_matrix_bit_for_bit(kernels, shape, kernel, stride, pad, dilation,
-                                                                    extra, dtype):
+def test_col2im_onehot_is_col2im_of_the_one_hot_matrix_bit_for_bit(
+    kernels, shape, kernel, stride, pad, dilation, extra, dtype
+):
     rng = np.random.default_rng(21)
     N, C = shape[:2]
     args = kernel_args(shape, kernel, stride, pad, dilation, extra)
@@ -378,7 +407,7 @@ def test_columns_to_planes_cython_matches_numpy(P, Q, dtype):
         results.append((out, indices))
     np.testing.assert_array_equal(results[0][0], values.reshape(P, Q).T)
     np.testing.assert_array_equal(results[0][1], (corner[:, None] + offset[fixed.reshape(P, Q)]).T)
-    for got, want in zip(*results):
+    for got, want in zip(*results, strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -390,8 +419,9 @@ def test_columns_to_planes_rejects_bad_rows_and_sizes(kernels):
         with pytest.raises(ValueError, match=r"rows must lie in \[-1, 3\) and first in \[0, 3\)"):
             kernels.columns_to_planes(np.zeros(8), np.array(rows), first, corner, offset)
     with pytest.raises(ValueError, match="got 1 rows outside"):  # a -1 row whose replacement is out of range
-        kernels.columns_to_planes(np.zeros(8), np.array([-1, 0, 0, 0, 0, 0, 0, 0]), np.array([7, 0, 0, 0]),
-                                  corner, offset)
+        kernels.columns_to_planes(
+            np.zeros(8), np.array([-1, 0, 0, 0, 0, 0, 0, 0]), np.array([7, 0, 0, 0]), corner, offset
+        )
     with pytest.raises(ValueError, match="inconsistent sizes"):
         kernels.columns_to_planes(np.zeros(6), np.zeros(6, dtype=np.int64), first, corner, offset)
 
@@ -399,8 +429,9 @@ def test_columns_to_planes_rejects_bad_rows_and_sizes(kernels):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kernels", BACKENDS)
 @pytest.mark.parametrize("shape, kernel, stride, pad, dilation, extra", ONEHOT_CASES)
-def test_col2im_spread_is_col2im_of_the_constant_columns_bit_for_bit(kernels, shape, kernel, stride, pad, dilation,
-                                                                     extra, dtype):
+def test_col2im_spread_is_col2im_of_the_constant_columns_bit_for_bit(
+    kernels, shape, kernel, stride, pad, dilation, extra, dtype
+):
     rng = np.random.default_rng(22)
     N, C = shape[:2]
     args = kernel_args(shape, kernel, stride, pad, dilation, extra)
@@ -428,8 +459,9 @@ def test_cython_col2im_rejects_cols_that_do_not_match_the_geometry(cols_shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("K, P, Q, seed", [(1, 1, 1, 0), (9, 1, 1, 1), (4, 17, 65, 2), (9, 128, 16, 3), (2, 33, 3, 4),
-                                          (3, 130, 17, 5)])
+@pytest.mark.parametrize(
+    "K, P, Q, seed", [(1, 1, 1, 0), (9, 1, 1, 1), (4, 17, 65, 2), (9, 128, 16, 3), (2, 33, 3, 4), (3, 130, 17, 5)]
+)
 def test_column_mean_planes_adds_rows_in_order(K, P, Q, seed, dtype):
     # Sums go 1024 columns at a time, the transpose in tiles of 128 windows by 16 planes.
     # With K=9, P=Q=1 and seed 1, cols.sum(axis=0) (pairwise on a single column) rounds
@@ -455,11 +487,15 @@ def test_column_mean_planes_rejects_a_column_count_that_is_not_a_multiple_of_the
 
 # ---------------------------------------------------------------- memory order
 
-@pytest.mark.parametrize("make", [
-    pytest.param(lambda x: np.asfortranarray(x), id="fortran"),
-    pytest.param(lambda x: np.swapaxes(np.swapaxes(x, 2, 3).copy(), 2, 3), id="swapped-strides"),
-    pytest.param(lambda x: np.repeat(x, 2, axis=3)[..., ::2], id="strided-view"),
-])
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda x: np.asfortranarray(x), id="fortran"),
+        pytest.param(lambda x: np.swapaxes(np.swapaxes(x, 2, 3).copy(), 2, 3), id="swapped-strides"),
+        pytest.param(lambda x: np.repeat(x, 2, axis=3)[..., ::2], id="strided-view"),
+    ],
+)
 def test_non_contiguous_inputs_give_the_contiguous_result(make):
     x = np.random.default_rng(7).standard_normal((2, 3, 5, 6)).astype(np.float32)
     y = make(x)
@@ -477,37 +513,40 @@ X = np.zeros((2, 3, 4, 5))
 COLS = im2col_indices(X, 2, 2)
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: im2col_indices([[1.0]], 2, 2), TypeError, ["x", "list"]),
-    (lambda: im2col_indices(X[0], 2, 2), ValueError, ["x.ndim=3"]),
-    (lambda: im2col_indices(X.astype(np.int64), 2, 2), TypeError, ["x.dtype=int64"]),
-    (lambda: im2col_indices(X.astype(np.complex128), 2, 2), TypeError, ["x.dtype=complex128"]),
-    (lambda: im2col_indices(X[:, :, :0], 2, 2), ValueError, ["x.shape=(2, 3, 0, 5)"]),
-    (lambda: im2col_indices(X, 0, 2), ValueError, ["field_height=0"]),
-    (lambda: im2col_indices(X, 2, -1), ValueError, ["field_width=-1"]),
-    (lambda: im2col_indices(X, 2.5, 2), TypeError, ["field_height=2.5"]),
-    (lambda: im2col_indices(X, 5, 2), ValueError, ["field_height=5", "x_shape=(2, 3, 4, 5)"]),
-    (lambda: im2col_indices(X, 2, 4, dilation=2), ValueError, ["field_width=4", "dilation=2"]),
-    (lambda: im2col_indices(X, 2, 2, padding=-1), ValueError, ["padding", "-1"]),
-    (lambda: im2col_indices(X, 2, 2, padding="wide"), ValueError, ["padding", "wide"]),
-    (lambda: im2col_indices(X, 2, 2, stride=0), ValueError, ["stride=0"]),
-    (lambda: im2col_indices(X, 2, 2, stride=(1, 2, 3)), ValueError, ["stride", "(1, 2, 3)"]),
-    (lambda: im2col_indices(X, 2, 2, dilation=0), ValueError, ["dilation=0"]),
-    (lambda: col2im_indices(COLS, (2, 3, 4), 2, 2), ValueError, ["x_shape=(2, 3, 4)"]),
-    (lambda: col2im_indices(COLS, "2345", 2, 2), ValueError, ["x_shape='2345'"]),
-    (lambda: col2im_indices(COLS, (2, 3, 4.0, 5), 2, 2), TypeError, ["x_shape=(2, 3, 4.0, 5)"]),
-    (lambda: col2im_indices(COLS, (2, 0, 4, 5), 2, 2), ValueError, ["x_shape=(2, 0, 4, 5)"]),
-    (lambda: col2im_indices(COLS, (-1, 3, 4, 5), 2, 2), ValueError, ["x_shape=(-1, 3, 4, 5)"]),
-    (lambda: col2im_indices(COLS.tolist(), X.shape, 2, 2), TypeError, ["cols", "list"]),
-    (lambda: col2im_indices(COLS.astype(np.int32), X.shape, 2, 2), TypeError, ["cols.dtype=int32"]),
-    (lambda: col2im_indices(COLS, X.shape, 3, 2), ValueError, ["cols.shape=(12, 24)"]),
-    (lambda: col2im_indices(COLS[:, :-1], X.shape, 2, 2), ValueError, ["cols.shape=(12, 23)"]),
-    (lambda: col2im_indices(COLS, X.shape, 2, 0), ValueError, ["field_width=0"]),
-    (lambda: col2im_indices(COLS, X.shape, 2, 2, stride=-2), ValueError, ["stride=-2"]),
-    (lambda: column_argmax(COLS.tolist()), TypeError, ["cols", "list"]),
-    (lambda: column_argmax(COLS.astype(np.float16)), TypeError, ["cols.dtype=float16"]),
-    (lambda: column_argmax(COLS.ravel()), ValueError, ["cols.ndim=1"]),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: im2col_indices([[1.0]], 2, 2), TypeError, ["x", "list"]),
+        (lambda: im2col_indices(X[0], 2, 2), ValueError, ["x.ndim=3"]),
+        (lambda: im2col_indices(X.astype(np.int64), 2, 2), TypeError, ["x.dtype=int64"]),
+        (lambda: im2col_indices(X.astype(np.complex128), 2, 2), TypeError, ["x.dtype=complex128"]),
+        (lambda: im2col_indices(X[:, :, :0], 2, 2), ValueError, ["x.shape=(2, 3, 0, 5)"]),
+        (lambda: im2col_indices(X, 0, 2), ValueError, ["field_height=0"]),
+        (lambda: im2col_indices(X, 2, -1), ValueError, ["field_width=-1"]),
+        (lambda: im2col_indices(X, 2.5, 2), TypeError, ["field_height=2.5"]),
+        (lambda: im2col_indices(X, 5, 2), ValueError, ["field_height=5", "x_shape=(2, 3, 4, 5)"]),
+        (lambda: im2col_indices(X, 2, 4, dilation=2), ValueError, ["field_width=4", "dilation=2"]),
+        (lambda: im2col_indices(X, 2, 2, padding=-1), ValueError, ["padding", "-1"]),
+        (lambda: im2col_indices(X, 2, 2, padding="wide"), ValueError, ["padding", "wide"]),
+        (lambda: im2col_indices(X, 2, 2, stride=0), ValueError, ["stride=0"]),
+        (lambda: im2col_indices(X, 2, 2, stride=(1, 2, 3)), ValueError, ["stride", "(1, 2, 3)"]),
+        (lambda: im2col_indices(X, 2, 2, dilation=0), ValueError, ["dilation=0"]),
+        (lambda: col2im_indices(COLS, (2, 3, 4), 2, 2), ValueError, ["x_shape=(2, 3, 4)"]),
+        (lambda: col2im_indices(COLS, "2345", 2, 2), ValueError, ["x_shape='2345'"]),
+        (lambda: col2im_indices(COLS, (2, 3, 4.0, 5), 2, 2), TypeError, ["x_shape=(2, 3, 4.0, 5)"]),
+        (lambda: col2im_indices(COLS, (2, 0, 4, 5), 2, 2), ValueError, ["x_shape=(2, 0, 4, 5)"]),
+        (lambda: col2im_indices(COLS, (-1, 3, 4, 5), 2, 2), ValueError, ["x_shape=(-1, 3, 4, 5)"]),
+        (lambda: col2im_indices(COLS.tolist(), X.shape, 2, 2), TypeError, ["cols", "list"]),
+        (lambda: col2im_indices(COLS.astype(np.int32), X.shape, 2, 2), TypeError, ["cols.dtype=int32"]),
+        (lambda: col2im_indices(COLS, X.shape, 3, 2), ValueError, ["cols.shape=(12, 24)"]),
+        (lambda: col2im_indices(COLS[:, :-1], X.shape, 2, 2), ValueError, ["cols.shape=(12, 23)"]),
+        (lambda: col2im_indices(COLS, X.shape, 2, 0), ValueError, ["field_width=0"]),
+        (lambda: col2im_indices(COLS, X.shape, 2, 2, stride=-2), ValueError, ["stride=-2"]),
+        (lambda: column_argmax(COLS.tolist()), TypeError, ["cols", "list"]),
+        (lambda: column_argmax(COLS.astype(np.float16)), TypeError, ["cols.dtype=float16"]),
+        (lambda: column_argmax(COLS.ravel()), ValueError, ["cols.ndim=1"]),
+    ],
+)
 def test_bad_input_names_the_parameter_and_value(call, error, words):
     with pytest.raises(error) as info:
         call()
@@ -519,6 +558,7 @@ def test_geometry_wrappers_refuse_a_plane_or_cols_that_do_not_match_the_geometry
     # the Cython kernels trust the geometry: a mismatch used to read past the end of cols/x
     from cs231n_pool.geometry import pool_geometry
     from cs231n_pool.im2col import col2im_geometry, col2im_onehot_geometry, col2im_spread_geometry, im2col_geometry
+
     geom = pool_geometry((3, 3), 2, 1)  # 2x2 windows, output 2x2
     with pytest.raises(ValueError, match=r"cols.shape=\(4, 1\)"):
         col2im_geometry(np.zeros((4, 1)), (2, 1, 3, 3), geom)
@@ -530,12 +570,70 @@ def test_geometry_wrappers_refuse_a_plane_or_cols_that_do_not_match_the_geometry
         col2im_onehot_geometry(np.zeros((4, 2)), np.zeros((4, 2), dtype=np.int64), (2, 1, 5, 5), geom)
 
 
-@pytest.mark.parametrize("args,exc,words", [((5, 2, 0, 0), ValueError, "stride=0"),
-                                            ((5, 0, 1, 0), ValueError, "kernel=0"),
-                                            ((5, 2, 1, 0, 0), ValueError, "dilation=0"),
-                                            ((5, 2.0, 1, 0), TypeError, "kernel=2.0"),
-                                            ((5, 2, 1, -1), ValueError, "padding=-1")])
+@pytest.mark.parametrize(
+    "args,exc,words",
+    [
+        ((5, 2, 0, 0), ValueError, "stride=0"),
+        ((5, 0, 1, 0), ValueError, "kernel=0"),
+        ((5, 2, 1, 0, 0), ValueError, "dilation=0"),
+        ((5, 2.0, 1, 0), TypeError, "kernel=2.0"),
+        ((5, 2, 1, -1), ValueError, "padding=-1"),
+    ],
+)
 def test_pooled_size_checks_its_arguments(args, exc, words):
     # a public helper: stride=0 used to be a ZeroDivisionError, a float kernel a float size
     with pytest.raises(exc, match=re.escape(words)):
         pooled_size(*args)
+
+
+# ---------------------------------------------------------------- against the one placement rule
+
+PLACEMENTS = [
+    (shape, kernel, stride, pad, dilation, ceil)
+    for shape, kernel, stride, pad, dilation, ceil in itertools.product(
+        [(5, 7), (6, 6), (1, 4)], [1, 2, 3, (3, 2)], [1, 2, 3], [0, 1, "same"], [1, 2], [False, True]
+    )
+    if not (pad == "same" and ceil)
+]
+
+
+def _geometry_or_none(shape, kernel, stride, pad, dilation, ceil):
+    try:
+        return pool_geometry(shape, kernel, stride, pad, dilation, ceil, limit_padding=False)
+    except ValueError:  # the window does not fit that plane
+        return None
+
+
+@pytest.mark.parametrize("shape,kernel,stride,pad,dilation,ceil", PLACEMENTS)
+@pytest.mark.parametrize("kernels", BACKENDS)
+def test_im2col_kernels_read_the_cells_geometry_places(kernels, shape, kernel, stride, pad, dilation, ceil):
+    # each column holds its window's in-bounds cells (geometry.window_placement) and padding elsewhere
+    geom = _geometry_or_none(shape, kernel, stride, pad, dilation, ceil)
+    if geom is None:
+        return
+    H, W = shape
+    x = np.arange(1.0, H * W + 1).reshape(1, 1, H, W)  # every cell non-zero and distinct
+    cols = kernels.im2col(
+        x,
+        geom.kernel_h,
+        geom.kernel_w,
+        geom.stride_h,
+        geom.stride_w,
+        geom.pad_top,
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        geom.out_h,
+        geom.out_w,
+        -1.0,
+    )
+    rows, columns = window_placement(geom)
+    for oh, ow in itertools.product(range(geom.out_h), range(geom.out_w)):
+        want = np.full((geom.kernel_h, geom.kernel_w), -1.0)
+        i0, j0 = rows.skip[oh], columns.skip[ow]
+        for ih, iw in window_cells(geom, oh, ow):
+            want[i0 + (ih - rows.first[oh]) // geom.dilation_h, j0 + (iw - columns.first[ow]) // geom.dilation_w] = x[
+                0, 0, ih, iw
+            ]
+        np.testing.assert_array_equal(cols[:, oh * geom.out_w + ow], want.ravel(), err_msg=f"window {(oh, ow)}")
+        assert (want != -1).sum() == rows.cells[oh] * columns.cells[ow]

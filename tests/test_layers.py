@@ -1,9 +1,11 @@
 """Layer behaviour: defaults, state between forward and backward, dtype, batching, memory order."""
+
 import numpy as np
 import pytest
+from helpers import METHODS, distinct_values, normal_values
 
-from conftest import METHODS, distinct_values, normal_values
-from cs231n_pool import functional as fn, layers
+from cs231n_pool import functional as fn
+from cs231n_pool import layers, ops
 from cs231n_pool.geometry import pool_geometry
 from cs231n_pool.im2col import im2col_geometry
 
@@ -13,10 +15,16 @@ X = distinct_values((2, 3, 7, 6), np.float64)
 
 
 def all_layers(method="im2col"):
-    return [layers.Maxpool(3, 2, 1, method=method), layers.Maxpool((3, 2), (2, 1), 1, 2, True, method=method),
-            layers.Avgpool(3, 2, 1, True, False, method=method), layers.Avgpool((2, 3), 1, (1, 1), method=method),
-            layers.AdaptiveMaxpool((4, 5)), layers.AdaptiveAvgpool((3, None)), layers.GlobalMaxpool(),
-            layers.GlobalAvgpool()]
+    return [
+        layers.Maxpool(3, 2, 1, method=method),
+        layers.Maxpool((3, 2), (2, 1), 1, 2, True, method=method),
+        layers.Avgpool(3, 2, 1, True, False, method=method),
+        layers.Avgpool((2, 3), 1, (1, 1), method=method),
+        layers.AdaptiveMaxpool((4, 5)),
+        layers.AdaptiveAvgpool((3, None)),
+        layers.GlobalMaxpool(),
+        layers.GlobalAvgpool(),
+    ]
 
 
 LAYER_CASES = [(m, i) for m in METHODS for i in range(len(all_layers()))]
@@ -36,8 +44,9 @@ def run(layer, x, dout_seed=1):
 def test_maxpool_stride_defaults_to_size(method):
     assert layers.Maxpool(2, method=method).forward(X).shape == (2, 3, 3, 3)
     assert layers.Maxpool((3, 2), method=method).forward(X).shape == (2, 3, 2, 3)
-    np.testing.assert_array_equal(layers.Maxpool((3, 2), method=method).forward(X),
-                                  layers.Maxpool((3, 2), (3, 2), method=method).forward(X))
+    np.testing.assert_array_equal(
+        layers.Maxpool((3, 2), method=method).forward(X), layers.Maxpool((3, 2), (3, 2), method=method).forward(X)
+    )
     assert layers.Avgpool(3, method=method).forward(X).shape == (2, 3, 2, 2)
 
 
@@ -67,9 +76,9 @@ def test_max_idx_is_the_argmax_row_of_each_im2col_column(method):
     assert layer.max_idx.min() >= 0 and layer.max_idx.max() < 3 * 2
     geom = pool_geometry(X.shape[2:], (3, 2), (2, 1), 1, 2, True)
     cols = im2col_geometry(X.reshape(6, 1, 7, 6), geom, pad_value=-np.inf)
-    np.testing.assert_array_equal(cols[layer.max_idx, np.arange(out.size)], fn.to_columns(out))
-    rows = fn.from_columns(layer.max_idx, 2, 3, geom)
-    np.testing.assert_array_equal(fn.rows_to_flat(rows, geom), layer.indices)
+    np.testing.assert_array_equal(cols[layer.max_idx, np.arange(out.size)], ops.to_columns(out))
+    rows = ops.from_columns(layer.max_idx, 2, 3, geom)
+    np.testing.assert_array_equal(ops.rows_to_flat(rows, geom), layer.indices)
 
 
 @pytest.mark.parametrize("method,i", LAYER_CASES)
@@ -94,9 +103,11 @@ def test_unbatched_input_gives_unbatched_output(method, i):
 @pytest.mark.parametrize("method,i", LAYER_CASES)
 @pytest.mark.parametrize("layout", ["fortran", "strided", "transposed"])
 def test_non_contiguous_input(method, i, layout):
-    base = {"fortran": np.asfortranarray(X),
-            "strided": np.repeat(X, 2, axis=3)[:, :, :, ::2],
-            "transposed": np.ascontiguousarray(X.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0)}[layout]
+    base = {
+        "fortran": np.asfortranarray(X),
+        "strided": np.repeat(X, 2, axis=3)[:, :, :, ::2],
+        "transposed": np.ascontiguousarray(X.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0),
+    }[layout]
     assert not base.flags.c_contiguous and np.array_equal(base, X)
     out, dx = run(layer_case(method, i), base)
     ref_out, ref_dx = run(layer_case(method, i), np.ascontiguousarray(X))
@@ -145,15 +156,25 @@ def test_integer_dout_is_accepted_as_the_forward_dtype():
 
 
 def test_repr_shows_the_arguments():
-    assert repr(layers.Maxpool(3, 2, 1)) == "Maxpool(size=3, stride=2, padding=1, dilation=1, ceil_mode=False, method='im2col')"
+    assert (
+        repr(layers.Maxpool(3, 2, 1))
+        == "Maxpool(size=3, stride=2, padding=1, dilation=1, ceil_mode=False, method='im2col')"
+    )
     assert repr(layers.Avgpool(2, divisor_override=3)).startswith("Avgpool(size=2, stride=None")
     assert repr(layers.GlobalAvgpool()) == "GlobalAvgpool()"
     assert repr(layers.AdaptiveMaxpool((2, None))) == "AdaptiveMaxpool(output_size=(2, None))"
 
 
-@pytest.mark.parametrize("make", [lambda: layers.Maxpool(1 << 21), lambda: layers.Maxpool(3, dilation=1 << 20),
-                                  lambda: layers.Avgpool(1 << 21), lambda: layers.MaxUnpool(2, padding=1 << 21)],
-                         ids=["Maxpool", "Maxpool-dilated", "Avgpool", "MaxUnpool"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: layers.Maxpool(1 << 21),
+        lambda: layers.Maxpool(3, dilation=1 << 20),
+        lambda: layers.Avgpool(1 << 21),
+        lambda: layers.MaxUnpool(2, padding=1 << 21),
+    ],
+    ids=["Maxpool", "Maxpool-dilated", "Avgpool", "MaxUnpool"],
+)
 def test_a_large_window_is_judged_against_the_input_not_at_construction(make):
     # the constructors used to check windows against a made-up 2**20 plane and reject these
     # (naming that plane as the input); like PyTorch, only forward knows whether the window fits
@@ -172,5 +193,5 @@ def test_max_idx_read_after_one_forward_is_not_reused_by_the_next(method):
     first = layer.max_idx.copy()
     layer.forward(-X)  # same shape, other maxima
     geom = pool_geometry(X.shape[2:], 3, 2, 1)
-    np.testing.assert_array_equal(layer.max_idx, fn.to_columns(fn.flat_to_rows(layer.indices, geom)))
+    np.testing.assert_array_equal(layer.max_idx, ops.to_columns(ops.flat_to_rows(layer.indices, geom)))
     assert not np.array_equal(layer.max_idx, first)

@@ -3,26 +3,30 @@
 The fast functional paths and layers must match the loops on every floor-mode,
 undilated configuration, and the loops' backward must pass a finite-difference check.
 """
+
 import itertools
 
 import numpy as np
 import pytest
+from helpers import METHODS, distinct_values, normal_values
 
-from conftest import METHODS, distinct_values, normal_values
-from cs231n_pool import functional as fn, layers, naive
+from cs231n_pool import functional as fn
+from cs231n_pool import layers, naive
 from cs231n_pool.geometry import as_pair
 from cs231n_pool.gradient_check import eval_numerical_gradient_array, rel_error
 
 pytestmark = pytest.mark.usefixtures("single_thread_direct")
 
 
-
 def _padding_fits(kernel, pad):
-    return all(p <= k // 2 for k, p in zip(as_pair(kernel, "k"), as_pair(pad, "p")))
+    return all(p <= k // 2 for k, p in zip(as_pair(kernel, "k"), as_pair(pad, "p"), strict=True))
 
 
-CONFIGS = [(k, s, p) for k, s, p in itertools.product([2, 3, (3, 2), (1, 3)], [1, 2, (2, 1), (1, 3)], [0, 1, (1, 0)])
-           if _padding_fits(k, p)]
+CONFIGS = [
+    (k, s, p)
+    for k, s, p in itertools.product([2, 3, (3, 2), (1, 3)], [1, 2, (2, 1), (1, 3)], [0, 1, (1, 0)])
+    if _padding_fits(k, p)
+]
 
 
 TOL = {np.dtype(np.float32): dict(rtol=1e-5, atol=1e-6), np.dtype(np.float64): dict(rtol=1e-12, atol=1e-14)}
@@ -69,10 +73,13 @@ def test_fast_avg_pool_matches_naive(kernel, stride, pad, dtype, batched, method
     np.testing.assert_allclose(layer.backward(dout), dx, **tol)
 
 
-@pytest.mark.parametrize("forward,backward", [
-    (naive.max_pool_forward_naive, naive.max_pool_backward_naive),
-    (naive.avg_pool_forward_naive, naive.avg_pool_backward_naive),
-])
+@pytest.mark.parametrize(
+    "forward,backward",
+    [
+        (naive.max_pool_forward_naive, naive.max_pool_backward_naive),
+        (naive.avg_pool_forward_naive, naive.avg_pool_backward_naive),
+    ],
+)
 @pytest.mark.parametrize("kernel,stride,pad", [(2, 2, 0), (3, 2, 1), ((3, 2), (1, 2), (1, 1))])
 def test_naive_backward_passes_finite_differences(forward, backward, kernel, stride, pad):
     # values spaced 2/N apart, far more than the step h: no argmax changes inside +-h

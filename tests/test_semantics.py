@@ -3,11 +3,13 @@
 Every max-pooling path (functional and layer on each kernel, and the naive loops) must give
 the same numbers here; these tests need no torch.
 """
+
 import numpy as np
 import pytest
+from helpers import METHODS
 
-from conftest import METHODS
-from cs231n_pool import functional as fn, layers, naive
+from cs231n_pool import functional as fn
+from cs231n_pool import layers, naive
 from cs231n_pool.geometry import pool_geometry
 
 pytestmark = pytest.mark.usefixtures("single_thread_direct")
@@ -21,9 +23,12 @@ def run_max(path, x, kernel, stride=None, padding=0, dout=None, ceil_mode=False)
     if path == "naive":
         kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
         out, cache = naive.max_pool_forward_naive(
-            x, dict(pool_height=kh, pool_width=kw, stride=kernel if stride is None else stride, pad=padding))
+            x, dict(pool_height=kh, pool_width=kw, stride=kernel if stride is None else stride, pad=padding)
+        )
         idx = cache.indices.reshape(out.shape)
-        backward = (lambda d: naive.max_pool_backward_naive(d, cache))
+
+        def backward(d):
+            return naive.max_pool_backward_naive(d, cache)
     elif path.startswith("layer"):
         layer = layers.Maxpool(kernel, stride, padding, ceil_mode=ceil_mode, method=path.split("-")[1])
         out = layer.forward(x)
@@ -31,7 +36,10 @@ def run_max(path, x, kernel, stride=None, padding=0, dout=None, ceil_mode=False)
     else:
         method = path.split("-")[1]
         out, idx = fn.max_pool2d(x, kernel, stride, padding, ceil_mode=ceil_mode, return_indices=True, method=method)
-        backward = (lambda d: fn.max_pool2d_backward(d, idx, x.shape, method=method))
+
+        def backward(d):
+            return fn.max_pool2d_backward(d, idx, x.shape, method=method)
+
     return out, idx, backward(np.ones_like(out) if dout is None else dout)
 
 
@@ -41,6 +49,7 @@ def plane(values):
 
 
 # ----------------------------------------------------------------------------- ties, NaN, -inf
+
 
 @pytest.mark.parametrize("path", MAX_PATHS)
 def test_tie_goes_to_first_max_in_row_major_order(path):
@@ -108,13 +117,17 @@ def test_adaptive_and_global_max_follow_the_same_tie_and_nan_rules():
     np.testing.assert_array_equal(layer.backward(plane([[4.0]])), plane([[4, 0], [0, 0]]))
 
 
-# ----------------------------------------------------------------------------- POOLING_SEMANTICS examples
+# ----------------------------------------------------------------------------- worked examples of docs/semantics.md
 
-@pytest.mark.parametrize("shape,kernel,stride,padding,expected", [
-    ((32, 32), 1, 2, 0, (16, 16)),
-    ((5, 5), 3, 3, 1, (2, 2)),
-    ((6, 7), 1, 2, 0, (3, 4)),
-])
+
+@pytest.mark.parametrize(
+    "shape,kernel,stride,padding,expected",
+    [
+        ((32, 32), 1, 2, 0, (16, 16)),
+        ((5, 5), 3, 3, 1, (2, 2)),
+        ((6, 7), 1, 2, 0, (3, 4)),
+    ],
+)
 def test_ceil_mode_output_sizes(shape, kernel, stride, padding, expected):
     x = np.ones((1, 1) + shape)
     for method in METHODS:
@@ -126,10 +139,13 @@ X16 = np.arange(1, 17, dtype=np.float64).reshape(1, 1, 4, 4)
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("count_include_pad,expected", [
-    (True, [[14 / 9, 30 / 9, 12 / 6], [57 / 9, 99 / 9, 36 / 6], [27 / 6, 45 / 6, 16 / 4]]),
-    (False, [[14 / 4, 30 / 6, 12 / 2], [57 / 6, 99 / 9, 36 / 3], [27 / 2, 45 / 3, 16 / 1]]),
-])
+@pytest.mark.parametrize(
+    "count_include_pad,expected",
+    [
+        (True, [[14 / 9, 30 / 9, 12 / 6], [57 / 9, 99 / 9, 36 / 6], [27 / 6, 45 / 6, 16 / 4]]),
+        (False, [[14 / 4, 30 / 6, 12 / 2], [57 / 6, 99 / 9, 36 / 3], [27 / 2, 45 / 3, 16 / 1]]),
+    ],
+)
 def test_ceil_mode_avg_divisor_counts_declared_padding_not_overhang(method, count_include_pad, expected):
     out = fn.avg_pool2d(X16, 3, 2, 1, ceil_mode=True, count_include_pad=count_include_pad, method=method)
     np.testing.assert_allclose(out[0, 0], expected, rtol=1e-15)
@@ -161,13 +177,15 @@ def test_same_padding_follows_tensorflow_not_the_seed(method):
 def test_same_padding_with_stride_one_matches_symmetric_padding(method):
     x = np.random.default_rng(1).standard_normal((2, 3, 6, 5))
     np.testing.assert_array_equal(fn.max_pool2d(x, 3, 1, "same", method=method), fn.max_pool2d(x, 3, 1, 1))
-    np.testing.assert_allclose(fn.avg_pool2d(x, 3, 1, "same", method=method),
-                               fn.avg_pool2d(x, 3, 1, 1, count_include_pad=False), rtol=1e-14)
+    np.testing.assert_allclose(
+        fn.avg_pool2d(x, 3, 1, "same", method=method), fn.avg_pool2d(x, 3, 1, 1, count_include_pad=False), rtol=1e-14
+    )
     layer = layers.Maxpool(3, 1, "same", method=method)
     assert layer.forward(x).shape == x.shape
-    np.testing.assert_array_equal(layer.backward(np.ones(x.shape)),
-                                  fn.max_pool2d_backward(np.ones(x.shape), fn.max_pool2d(x, 3, 1, 1, return_indices=True)[1],
-                                                         x.shape))
+    np.testing.assert_array_equal(
+        layer.backward(np.ones(x.shape)),
+        fn.max_pool2d_backward(np.ones(x.shape), fn.max_pool2d(x, 3, 1, 1, return_indices=True)[1], x.shape),
+    )
 
 
 def test_valid_padding_is_zero_padding():
@@ -190,8 +208,9 @@ def test_d2l_pool2d_3x3(path):
 
 def test_d2l_avg_pool2d_3x3():
     np.testing.assert_array_equal(fn.avg_pool2d(X9, 2, 1), plane([[2, 3], [5, 6]]))
-    np.testing.assert_array_equal(naive.avg_pool_forward_naive(X9, dict(pool_height=2, pool_width=2, stride=1))[0],
-                                  plane([[2, 3], [5, 6]]))
+    np.testing.assert_array_equal(
+        naive.avg_pool_forward_naive(X9, dict(pool_height=2, pool_width=2, stride=1))[0], plane([[2, 3], [5, 6]])
+    )
 
 
 def test_d2l_default_stride_is_the_window():
@@ -217,6 +236,7 @@ def test_d2l_two_channels():
 
 
 # ----------------------------------------------------------------------------- known public bugs
+
 
 @pytest.mark.parametrize("method", METHODS)
 def test_ceil_avg_never_divides_by_zero_pytorch_36977(method):
@@ -270,5 +290,5 @@ def test_fast_and_slow_backward_agree_on_ties_and_nan():
     dout = plane([[1.0, 2.0], [3.0, 4.0]])
     grads = [run_max(path, x, 2, dout=dout)[2] for path in MAX_PATHS]
     expected = plane([[1, 0, 0, 0], [0, 0, 0, 2], [3, 0, 4, 0], [0, 0, 0, 0]])
-    for path, dx in zip(MAX_PATHS, grads):
+    for path, dx in zip(MAX_PATHS, grads, strict=True):
         np.testing.assert_array_equal(dx, expected, err_msg=path)

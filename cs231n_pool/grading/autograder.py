@@ -24,6 +24,12 @@ OUT_TYPES = {"gradescope": output_file, "prairielearn": output_folder}
 DEFAULT_IMAGE = "cs231n-pool-grader:latest"
 
 
+def is_test_module(path):
+    """A pytest test file (helpers such as conftest.py or a package of checks do not count)."""
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith("test_") and name.endswith(".py")
+
+
 def add_arguments(parser):
     parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
     parser.add_argument("--target", choices=TARGETS, default="gradescope",
@@ -76,13 +82,13 @@ def run(args):
     try:
         if args.target == "prairielearn":
             paths = prairielearn.build(cfg, out, args.image)
-            tests = sum(1 for p in paths if "/tests/" in p and p.endswith(".py"))
+            tests = sum(1 for p in paths if "/tests/" in p and is_test_module(p))
             print(f"Wrote {out}: questions/{cfg.name}/ (info.json, question.html, {tests} test files), "
                   f"serverFilesCourse/{cfg.name}/run.sh and image/ (Dockerfile, the kit). "
                   f"Build the image with `docker build -t {args.image} {out}/image`.")
             return 0
         names = gradescope.build(cfg, out)
-        tests = sum(1 for n in names if n.startswith("assignment/tests/") and n.endswith(".py"))
+        tests = sum(1 for n in names if n.startswith("assignment/tests/") and is_test_module(n))
         print(f"Wrote {out}: setup.sh, run_autograder, install_kit.sh, requirements.txt, {tests} test files, "
               f"the cs231n_pool kit ({sum(1 for n in names if n.startswith('kit/'))} files). "
               f"Upload it to Gradescope as the autograder.", file=sys.stderr if args.simulate_gradescope else sys.stdout)
