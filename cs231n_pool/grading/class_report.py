@@ -105,7 +105,7 @@ def plot_skill_pass_rates(outcomes, path, name):
         values = [row[column] for row in rows]
         bars = ax.barh(y + offset, [100 * v if v is not None else 0 for v in values], height, color=color,
                        label=label)
-        for bar, value in zip(bars, values):
+        for bar, value in zip(bars, values, strict=True):
             text = f"{100 * value:.0f}%" if value is not None else "no test"
             ax.text(min(bar.get_width(), 88) + 1, bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=8)
     ax.set_yticks(y, [row[0] for row in rows], fontsize=8)

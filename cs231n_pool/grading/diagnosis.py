@@ -11,8 +11,9 @@ one line ``Likely cause: ...`` saying what the code does and what the rule is.
 This module is the grader's: it is never shipped in the student bundle (the release
 self-check makes sure), so a student cannot read the answers off it.
 """
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -148,7 +149,8 @@ def _col2im_loops(cols, n, c, h, w, fh, fw, padding, stride, assign=False, crop=
     for i in range(fh):
         for j in range(fw):
             block = blocks[:, i, j].transpose(1, 0, 2, 3) if image_major else blocks[:, i, j].transpose(3, 0, 1, 2)
-            target = (slice(None), slice(None), slice(i, i + stride * out_h, stride), slice(j, j + stride * out_w, stride))
+            at_rows, at_cols = slice(i, i + stride * out_h, stride), slice(j, j + stride * out_w, stride)
+            target = (slice(None), slice(None), at_rows, at_cols)
             if assign:
                 x_pad[target] = block
             else:
@@ -191,25 +193,6 @@ def _sizes_swapped(x, ph, pw, stride, pad):
     return _pool(x, ph, pw, stride, pad, out_hw=((h + 2 * pad - pw) // stride + 1, (w + 2 * pad - ph) // stride + 1))
 
 
-def _nanmax(win, axis):
-    with np.errstate(invalid="ignore"), _quiet():
-        return np.nanmax(win, axis=axis)
-
-
-class _quiet:
-    """Silence numpy's RuntimeWarnings (all-NaN slices) while a buggy reference runs."""
-
-    def __enter__(self):
-        import warnings
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._catch.__exit__(*exc)
-
-
 def _forward(fn):
     return lambda args, context: fn(*args[:MAX_ARGS])
 
@@ -248,7 +231,8 @@ MISCONCEPTIONS = (
         "max pooling pads with zeros, so an all-negative window at the border returns 0; pad with -inf so "
         "padding never wins."),
     Misconception(
-        "max_forward_ignores_nan", (MAX_FWD,), _forward(lambda x, ph, pw, s, p: _pool(x, ph, pw, s, p, reduce=_nanmax)),
+        "max_forward_ignores_nan", (MAX_FWD,),
+        _forward(lambda x, ph, pw, s, p: _pool(x, ph, pw, s, p, reduce=np.nanmax)),
         "NaN is skipped (np.nanmax or a comparison that is False for NaN), so a window holding NaN returns "
         "its largest number; NaN must propagate: np.max returns NaN for such a window."),
     Misconception(
@@ -391,16 +375,17 @@ def diagnose(op, args, actual, wanted, rtol, atol, context=None):
         if _matches(actual, wanted, rtol, atol):
             return PREFIX + MISSING_CACHE_CAUSE.format(function=function)
         return None
-    if wanted is not None and isinstance(actual, np.ndarray) and actual.shape == np.shape(wanted):
-        if actual.dtype != np.asarray(wanted).dtype and _matches(actual, wanted, rtol, atol):
-            return PREFIX + DTYPE_CAUSE.format(function=function, got=actual.dtype, wanted=np.asarray(wanted).dtype)
+    if (wanted is not None and isinstance(actual, np.ndarray) and actual.shape == np.shape(wanted)
+            and actual.dtype != np.asarray(wanted).dtype and _matches(actual, wanted, rtol, atol)):
+        return PREFIX + DTYPE_CAUSE.format(function=function, got=actual.dtype, wanted=np.asarray(wanted).dtype)
     if wanted is not None and _matches(actual, wanted, rtol, atol):
         return None  # the values are right; the check failed on something no misconception explains
     for misconception in MISCONCEPTIONS:
         if base not in misconception.ops:
             continue
         try:
-            with _quiet(), np.errstate(all="ignore"):
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows of the NaN-skipping bugs
                 candidate = misconception.compute(args, context)
         except (ValueError, IndexError, ZeroDivisionError, FloatingPointError):
             continue  # the bug would have raised on this input, not returned an array

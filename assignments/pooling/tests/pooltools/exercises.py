@@ -32,16 +32,16 @@ MAX_NOTEBOOK_BYTES = 20 << 20  # a notebook larger than this is not read
 ALLOWED_IMPORTS = frozenset(sys.stdlib_module_names) | {"numpy"}
 
 
-class ExerciseMissing(AssertionError):
+class ExerciseNotFoundError(AssertionError):
     """The notebook, or the exercise's function in it, is not in the submission."""
 
 
 def _cells(path):
     """[(number, source)] of the code cells of a notebook, and the numbers of the your-code ones."""
     if not os.path.isfile(path):
-        raise ExerciseMissing(f"the submission has no {os.path.basename(path)}")
+        raise ExerciseNotFoundError(f"the submission has no {os.path.basename(path)}")
     if os.path.getsize(path) > MAX_NOTEBOOK_BYTES:
-        raise ExerciseMissing(f"{os.path.basename(path)} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB")
+        raise ExerciseNotFoundError(f"{os.path.basename(path)} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB")
     try:
         with open(path, encoding="utf-8") as f:
             cells = json.load(f)["cells"]
@@ -54,7 +54,7 @@ def _cells(path):
             if YOUR_CODE in (cell.get("metadata", {}).get("tags") or []):
                 tagged.add(number)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ExerciseMissing(f"{os.path.basename(path)} is not a readable notebook ({exc})") from None
+        raise ExerciseNotFoundError(f"{os.path.basename(path)} is not a readable notebook ({exc})") from None
     return code, tagged
 
 
@@ -83,7 +83,7 @@ def _used_names(node):
 
 
 def exercise_source(path, name):
-    """Python source of the exercise ``name`` of the notebook at ``path``; ExerciseMissing when absent.
+    """Python source of the exercise ``name`` of the notebook at ``path``; ExerciseNotFoundError when absent.
 
     ``name`` must be defined (``def name``) in a ``your-code`` cell; the file holds the imports
     of numpy and the standard library of every cell, then the last definition of ``name`` and
@@ -103,7 +103,7 @@ def exercise_source(path, name):
                     continue  # only a your-code cell holds the exercise
                 defined[node.name] = (number, position, node)
     if name not in defined:
-        raise ExerciseMissing(f"{notebook} defines no function {name} in a cell tagged {YOUR_CODE!r}")
+        raise ExerciseNotFoundError(f"{notebook} defines no function {name} in a cell tagged {YOUR_CODE!r}")
     wanted, frontier = set(), {name}
     while frontier:
         wanted |= frontier
@@ -176,7 +176,7 @@ class Exercise:
         __tracebackhide__ = True
         try:
             source = exercise_source(os.path.join(self.folder, self.notebook), self.name)
-        except ExerciseMissing as exc:  # a plain AssertionError: the message is all the student needs
+        except ExerciseNotFoundError as exc:  # a plain AssertionError: the message is all the student needs
             raise AssertionError(f"notebook exercise {self.name}: {exc}; it scores 0. Hand in the notebooks "
                                   f"with your pooling_layers.py (python submit.py puts them in submission.zip)"
                                   ) from None
