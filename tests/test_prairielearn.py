@@ -92,19 +92,21 @@ def test_the_image_installs_the_kit_with_install_kit(course):
 
 
 def test_the_solution_scores_one(course, tmp_path):
-    data = run_entrypoint(grade_tree(tmp_path, course, {"pooling_layers.py": SOLUTION.read_text()}))
-    assert (data["gradable"], data["score"], data["message"]) == (True, 1.0, "100/100 points")
-    assert len(data["tests"]) == 39 and all(t["points"] == t["max_points"] > 0 for t in data["tests"])
+    files = {"pooling_layers.py": SOLUTION.read_text()}  # and the solved notebooks: their exercises are graded
+    files.update({p.name: p.read_text() for p in (SOLUTION.parents[2] / "notebooks").glob("*.ipynb")})
+    data = run_entrypoint(grade_tree(tmp_path, course, files))
+    assert (data["gradable"], data["score"], data["message"]) == (True, 1.0, "108/108 points")
+    assert len(data["tests"]) == 47 and all(t["points"] == t["max_points"] > 0 for t in data["tests"])
     assert {t["description"] for t in data["tests"]} == {"public test", "hidden test"}
     (image,) = data["images"]
     svg = base64.b64decode(image["url"].removeprefix("data:image/svg+xml;base64,")).decode()
-    assert image["label"] == "Points per test file" and svg.count("<text") == 2 * 10  # 10 test files
+    assert image["label"] == "Points per test file" and svg.count("<text") == 2 * 12  # 12 test files
 
 
 def test_the_stub_scores_zero(course, tmp_path):
     stub = stub_source(SOLUTION.read_text())
     data = run_entrypoint(grade_tree(tmp_path, course, {"pooling_layers.py": stub}))
-    assert (data["gradable"], data["score"], data["message"]) == (True, 0.0, "0/100 points")
+    assert (data["gradable"], data["score"], data["message"]) == (True, 0.0, "0/108 points")
     public = [t for t in data["tests"] if t["description"] == "public test"]
     hidden = [t for t in data["tests"] if t["description"] == "hidden test"]
     assert all(t["points"] == 0 and "NotImplementedError" in t["message"] for t in public)
