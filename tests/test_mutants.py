@@ -26,6 +26,9 @@ ASSIGNMENT = ROOT / "assignments" / "pooling"
 SOLUTION = (ASSIGNMENT / "pooling_layers.py").read_text(encoding="utf-8")
 SEED = "20261121"  # fixed so a failure can be replayed; the solution passes for any seed
 WRONG_VALUES = ROOT / "tests" / "fixtures" / "wrong_values.py"
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+import wrong_values_notebooks  # noqa: E402
 
 
 def _load_mutants():
@@ -58,9 +61,11 @@ def mutate(mutant):
     return source
 
 
-def write_submission(folder, source):
+def write_submission(folder, source, notebooks=()):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pooling_layers.py").write_text(source, encoding="utf-8")
+    for path in notebooks:
+        (folder / path.name).write_bytes(path.read_bytes())
     return folder
 
 
@@ -97,12 +102,13 @@ def test_mutant_list_is_sound():
 
 
 def test_solution_scores_full_marks(tmp_path):
-    results = grade_submission(str(ASSIGNMENT), str(write_submission(tmp_path / "solution", SOLUTION)), seed=int(SEED))
+    solved = write_submission(tmp_path / "solution", SOLUTION, NOTEBOOKS.glob("*.ipynb"))
+    results = grade_submission(str(ASSIGNMENT), str(solved), seed=int(SEED))
     failed = {t["name"]: t["output"][:500] for t in results["tests"] if t["score"] != t["max_score"]}
     assert not failed, failed
     assert not [t["name"] for t in results["tests"] if likely_causes(t["output"])]
     total = sum(t["max_score"] for t in results["tests"])
-    assert results["score"] == total == 100
+    assert results["score"] == total == 108
     targeted = {target for mutant in MUTANTS for target in mutant.targets}
     assert targeted <= {t["name"] for t in results["tests"]}
 
@@ -121,13 +127,14 @@ def test_mutant_loses_its_targeted_tests(mutant, tmp_path):
 
 def test_right_shapes_with_wrong_values_score_nothing(tmp_path):
     """Every test pays only for right values; random numbers match no misconception."""
-    results = grade_submission(str(ASSIGNMENT), str(write_submission(tmp_path / "wrong", WRONG_VALUES.read_text())),
-                               seed=int(SEED))
+    folder = write_submission(tmp_path / "wrong", WRONG_VALUES.read_text())
+    wrong_values_notebooks.write(folder)
+    results = grade_submission(str(ASSIGNMENT), str(folder), seed=int(SEED))
     assert {t["name"]: t["score"] for t in results["tests"] if t["score"]} == {}
-    assert results["score"] == 0
+    assert results["score"] == 0 and len(results["tests"]) == 47
     assert [t["name"] for t in results["tests"] if likely_causes(t["output"])] == []
-    shapes = [t["name"] for t in results["tests"] if "values differ" not in t["output"]]
-    assert shapes == [], "these tests failed on something other than the values"
+    other = {t["name"]: t["output"][:300] for t in results["tests"] if " differ" not in t["output"]}
+    assert other == {}, "these tests failed on something other than the values"
 
 
 def test_cli_grades_a_mutant(tmp_path):
