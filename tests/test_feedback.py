@@ -12,8 +12,8 @@ import shutil
 import sys
 
 import pytest
-
 from bundle_venv import POOLING, REPO, SOLUTION
+
 from cs231n_pool.grading.grade import grade_submission
 from cs231n_pool.grading.release import stub_notebook
 

@@ -11,8 +11,8 @@ import shutil
 import subprocess
 
 import pytest
-
 from bundle_venv import POOLING, REPO, SOLUTION, kit_command
+
 from cs231n_pool.grading.class_report import skill_pass_rates
 from cs231n_pool.grading.diagnosis import causes
 from cs231n_pool.grading.release import stub_notebook
