@@ -35,7 +35,7 @@ def autograder_zip(tmp_path_factory):
     result = cli("autograder", POOLING, "--out", out)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Wrote {out}: setup.sh, run_autograder, install_kit.sh, requirements.txt, "
-                                    f"10 test files, the cs231n_pool kit (")
+                                    f"12 test files, the cs231n_pool kit (")
     return out
 
 

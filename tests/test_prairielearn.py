@@ -32,7 +32,7 @@ def course(tmp_path_factory):
                              "prairielearn", "--out", str(out), "--image", "example/pooling-grader:1"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (f"Wrote {out}: questions/pooling/ (info.json, question.html, 10 test files), "
+    assert result.stdout == (f"Wrote {out}: questions/pooling/ (info.json, question.html, 12 test files), "
                              f"serverFilesCourse/pooling/run.sh and image/ (Dockerfile, the kit). "
                              f"Build the image with `docker build -t example/pooling-grader:1 {out}/image`.\n")
     return out
@@ -71,12 +71,13 @@ def test_question_folder(course):
     entrypoint = course / "serverFilesCourse" / options["entrypoint"].removeprefix("/grade/serverFilesCourse/")
     assert entrypoint.is_file() and os.access(entrypoint, os.X_OK)
     html = (question / "question.html").read_text()
-    assert '<pl-file-upload file-names="pooling_layers.py"></pl-file-upload>' in html
+    assert ('<pl-file-upload file-names="pooling_layers.py" optional-file-names="01_pooling_forward.ipynb, '
+            '02_im2col.ipynb, 04_avg_pooling.ipynb"></pl-file-upload>') in html
     assert "<pl-external-grader-results></pl-external-grader-results>" in html
     tests = sorted(str(p.relative_to(question / "tests")) for p in (question / "tests").rglob("*") if p.is_file())
     assert tests[:2] == ["assignment.toml", "conftest.py"]
     assert {t.split("/")[0] for t in tests[2:]} == {"hidden", "public", "pooltools"}
-    assert sum(t.split("/")[-1].startswith("test_") for t in tests) == 10
+    assert sum(t.split("/")[-1].startswith("test_") for t in tests) == 12
     assert not any("BEGIN SOLUTION" in p.read_text() for p in question.rglob("*") if p.is_file())
 
 
