@@ -228,15 +228,17 @@ def test_forged_results_json(mini, tmp_path):
     check_attack(mini, tmp_path, "forge_results", ["test_max_backward"])
 
 
-def test_edit_instructor_tests(mini, tmp_path):
+@pytest.mark.parametrize("level", ["full", "none"])
+def test_edit_instructor_tests(mini, tmp_path, level):
+    """At none the attack finds and edits the tests (they are restored); at full it finds nothing."""
     before = {p: p.read_bytes() for p in (mini / "tests").rglob("*.py")}
     work = tmp_path / "work"
     work.mkdir()
-    results = grade(mini, malicious_submission(tmp_path, "edit_tests"), work)
+    results = grade(mini, malicious_submission(tmp_path, "edit_tests"), work, "--isolation", level)
     tests = by_name(results)
     assert {name for name, t in tests.items() if t["status"] == "failed"} == {"test_max_backward"}
-    assert results["score"] == 8
-    assert "restored" in results["output"]
+    assert results["score"] == 8 and results["isolation"] == level
+    assert ("restored" in results["output"]) == (level == "none")
     after = {p: p.read_bytes() for p in (mini / "tests").rglob("*.py")}
     assert after == before
     clean = tmp_path / "clean"
@@ -285,6 +287,9 @@ def test_forbidden_import_dynamic(mini, tmp_path):
     assert "'torch'" in tests["test_avg_backward"]["output"]
 
 
-def test_killing_the_grader(mini, tmp_path):
-    _, results = check_attack(mini, tmp_path, "kill_grader", ALL_TESTS)
-    assert "interrupted" in results["output"]
+@pytest.mark.parametrize("level", ["full", "uid", "none"])
+def test_killing_the_grader(mini, tmp_path, level):
+    """SIGKILL of its parent: at full/uid it may not signal it; at none it kills only its keeper.
+    Either way the grading run is not interrupted and only the attacking function scores 0."""
+    _, results = check_attack(mini, tmp_path, "kill_grader", ["test_avg_backward"], "--isolation", level)
+    assert "interrupted" not in results["output"] and results["isolation"] == level

@@ -1,16 +1,16 @@
-"""Child-side driver: runs inside the sandboxed interpreter and executes student code.
+"""Child-side driver: runs in the sandboxed process and executes student code.
 
-Started by sandbox.Session as ``python -I -S -B child.py CONFIG_JSON``. It must not import
-cs231n_pool (the student could then reach the reference implementation through
-sys.modules), so it loads the wire module by file path and uses only the standard library
-and numpy. Everything here runs in the same process as student code, so the grader trusts
-nothing it sends: the parent validates every frame.
+Loaded by file path into the pre-fork server (server.py), whose forked student process calls
+`run_session` once it has entered its isolation level. It must not import cs231n_pool (the
+student could then reach the reference implementation through sys.modules), so it uses only
+the standard library, numpy and the wire module the server loaded by path. Everything here
+runs in the same process as student code, so the grader trusts nothing it sends: the parent
+validates every frame.
 
 Protocol: the driver sends {"op": "ready"} once numpy is imported, then answers one reply
 per request. Requests: load, call, call_method, getattr. Replies: {"ok": true, "body": v}
 or {"ok": false, "error": {"type", "message", "traceback", "forbidden"}}.
 """
-import json
 import os
 import resource
 import sys
@@ -19,10 +19,13 @@ import traceback
 MAX_TEXT = 8000
 
 
-def set_limits(memory_mb, file_mb):
-    """Address space, core dumps and file size. A limit the OS refuses (macOS rejects some
-    RLIMIT_AS values) is skipped: students' local runs still work; grading runs on Linux."""
+def set_limits(memory_mb, file_mb, processes=None):
+    """Address space, core dumps, file size and (for a dedicated uid) the number of processes.
+    A limit the OS refuses (macOS rejects some RLIMIT_AS values) is skipped: students' local
+    runs still work; grading runs on Linux."""
     limits = [(resource.RLIMIT_AS, memory_mb << 20), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, file_mb << 20)]
+    if processes is not None:
+        limits.append((resource.RLIMIT_NPROC, processes))
     for which, value in limits:
         try:
             resource.setrlimit(which, (value, value))
@@ -54,15 +57,6 @@ def flush_output():
             stream.flush()
         except BaseException:  # the student may have replaced or closed the stream
             pass
-
-
-def load_wire(path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_cs231n_pool_wire", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Driver:
@@ -130,7 +124,12 @@ class Driver:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        if self.config.get("code"):  # compiled by the grader from the same bytes (marshal)
+            import marshal
+
+            exec(marshal.loads(self.config["code"]), module.__dict__)
+        else:
+            spec.loader.exec_module(module)
         self.module = module
         return None
 
@@ -209,31 +208,8 @@ class Driver:
             self.wire.write_frame(self.resp_fd, reply, reply_blobs)
 
 
-def die_with_parent(parent_pid):
-    """SIGKILL this process when the grader that started it dies (Linux prctl)."""
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent_pid:
-        os._exit(1)  # the grader died before prctl took effect
-
-
-def main():
-    config = json.loads(sys.argv[1])
-    die_with_parent(config["parent_pid"])
-    set_limits(config["memory_mb"], config["file_mb"])
-    sys.path[:0] = config["sys_path"]
-    import numpy as np
-
-    wire = load_wire(config["wire_path"])
+def run_session(config, wire, np):
+    """Serve one session: refuse the forbidden imports, then answer the grader's requests."""
     sys.meta_path.insert(0, ForbiddenImportHook(config["forbidden"]))
     sys.argv = [config["student_file"]]
     Driver(config, wire, np).serve()
-
-
-if __name__ == "__main__":
-    main()

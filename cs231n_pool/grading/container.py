@@ -14,7 +14,7 @@ from .results import GradingResults
 
 # Options every platform run passes to `cs231n-pool grade`: the one place to set, e.g., the
 # isolation level of student code.
-GRADE_OPTIONS = ()
+GRADE_OPTIONS = ("--isolation", "auto")
 
 
 class PlatformError(RuntimeError):

@@ -17,6 +17,7 @@ How a submission is graded:
 Exit status 0 whenever grading completed, whatever the score; 2 when the assignment itself
 cannot be graded (bad config, no graded tests, pytest internal error).
 """
+import errno
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ import tempfile
 import time
 import zipfile
 
-from ..cli_args import assignment_folder, existing_path, output_file, positive
+from ..cli_args import UsageError, assignment_folder, existing_path, output_file, positive
 from .config import ConfigError, load_config
 from .results import (GradingResults, gradescope_json, gradescope_results, report_json, text_table,
                       validate_plugin_results, write_output)
@@ -37,6 +38,9 @@ SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".git"}
 MAX_SUBMISSION_BYTES = 5 << 20     # largest student file accepted
 MAX_ZIP_BYTES = 100 << 20          # total uncompressed size of a submission zip
 MAX_ZIP_MEMBERS = 2000
+MAX_ASSIGNMENT_BYTES = 200 << 20   # the assignment folder is held in memory
+MAX_DEPTH = 20                     # folder levels searched for the student file
+MAX_ENTRIES = 20000                # files and folders listed in a submission folder
 TOTAL_TIMEOUT = 1800.0             # seconds for one whole grading run (the per-test limits apply inside)
 PYTEST_INI = "[pytest]\n"
 
@@ -51,18 +55,57 @@ class SubmissionRejected(ValueError):
 
 # --- snapshot of the assignment folder -----------------------------------------------------
 
+def _walk_files(root, caches=None):
+    """[(relative path, lstat)] of every file under root, without recursion or following links.
+
+    Skipped cache folders named __pycache__ are appended to `caches` when it is a list."""
+    found, pending = [], [""]
+    while pending:
+        rel = pending.pop()
+        try:
+            with os.scandir(os.path.join(root, rel)) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            child = os.path.join(rel, entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    pending.append(child)
+                elif entry.name == "__pycache__" and caches is not None:
+                    caches.append(child)
+            else:
+                try:
+                    found.append((child, entry.stat(follow_symlinks=False)))
+                except OSError:
+                    continue
+    return sorted(found)
+
+
 def snapshot_tree(root):
     """{relative path: bytes} of every regular file under root (caches skipped, links not followed)."""
-    files = {}
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        for name in sorted(names):
-            path = os.path.join(folder, name)
-            if os.path.islink(path) or not os.path.isfile(path):
-                continue
-            with open(path, "rb") as f:
-                files[os.path.relpath(path, root)] = f.read()
+    files, total = {}, 0
+    for rel, st in _walk_files(root):
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        total += st.st_size
+        if total > MAX_ASSIGNMENT_BYTES:
+            raise GradingError(f"the assignment folder {root} holds more than {MAX_ASSIGNMENT_BYTES} bytes")
+        with open(os.path.join(root, rel), "rb") as f:
+            files[rel] = f.read(st.st_size + 1)
     return files
+
+
+def _same_content(path, st, data):
+    """Whether the file at path holds exactly `data`, reading at most len(data) + 1 bytes."""
+    if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    with os.fdopen(fd, "rb") as f:
+        return f.read(len(data) + 1) == data
 
 
 def write_tree(files, dest):
@@ -79,18 +122,19 @@ def restore_tree(root, files):
     Links the submission may have planted are removed, never followed, and permissions it
     took away are given back; a file that still cannot be restored raises GradingError.
     """
-    current = snapshot_tree(root)
-    changed = sorted(set(current) ^ set(files) | {rel for rel in current if rel in files and current[rel] != files[rel]})
+    caches = []
+    current = dict(_walk_files(root, caches))
+    changed = sorted(set(current) ^ set(files)
+                     | {rel for rel, st in current.items()
+                        if rel in files and not _same_content(os.path.join(root, rel), st, files[rel])})
     for rel in changed:
         try:
             _restore_file(root, rel, files.get(rel))
         except OSError as exc:
             raise GradingError(f"could not restore {os.path.join(root, rel)} after the submission changed it: "
                                f"{exc}; restore the assignment folder before grading more") from None
-    for folder, dirs, _ in os.walk(root):
-        for d in dirs:  # a __pycache__ the submission planted next to a test must not survive either
-            if d == "__pycache__":
-                shutil.rmtree(os.path.join(folder, d), ignore_errors=True)
+    for rel in caches:  # a __pycache__ the submission planted next to a test must not survive either
+        shutil.rmtree(os.path.join(root, rel), ignore_errors=True)
     return changed
 
 
@@ -124,38 +168,80 @@ def _depth(rel):
 def fetch_student_file(submission, student_file, dest_dir):
     """Copy the submission's student file (the shallowest one of that name) into dest_dir.
 
-    Returns a note for the feedback ("" when it was at the top). Raises SubmissionRejected for
-    an unsafe or unreadable zip; a missing file is not an error (every test then fails).
+    `submission` is a folder, a .zip or the student's .py file itself. Returns a note for the
+    feedback ("" when the file was at the top). Raises SubmissionRejected, with a one-line
+    reason, for anything unsafe or unreadable; a missing file is not an error (every test
+    then fails).
     """
-    if zipfile.is_zipfile(submission) and os.path.isfile(submission):
-        rel, data = _from_zip(submission, student_file)
-    elif os.path.isdir(submission):
+    try:
+        mode = os.lstat(submission).st_mode
+    except OSError as exc:
+        raise SubmissionRejected(f"cannot read the submission: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
         rel, data = _from_folder(submission, student_file)
+    elif not stat.S_ISREG(mode):
+        raise SubmissionRejected("the submission is neither a folder, a .zip nor a .py file")
+    elif submission.endswith(".py"):
+        rel, data = os.path.basename(submission), _read_regular(submission, os.path.basename(submission))
+    elif zipfile.is_zipfile(submission):
+        rel, data = _from_zip(submission, student_file)
     else:
-        raise SubmissionRejected(f"submission={submission!r} is neither a folder nor a .zip file")
+        raise SubmissionRejected("the submission is neither a folder, a .zip nor a .py file")
     if data is None:
         return f"the submission has no {student_file}"
     with open(os.path.join(dest_dir, student_file), "wb") as f:
         f.write(data)
-    return "" if _depth(rel) == 0 else f"graded {rel}"
+    return "" if _depth(rel) == 0 else f"graded {_printable(rel)}"
+
+
+def _printable(name):
+    """A name from the submission, safe to print and to encode (bad bytes escaped)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")[:300]
+
+
+def _read_regular(path, shown):
+    """The bytes of a regular file (no link, device or FIFO), at most MAX_SUBMISSION_BYTES."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        reason = "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror})"
+        raise SubmissionRejected(f"{_printable(shown)} {reason}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise SubmissionRejected(f"{_printable(shown)} is not a regular file")
+        data = f.read(MAX_SUBMISSION_BYTES + 1)
+    if len(data) > MAX_SUBMISSION_BYTES:
+        raise SubmissionRejected(f"{_printable(shown)} is larger than {MAX_SUBMISSION_BYTES} bytes")
+    return data
 
 
 def _from_folder(folder, student_file):
-    found = []
-    for here, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not os.path.islink(os.path.join(here, d)))
-        if student_file in names:
-            path = os.path.join(here, student_file)
-            if os.path.isfile(path) and not os.path.islink(path):
-                found.append(os.path.relpath(path, folder))
-    if not found:
-        return None, None
-    rel = min(found, key=lambda r: (_depth(r), r))
-    path = os.path.join(folder, rel)
-    if os.path.getsize(path) > MAX_SUBMISSION_BYTES:
-        raise SubmissionRejected(f"{rel} is larger than {MAX_SUBMISSION_BYTES} bytes")
-    with open(path, "rb") as f:
-        return rel, f.read()
+    """Breadth-first, without following links, within MAX_DEPTH levels and MAX_ENTRIES entries."""
+    found, entries, level = [], 0, [""]
+    for depth in range(MAX_DEPTH + 1):
+        deeper = []
+        for rel in level:
+            try:
+                with os.scandir(os.path.join(folder, rel)) as it:
+                    listing = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                raise SubmissionRejected(f"cannot list {_printable(rel or '.')}: {exc.strerror}") from None
+            entries += len(listing)
+            if entries > MAX_ENTRIES:
+                raise SubmissionRejected(f"the submission holds more than {MAX_ENTRIES} files and folders")
+            for entry in listing:
+                child = os.path.join(rel, entry.name)
+                if entry.name == student_file:
+                    found.append(child)
+                elif entry.is_dir(follow_symlinks=False) and entry.name not in SKIP_DIRS:
+                    deeper.append(child)
+        if found:
+            rel = found[0]
+            return rel, _read_regular(os.path.join(folder, rel), rel)
+        if not deeper:
+            return None, None
+        level = deeper
+    raise SubmissionRejected(f"the submission's folders nest deeper than {MAX_DEPTH} levels")
 
 
 def _from_zip(path, student_file):
@@ -174,42 +260,114 @@ def _from_zip(path, student_file):
                 return None, None
             info = min(found, key=lambda i: (_depth(i.filename), i.filename))
             if info.file_size > MAX_SUBMISSION_BYTES:
-                raise SubmissionRejected(f"{info.filename} is larger than {MAX_SUBMISSION_BYTES} bytes")
+                raise SubmissionRejected(f"{_printable(info.filename)} is larger than {MAX_SUBMISSION_BYTES} bytes")
             with zf.open(info) as f:
                 data = f.read(MAX_SUBMISSION_BYTES + 1)
             if len(data) > MAX_SUBMISSION_BYTES:
-                raise SubmissionRejected(f"{info.filename} is larger than {MAX_SUBMISSION_BYTES} bytes")
+                raise SubmissionRejected(f"{_printable(info.filename)} is larger than {MAX_SUBMISSION_BYTES} bytes")
             return info.filename, data
-    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-        raise SubmissionRejected(f"cannot read the zip: {exc}") from None
+    except SubmissionRejected:
+        raise
+    except Exception as exc:  # any corrupt stream, bad name, encryption or unknown method  # noqa: BLE001
+        text = _printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise SubmissionRejected(f"cannot read the zip: {text}") from None
 
 
 def _check_member(info):
     name = info.filename.replace("\\", "/")
     parts = name.split("/")
     if name.startswith("/") or ".." in parts or (len(parts[0]) == 2 and parts[0][1] == ":"):
-        raise SubmissionRejected(f"zip member {info.filename!r} escapes the submission folder")
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        raise SubmissionRejected(f"zip member {info.filename!r} is a symbolic link")
+        raise SubmissionRejected(f"zip member {_printable(info.filename)!r} escapes the submission folder")
+    if len(parts) > MAX_DEPTH + 1:
+        raise SubmissionRejected(f"zip member {_printable(info.filename[:100])!r}... nests deeper than "
+                                 f"{MAX_DEPTH} levels")
+    if info.flag_bits & 0x1:
+        raise SubmissionRejected(f"zip member {_printable(info.filename)!r} is encrypted")
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind == stat.S_IFLNK:
+        raise SubmissionRejected(f"zip member {_printable(info.filename)!r} is a symbolic link")
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise SubmissionRejected(f"zip member {_printable(info.filename)!r} is not a regular file")
 
 
 # --- running pytest --------------------------------------------------------------------------
 
-def _pytest_env(submission_dir, tmp_dir, seed):
+def _pytest_env(submission_dir, tmp_dir, seed, isolation):
     """pytest's environment: no PYTEST_* options, the submission folder, and a private TMPDIR
     (removed after the run, so the sandboxes' temp dirs go even if pytest is killed)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k not in ("PYTHONSTARTUP",)}
+    # One BLAS thread: the references are small, and idle OpenBLAS threads spin on the cores
+    # the sandboxed processes need.
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env.update(CS231N_POOL_SUBMISSION=submission_dir, PYTHONDONTWRITEBYTECODE="1",
-               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", TMPDIR=tmp_dir)
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", TMPDIR=tmp_dir, CS231N_POOL_ISOLATION=isolation)
     if seed is not None:
         env["CS231N_POOL_SEED"] = str(seed)
     return env
 
 
+_PRELOADED = False
+
+
+def preload_pytest():
+    """Import pytest, numpy and the kit once, so that each grading run forks pytest instead of
+    starting a fresh interpreter (grade-all calls this before it forks its workers)."""
+    global _PRELOADED
+    import pytest  # noqa: F401
+
+    from . import checks, pytest_plugin  # noqa: F401
+
+    try:  # numpy is loaded already, so its environment variables come too late here
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+    except ImportError:
+        pass
+    _PRELOADED = True
+
+
+class _ForkedPytest:
+    """pytest.main(args) in a forked process, with the same contract as the Popen it replaces:
+    its own session, cwd, environment and output file; `wait(timeout)` and `returncode`."""
+
+    def __init__(self, args, cwd, env, log):
+        self.returncode = None
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 3
+            try:
+                os.setsid()
+                os.chdir(cwd)
+                os.environ.clear()
+                os.environ.update(env)
+                tempfile.tempdir = env["TMPDIR"]
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.dup2(log.fileno(), 1)
+                os.dup2(log.fileno(), 2)
+                import pytest
+
+                code = int(pytest.main(args))
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+        self._pidfd = os.pidfd_open(self.pid)
+
+    def wait(self, timeout=None):
+        import select
+
+        if self.returncode is None:
+            if not select.select([self._pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired("pytest", timeout)
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+            os.close(self._pidfd)
+        return self.returncode
+
+
 def _run_pytest(copy_dir, results_path, env, timeout, extra=()):
     """Run pytest on the pristine copy; returns (returncode, output tail)."""
-    from .sandbox import _become_subreaper, _kill_and_reap, _our_children
+    from .sandbox import _kill_and_reap, _our_children, become_subreaper
 
     cmd = [sys.executable, "-m", "pytest", "-q", "-rN", "--color=no", "-p", "no:cacheprovider",
            "-p", "cs231n_pool.grading.pytest_plugin", "-c", os.path.join(copy_dir, "pytest.ini"),
@@ -217,11 +375,14 @@ def _run_pytest(copy_dir, results_path, env, timeout, extra=()):
     if timeout is not None:
         cmd += ["--grading-timeout", str(timeout)]
     cmd.append("tests")
-    _become_subreaper()
+    become_subreaper()
     before = _our_children()
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, cwd=copy_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        if _PRELOADED:
+            proc = _ForkedPytest(cmd[3:], copy_dir, env, log)
+        else:
+            proc = subprocess.Popen(cmd, cwd=copy_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
             proc.wait(timeout=TOTAL_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -243,17 +404,23 @@ def _read_results(path):
         raise GradingError(f"the grading plugin wrote no usable results ({exc})") from None
 
 
-def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapshot=None):
-    """Grade one submission (folder or .zip) against the assignment's public + hidden tests.
+def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapshot=None, isolation="auto"):
+    """Grade one submission (folder, .zip or .py file) against the assignment's public + hidden tests.
 
     Returns the Gradescope results dict: score, execution_time, output, tests[] with name,
-    score, max_score, status, output, visibility. Raises GradingError when the assignment
-    itself cannot be graded. `snapshot` (from snapshot_tree) is the trusted content of the
-    assignment folder; by default it is read now.
+    score, max_score, status, output, visibility, and the isolation level that was in force.
+    Raises GradingError when the assignment itself cannot be graded. `snapshot` (from
+    snapshot_tree) is the trusted content of the assignment folder; by default it is read now.
     """
+    from .isolation import IsolationUnavailable, resolve_level
+
+    try:
+        level = resolve_level(isolation)
+    except IsolationUnavailable as exc:
+        raise GradingError(str(exc)) from None
     start = time.monotonic()
     root = os.path.abspath(assignment_dir)
-    if not os.path.exists(submission):
+    if not os.path.lexists(submission):
         raise GradingError(f"submission={submission!r} does not exist")
     try:
         load_config(root)  # a clear message for a wrong folder; the verdicts use the copy's config
@@ -285,7 +452,7 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
         results_path = os.path.join(workdir, "results.json")
         tmp_dir = os.path.join(workdir, "tmp")
         os.makedirs(tmp_dir)
-        env = _pytest_env(sub_dir, tmp_dir, seed)
+        env = _pytest_env(sub_dir, tmp_dir, seed, level)
         returncode, tail = _run_pytest(copy_dir, results_path, env, timeout)
         changed = restore_tree(root, snapshot)
         if changed:
@@ -306,7 +473,9 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
         shutil.rmtree(workdir, ignore_errors=True)
     if not tests:
         raise GradingError(f"no graded tests (@pytest.mark.points) in {assignment_dir}/tests")
-    return gradescope_results(tests, time.monotonic() - start, "\n".join(notes))
+    results = gradescope_results(tests, time.monotonic() - start, "\n".join(notes))
+    results["isolation"] = level
+    return results
 
 
 def _collect_only(copy_dir, workdir, env):
@@ -324,8 +493,11 @@ def _collect_only(copy_dir, workdir, env):
 # --- command line ------------------------------------------------------------------------------
 
 def add_arguments(parser):
+    from .isolation import add_isolation_argument
+
     parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
-    parser.add_argument("submission", type=existing_path, help="submission folder or .zip holding the student file")
+    parser.add_argument("submission", type=existing_path,
+                        help="submission folder or .zip holding the student file, or that file")
     parser.add_argument("--format", choices=("gradescope", "json", "text"), default="gradescope",
                         help="gradescope: results.json schema; json: the same plus max_score and the "
                              "submission path; text: a table (default: gradescope)")
@@ -334,6 +506,7 @@ def add_arguments(parser):
     parser.add_argument("--timeout", type=positive(float), metavar="SECONDS",
                         help="wall-clock seconds the submission may run per test (default: assignment.toml)")
     parser.add_argument("--seed", type=int, help="seed of the random test inputs (default: fresh)")
+    add_isolation_argument(parser)
 
 
 def render(results, fmt, submission=""):
@@ -345,8 +518,16 @@ def render(results, fmt, submission=""):
 
 
 def run(args):
+    from .isolation import IsolationUnavailable, resolve_level, warn_if_unisolated
+
     try:
-        results = grade_submission(str(args.assignment), str(args.submission), timeout=args.timeout, seed=args.seed)
+        level = resolve_level(args.isolation)
+    except IsolationUnavailable as exc:
+        raise UsageError(f"argument --isolation: {exc}") from None
+    warn_if_unisolated("grade", level, (str(args.assignment), str(args.submission)))
+    try:
+        results = grade_submission(str(args.assignment), str(args.submission), timeout=args.timeout, seed=args.seed,
+                                   isolation=level)
     except GradingError as exc:
         print(f"cs231n-pool grade: {exc}", file=sys.stderr)
         return 1

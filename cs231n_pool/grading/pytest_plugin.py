@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 from .config import find_assignment_root, load_config
-from .sandbox import Submission, SubmissionFailure
+from .sandbox import Submission, SubmissionFailure, wait_for_sessions
+from .wire import safe_text
 
 SEED_ENV = "CS231N_POOL_SEED"
 SUBMISSION_ENV = "CS231N_POOL_SUBMISSION"
@@ -165,6 +166,7 @@ def _finish_record(item, record, points):
 
 
 def _truncate(text, limit):
+    text = safe_text(text)
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text
@@ -205,6 +207,7 @@ def pytest_sessionfinish(session, exitstatus):
     path = session.config.getoption("--grading-results")
     if not path:
         return
+    wait_for_sessions()  # the verdicts are written only once every student process is gone
     tests = _results(session.config)
     payload = {
         "score": sum(t["score"] for t in tests),

@@ -1,16 +1,20 @@
-"""Run a student's file in a child process and call into it from the grader.
+"""Run a student's file in an isolated child process and call into it from the grader.
 
 The grader (the pytest process that decides verdicts) never imports student code. Each
-`Session` starts one child interpreter (``python -I -S -B child.py``) with:
+`Session` gets one fresh process, forked for it by a pre-fork server (server.py, started once
+per grading process and isolation level, ``python -I -S -B``, numpy imported once) with:
 
-- a fresh temporary working directory holding a copy of the student file;
-- a scrubbed environment (PATH, HOME/TMPDIR inside the temp dir, one BLAS thread);
-- numpy as the only importable third-party package, and an import hook that refuses the
-  assignment's forbidden modules;
-- RLIMIT_AS (the memory limit), RLIMIT_CORE 0 and an RLIMIT_FSIZE cap;
-- its own session and process group, killed with SIGKILL when the time limit runs out and when the
-  session ends; processes the student starts are killed after every call, including
-  double-forked ones (the grader becomes a child subreaper, so orphans come back to it).
+- the isolation level in force (isolation.py): at ``full`` a dedicated unprivileged uid in its
+  own user, mount, PID, IPC and network namespaces with a minimal read-only filesystem and a
+  size-capped tmpfs as working directory; at ``uid`` the dedicated uid only; at ``none`` the
+  grader's user and a fresh temporary working directory;
+- a copy of the student file in its working directory, a scrubbed environment (PATH,
+  HOME/TMPDIR = the working directory, one BLAS thread), numpy as the only importable
+  third-party package, and an import hook that refuses the assignment's forbidden modules;
+- RLIMIT_AS (the memory limit), RLIMIT_CORE 0, an RLIMIT_FSIZE cap and, with its own uid,
+  RLIMIT_NPROC; it is killed with SIGKILL when the time limit runs out and when the session
+  ends, and processes the student starts are killed after every call (all processes of the
+  session uid; at ``none``, its descendants and the orphans that come back to the grader).
 
 Requests and replies travel over a dedicated pipe pair (see wire.py): JSON plus .npy bytes,
 never pickle. The child's stdout/stderr go to a third pipe read into a bounded buffer.
@@ -21,12 +25,15 @@ The methods a test calls set ``__tracebackhide__`` so pytest shows the test's ow
 and this message, not the sandbox's internals.
 """
 import ast
+import atexit
 import ctypes
 import hashlib
 import json
 import os
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,11 +43,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import wire
+from . import isolation, wire
 
-CHILD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
-WIRE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wire.py")
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHILD_PATH = os.path.join(HERE, "child.py")
+WIRE_PATH = os.path.join(HERE, "wire.py")
+SERVER_PATH = os.path.join(HERE, "server.py")
+ISOLATION_PATH = os.path.join(HERE, "isolation.py")
 STARTUP_SECONDS = 60.0  # numpy import on a loaded machine; no student code runs before "ready"
+ISOLATION_ENV = "CS231N_POOL_ISOLATION"  # the level grade/grade-all chose, for the pytest run
+# Standard modules a submission commonly imports, loaded once by the server.
+PRELOAD = ("math", "itertools", "functools", "collections", "typing", "dataclasses", "time", "random",
+           "numpy.lib.stride_tricks", "importlib.util", "traceback", "resource", "select", "struct", "io")
 
 
 class SubmissionFailure(AssertionError):
@@ -91,6 +105,7 @@ class Limits:
     output_bytes: int = 10000  # captured student output kept per session
     file_mb: int = 64          # RLIMIT_FSIZE: largest file the child may write
     reply_mb: int = 256        # largest reply (sum of its arrays) the grader accepts
+    disk_mb: int = 64          # size of the child's private tmpfs (full isolation)
 
 
 def describe_exit(returncode):
@@ -141,7 +156,7 @@ _LIVE_CHILDREN = set()
 _SUBREAPER = None
 
 
-def _become_subreaper():
+def become_subreaper():
     """Make orphaned descendants of our children re-parent to us so that they can be killed."""
     global _SUBREAPER
     if _SUBREAPER is None:
@@ -171,6 +186,20 @@ def _process_table():
         fields = stat[stat.rfind(b")") + 2:].split()
         table[int(entry)] = int(fields[1])
     return table
+
+
+def kill_tree(pid):
+    """SIGKILL `pid`, its process group and all its descendants, and reap what is ours."""
+    table = _process_table()
+    found, frontier = {pid}, {pid}
+    while frontier:
+        frontier = {p for p, ppid in table.items() if ppid in frontier} - found
+        found |= frontier
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    _kill_and_reap(found)
 
 
 def _our_children():
@@ -232,15 +261,190 @@ class _OutputCapture(threading.Thread):
 
 def _numpy_path_dir(tmp):
     """A directory exposing only numpy (and its bundled libraries) to the child."""
-    import numpy
-
-    site = os.path.dirname(os.path.dirname(os.path.abspath(numpy.__file__)))
+    site = _site_dir()
     lib = os.path.join(tmp, "lib")
     os.mkdir(lib)
     for name in os.listdir(site):
         if name == "numpy" or (name.startswith("numpy") and name.endswith(".libs")):
             os.symlink(os.path.join(site, name), os.path.join(lib, name))
     return lib
+
+
+def _site_dir():
+    return os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
+
+
+def _interpreter_files():
+    """The interpreter's binary and shared libpython: student code may start `sys.executable`."""
+    files = {os.path.realpath(sys.executable)}
+    with open("/proc/self/maps") as f:
+        files |= {line.split()[-1] for line in f if "libpython" in line and line.split()[-1].startswith("/")}
+    return sorted(files)
+
+
+def _interpreter_links():
+    """{sys.executable: its real path} when it is a link (a venv's bin/python)."""
+    real = os.path.realpath(sys.executable)
+    return {} if real == sys.executable else {sys.executable: real}
+
+
+class _Server:
+    """One pre-fork server (server.py) for this process and an isolation level."""
+
+    def __init__(self, level):
+        self.level = level
+        self.tmp = tempfile.mkdtemp(prefix="cs231n-pool-server-")
+        self.uid_dir = None
+        if level == "uid":  # the session uid must reach its working folder: /tmp, not ours
+            self.uid_dir = tempfile.mkdtemp(prefix="cs231n-pool-uid-", dir="/tmp")
+            os.chmod(self.uid_dir, 0o711)
+        stdlib = os.path.dirname(os.path.abspath(os.__file__))
+        site = _site_dir()
+        numpy_trees = [os.path.join(site, n) for n in sorted(os.listdir(site))
+                       if n == "numpy" or (n.startswith("numpy") and n.endswith(".libs"))]
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = {
+            "sock_fd": theirs.fileno(), "parent_pid": os.getpid(), "numpy_dir": _numpy_path_dir(self.tmp),
+            "site_dir": site, "stdlib_dirs": [stdlib], "trees": [stdlib, *numpy_trees, *_interpreter_files()],
+            "links": _interpreter_links(),
+            "wire_path": WIRE_PATH, "child_path": CHILD_PATH, "isolation_path": ISOLATION_PATH,
+            "preload": list(PRELOAD),
+        }
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-B", SERVER_PATH, json.dumps(config)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.tmp, env=env,
+                                     pass_fds=(theirs.fileno(),), start_new_session=True)
+        theirs.close()
+
+    def alive(self):
+        """Works in forks of the process that started it too (grade-all shares one server)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+                return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+        except OSError:
+            return False
+
+    def spawn(self, request, fds):
+        socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+
+    def close(self):
+        self.sock.close()
+        try:
+            self.proc.kill()
+            self.proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for folder in (self.tmp, self.uid_dir):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+_SERVERS = {}
+
+
+def start_server(level):
+    """Start the pre-fork server of `level` now, so that processes forked from this one share it."""
+    _server(level)
+
+
+def _server(level):
+    server = _SERVERS.get(level)
+    if server is None or not server.alive():
+        if server is not None:
+            server.close()
+        server = _SERVERS[level] = _Server(level)
+    return server
+
+
+_ENDED = []  # children killed at the end of their session whose keeper has not yet reported
+
+
+def wait_for_sessions(timeout=10.0):
+    """Wait until every ended session's keeper reported that all its processes are gone;
+    returns how many did not report in time."""
+    deadline = time.monotonic() + timeout
+    late = 0
+    for child in _ENDED:
+        late += child.wait(max(0.0, deadline - time.monotonic())) is None
+        child.ctl.close()
+    _ENDED.clear()
+    return late
+
+
+def _collect_ended():
+    for child in list(_ENDED):
+        if child.wait(0) is not None:
+            child.ctl.close()
+            _ENDED.remove(child)
+
+
+@atexit.register
+def _close_servers():
+    wait_for_sessions()
+    for server in _SERVERS.values():
+        server.close()
+    _SERVERS.clear()
+
+
+def _memfd(data):
+    fd = os.memfd_create("cs231n-pool-source")
+    os.write(fd, data)
+    return fd
+
+
+_COMPILED = {}  # sha256 of the source -> marshalled code object (b"" when it does not compile)
+
+
+class _Child:
+    """The student process of one session, as reported by its keeper over the control socket."""
+
+    def __init__(self, ctl):
+        self.ctl = ctl
+        self.pid = None          # the process to kill: the student's, or at full the namespace's init
+        self.student_pid = None  # the student's own process
+        self.keeper_pid = None   # its keeper, forked by the server
+        self.uid = None
+        self.returncode = None
+        self._buffer = b""
+
+    def message(self, deadline):
+        """The keeper's next message, or None when it is gone or the deadline passed."""
+        while b"\n" not in self._buffer:
+            remaining = max(0.0, deadline - time.monotonic())
+            if not select.select([self.ctl], [], [], remaining)[0]:
+                return None
+            chunk = self.ctl.recv(65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+    def has_strays(self):
+        """Whether the student started processes that are still there: the children of its
+        keeper (orphans come back to it, a subreaper; at full to the namespace's init), of that
+        init and of the student. Reads three small /proc files instead of the process table."""
+        expected = {self.pid, self.student_pid}
+        for pid in {self.keeper_pid, self.pid, self.student_pid}:
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    if set(map(int, f.read().split())) - expected:
+                        return True
+            except (OSError, ValueError):
+                return True  # gone or unreadable: let the full sweep decide
+        return False
+
+    def wait(self, timeout):
+        """Wait for the keeper's final status (it comes after every process of the session died)."""
+        if self.returncode is None:
+            message = self.message(time.monotonic() + timeout)
+            if isinstance(message, dict) and type(message.get("status")) is int:
+                self.returncode = message["status"]
+        return self.returncode
 
 
 # --- the parent-side API -------------------------------------------------------------------
@@ -271,13 +475,15 @@ class Handle:
 class Session:
     """One child process running the submission; use as a context manager.
 
-    Open and use a session from a thread that outlives it: the child is SIGKILLed
-    (PR_SET_PDEATHSIG) when the thread that started it exits.
+    The child dies with the grader: the server is SIGKILLed (PR_SET_PDEATHSIG) when the thread
+    that started it exits (a later session starts a new one), and each keeper and child in
+    turn when its parent dies.
     """
 
     def __init__(self, submission):
         self.submission = submission
         self.limits = submission.limits
+        self.level = submission.isolation
         self.proc = None
         self.tmp = None
         self.capture = None
@@ -303,61 +509,64 @@ class Session:
         __tracebackhide__ = True
         sub = self.submission
         source = sub.check_static()
-        _become_subreaper()
-        self._children_before = _our_children()
-        self.tmp = tempfile.mkdtemp(prefix="cs231n-pool-child-")
-        work = os.path.join(self.tmp, "work")
-        os.mkdir(work)
-        student_copy = os.path.join(work, os.path.basename(sub.student_file))
-        with open(student_copy, "wb") as f:
-            f.write(source)
-        config = {
+        _collect_ended()
+        if self.level == "none":
+            become_subreaper()
+            self._children_before = _our_children()
+            self.tmp = tempfile.mkdtemp(prefix="cs231n-pool-child-")
+        request = {
+            "level": self.level,
+            "work": self.tmp,
+            "uid_dir": None,
             "memory_mb": self.limits.memory_mb,
             "file_mb": self.limits.file_mb,
-            "sys_path": [_numpy_path_dir(self.tmp)],
-            "wire_path": WIRE_PATH,
+            "disk_mb": self.limits.disk_mb,
             "forbidden": list(sub.forbidden),
-            "student_file": student_copy,
+            "file_name": os.path.basename(sub.student_file),
             "module_name": sub.module_name,
-            "parent_pid": os.getpid(),
         }
+        server = _server(self.level)
+        request["uid_dir"] = server.uid_dir
         req_r, self._req_w = os.pipe()
         os.set_blocking(self._req_w, False)  # writes wait with a deadline (wire.write_frame)
         self._resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
-        config["req_fd"], config["resp_fd"] = req_r, resp_w
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": work,
-            "TMPDIR": work,
-            "LANG": "C.UTF-8",
-            "PYTHONIOENCODING": "utf-8",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-        }
+        ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.proc = _Child(ctl)
+        source_fd, code_fd = _memfd(source), _memfd(sub.compiled(source))
         try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", CHILD_PATH, json.dumps(config)],
-                stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, cwd=work, env=env,
-                pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True,
-            )
+            server.spawn(request, [theirs.fileno(), req_r, resp_w, out_w, source_fd, code_fd])
+        except OSError as exc:
+            self.dead_reason = "not started"
+            raise StudentCrashed(f"starting the submission: the sandbox server is not running ({exc})") from None
         finally:
-            for fd in (req_r, resp_w, out_w):
+            theirs.close()
+            for fd in (req_r, resp_w, out_w, source_fd, code_fd):
                 os.close(fd)
-        _LIVE_CHILDREN.add(self.proc.pid)
         self.capture = _OutputCapture(out_r, self.limits.output_bytes)
         self.capture.start()
+        started = self.proc.message(time.monotonic() + STARTUP_SECONDS)
+        if not isinstance(started, dict) or type(started.get("pid")) is not int:
+            self.dead_reason = "not started"
+            error = started.get("error") if isinstance(started, dict) else "no answer from the sandbox server"
+            raise StudentCrashed(f"starting the submission: the sandbox could not be set up ({error})")
+        self.proc.pid, self.proc.uid = started["pid"], started.get("uid")
+        self.proc.student_pid = started.get("student_pid", self.proc.pid)
+        self.proc.keeper_pid = started.get("keeper_pid")
+        _LIVE_CHILDREN.add(self.proc.pid)
         header, _ = self._receive(time.monotonic() + STARTUP_SECONDS, "starting the submission",
-                                  f"the {STARTUP_SECONDS:g} s allowed to start Python and numpy")
+                                  f"the {STARTUP_SECONDS:g} s allowed to start the submission's process")
         if header.get("op") != "ready":
             self._fail_protocol("starting the submission", "unexpected first message")
         self._request({"op": "load"}, [], f"importing {os.path.basename(sub.student_file)}")
 
     def close(self):
         if self.proc is not None:
-            self._kill(self.dead_reason or "closed")
-            _LIVE_CHILDREN.discard(self.proc.pid)
+            if self.proc.pid is not None:
+                self._kill(self.dead_reason or "closed")
+                _LIVE_CHILDREN.discard(self.proc.pid)
+            if self.proc not in _ENDED:
+                self.proc.ctl.close()
         for fd in (self._req_w, self._resp_r):
             if fd is not None:
                 try:
@@ -374,20 +583,29 @@ class Session:
             self.tmp = None
 
     def _kill(self, reason):
-        """SIGKILL the child's process group, its descendants and any orphan it left behind."""
+        """SIGKILL the child, everything it started, and any orphan it left behind."""
         if self.dead_reason is None:
             self.dead_reason = reason
-        descendants = self._descendants()
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if reason == "exited":  # it closed the channel: let the keeper report how it ended
+            self.proc.wait(timeout=2)
+        if self.proc.returncode is not None:
+            return
+        descendants = self._descendants() if self.level == "none" else ()
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         _kill_and_reap(descendants)
-        try:
+        if self.level == "none" or reason == "exited":
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        self._kill_orphans()
+            if self.level == "none":
+                self._kill_orphans()
+        else:
+            # Its keeper reports once every process of the session is gone (at full the PID
+            # namespace ends with its init; at uid it kills the uid): collected before the
+            # verdicts are written (wait_for_sessions), not on the test's time.
+            _ENDED.append(self.proc)
 
     def _descendants(self):
         table = _process_table()
@@ -401,12 +619,16 @@ class Session:
         """Kill processes re-parented to the grader (double-forked by student code)."""
         if not _SUBREAPER:
             return
-        orphans = _our_children() - self._children_before - _LIVE_CHILDREN
+        orphans = _our_children() - self._children_before - _LIVE_CHILDREN - server_pids()
         orphans.discard(self.proc.pid)
         _kill_and_reap(orphans)
 
     def _after_call(self):
         """Processes the student started must not outlive the call."""
+        if self.level != "none":
+            if self.proc.has_strays():
+                isolation.kill_uid(self.proc.uid, exclude=(self.proc.student_pid,))
+            return
         leftovers = self._descendants()
         if leftovers:
             _kill_and_reap(leftovers)
@@ -470,11 +692,11 @@ class Session:
         error = reply.get("error")
         if reply.get("ok") is not False or not isinstance(error, dict):
             self._fail_protocol(what, "malformed reply")
-        fields = {k: str(error.get(k) or "")[:8000] for k in ("type", "message", "traceback")}
-        forbidden = error.get("forbidden")
+        fields = {k: wire.safe_text(str(error.get(k) or "")[:8000]) for k in ("type", "message", "traceback")}
+        forbidden = wire.safe_text(str(error.get("forbidden") or "")[:200])
         if forbidden:
-            raise ForbiddenImport(f"{what}: the submission imports {str(forbidden)[:200]!r}, which this "
-                                  f"assignment forbids", str(forbidden)[:200])
+            raise ForbiddenImport(f"{what}: the submission imports {forbidden!r}, which this "
+                                  f"assignment forbids", forbidden)
         raise StudentError(what, fields["type"] or "an exception", fields["message"], fields["traceback"])
 
     def _encode_args(self, args, kwargs):
@@ -520,6 +742,10 @@ class Session:
                              f"reading {handle.type_name}.{name}")
 
 
+def server_pids():
+    return {server.proc.pid for server in _SERVERS.values()}
+
+
 def _scalars_to_arrays(value):
     if type(value) in (bool, int, float):
         return np.asarray(value)
@@ -536,8 +762,9 @@ class Submission:
     plugin makes one Submission per test, so it is the time limit per test.
     """
 
-    def __init__(self, student_file, limits=Limits(), forbidden=(), module_name=None):
+    def __init__(self, student_file, limits=Limits(), forbidden=(), module_name=None, isolation_level=None):
         self.student_file = os.path.abspath(student_file)
+        self.isolation = isolation_level or isolation.resolve_level(os.environ.get(ISOLATION_ENV, "auto"))
         self.limits = limits
         self.forbidden = tuple(forbidden)
         self.module_name = module_name or os.path.splitext(os.path.basename(student_file))[0]
@@ -562,6 +789,20 @@ class Submission:
             raise ForbiddenImport(f"the submission imports modules this assignment forbids ({where}); "
                                   f"every graded test fails until they are removed", hits[0][1])
         return source
+
+    def compiled(self, source):
+        """The student file compiled once per grading process (marshal bytes, or b"" so that
+        the child compiles it and reports the SyntaxError itself)."""
+        import marshal
+
+        key = hashlib.sha256(source).digest()
+        if key not in _COMPILED:
+            try:
+                code = compile(source, os.path.basename(self.student_file), "exec", dont_inherit=True)
+                _COMPILED[key] = marshal.dumps(code)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                _COMPILED[key] = b""
+        return _COMPILED[key]
 
     def session(self):
         """A child process for several calls that share objects: ``with sub.session() as s: ...``"""

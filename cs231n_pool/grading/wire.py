@@ -28,6 +28,16 @@ MAX_HEADER_BYTES = 1 << 20
 NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
 
 
+def safe_text(text):
+    """`text` with anything UTF-8 cannot encode (lone surrogates) escaped, so that pytest,
+    JSON and the terminal can always write what the child sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 class WireError(Exception):
     """The peer sent something that is not a valid frame (or closed the pipe)."""
 
@@ -202,7 +212,7 @@ def decode_value(node, blobs, make_ref, depth=0):
     if tag == "float":
         return _float_from_json(node.get("v"))
     if tag == "str" and isinstance(node.get("v"), str):
-        return node["v"]
+        return safe_text(node["v"])
     if tag == "nd":
         index = node.get("i")
         if type(index) is not int or not 0 <= index < len(blobs):
@@ -220,5 +230,5 @@ def decode_value(node, blobs, make_ref, depth=0):
         return out
     if tag == "ref" and type(node.get("id")) is int:
         type_name = node.get("type", "")
-        return make_ref(node["id"], type_name[:200] if isinstance(type_name, str) else "")
+        return make_ref(node["id"], safe_text(type_name[:200]) if isinstance(type_name, str) else "")
     raise WireError(f"invalid value with tag {tag!r}")
