@@ -66,7 +66,8 @@ def collapse_import_failure(results, student_file):
              for t in results["tests"]]
     head = (f"{student_file} does not import, so none of its tests could run:\n{reason}" if status == DOES_NOT_IMPORT
             else f"{reason[0].upper()}{reason[1:]}: none of its tests could run.")
-    output = "\n".join(part for part in (head, results.get("output", "")) if part)
+    notes = [line for line in results.get("output", "").splitlines() if line != reason]
+    output = "\n".join([head, *notes])
     return dict(results, tests=tests, output=output, status=status), status
 
 
