@@ -76,13 +76,13 @@ def find_students(submissions_dir, student_file="pooling_layers.py"):
     return students, skipped
 
 
-def _worker(conn, tmp, assignment_dir, path, timeout, snapshot, isolation):
+def _worker(conn, tmp, assignment_dir, path, timeout, snapshot, isolation, seed):
     """Forked per student: grade (with temporary files under `tmp`), send the results as JSON
     bytes, exit."""
     os.setsid()  # its own process group, so that the parent can kill all it started
     os.environ["TMPDIR"] = tempfile.tempdir = tmp
     try:
-        reply = {"results": grade_submission(assignment_dir, path, timeout=timeout, snapshot=snapshot,
+        reply = {"results": grade_submission(assignment_dir, path, timeout=timeout, seed=seed, snapshot=snapshot,
                                              isolation=isolation)}
     except GradingError as exc:
         reply = {"error": str(exc)}
@@ -263,6 +263,8 @@ def add_arguments(parser):
     parser.add_argument("--jobs", type=positive(int), default=1, metavar="N", help="submissions graded at once (default 1)")
     parser.add_argument("--timeout", type=positive(float), metavar="SECONDS",
                         help="wall-clock seconds a submission may run per test (default: assignment.toml)")
+    parser.add_argument("--seed", type=int, help="seed of the hidden tests' random inputs, the same for every "
+                                                 "student, so that a class run can be reproduced (default: fresh)")
     parser.add_argument("--budget", type=positive(float), default=TOTAL_TIMEOUT, metavar="SECONDS",
                         help=f"wall-clock seconds for grading one submission in all (default {TOTAL_TIMEOUT:g})")
     add_isolation_argument(parser)
