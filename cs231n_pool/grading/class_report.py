@@ -90,6 +90,7 @@ def plot_skill_pass_rates(outcomes, path, name):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     import numpy as np
 
     rows = skill_pass_rates(outcomes)
@@ -112,13 +113,14 @@ def plot_skill_pass_rates(outcomes, path, name):
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("students passing the skill's tests [%]")
-    ax.set_title(f"Pass rate per skill, least passed first: {name} ({len(graded)} graded submissions)")
+    ax.set_title(f"Pass rate per skill, least passed first: {name} ({len(graded)} submissions)")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     hist.hist(scores, bins=np.linspace(0, top, min(20, int(top) or 1) + 1), color="tab:green", edgecolor="white")
     hist.set_xlim(0, top)
     hist.set_xlabel(f"score [points out of {fmt_points(top)}]")
     hist.set_ylabel("students [count]")
+    hist.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     hist.set_title(f"Scores of the class: median {fmt_points(round(float(np.median(scores)), 1))}")
     hist.grid(axis="y", alpha=0.3)
     fig.tight_layout()
