@@ -237,7 +237,7 @@ def test_edit_instructor_tests(mini, tmp_path, level):
     results = grade(mini, malicious_submission(tmp_path, "edit_tests"), work, "--isolation", level)
     tests = by_name(results)
     assert {name for name, t in tests.items() if t["status"] == "failed"} == {"test_max_backward"}
-    assert results["score"] == 8 and results["isolation"] == level
+    assert results["score"] == 8 and results["extra_data"]["isolation"] == level
     assert ("restored" in results["output"]) == (level == "none")
     after = {p: p.read_bytes() for p in (mini / "tests").rglob("*.py")}
     assert after == before
@@ -288,8 +288,31 @@ def test_forbidden_import_dynamic(mini, tmp_path):
 
 
 @pytest.mark.parametrize("level", ["full", "uid", "none"])
+def test_edit_the_tests_copy_then_kill_its_pytest(mini, tmp_path, level):
+    """At none the attack edits the running copy and kills its pytest: the interrupted run credits
+    nothing, since the tests are re-collected from the snapshot; at full/uid it reaches neither."""
+    work = tmp_path / "work"
+    work.mkdir()
+    results = grade(mini, malicious_submission(tmp_path, "forge_then_kill"), work, "--isolation", level)
+    tests = by_name(results)
+    assert set(tests) == set(ALL_TESTS) and results["extra_data"]["isolation"] == level
+    if level == "none":
+        assert "interrupted" in results["output"] and results["score"] == 0
+        assert all(t["status"] == "failed" and t["score"] == 0 for t in tests.values())
+    else:
+        assert "interrupted" not in results["output"]
+        assert results["score"] == sum(ALL_TESTS.values()) - ALL_TESTS["test_avg_backward"]
+        assert {name for name, t in tests.items() if t["status"] == "failed"} == {"test_avg_backward"}
+        assert "found no grading pytest" in tests["test_avg_backward"]["output"]
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "pooling_layers.py").write_bytes(SOLUTION.read_bytes())
+    assert grade(mini, clean, work)["score"] == 10
+
+
+@pytest.mark.parametrize("level", ["full", "uid", "none"])
 def test_killing_the_grader(mini, tmp_path, level):
     """SIGKILL of its parent: at full/uid it may not signal it; at none it kills only its keeper.
     Either way the grading run is not interrupted and only the attacking function scores 0."""
     _, results = check_attack(mini, tmp_path, "kill_grader", ["test_avg_backward"], "--isolation", level)
-    assert "interrupted" not in results["output"] and results["isolation"] == level
+    assert "interrupted" not in results["output"] and results["extra_data"]["isolation"] == level

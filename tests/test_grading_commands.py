@@ -328,7 +328,8 @@ def test_grade_formats_and_visibility(toy, tmp_path):
     result = cli("grade", toy, good, "--seed", "7")
     assert result.returncode == 0, result.stderr
     results = json.loads(result.stdout)
-    assert set(results) == {"score", "execution_time", "output", "tests", "isolation"}
+    assert set(results) == {"score", "execution_time", "output", "tests", "extra_data"}
+    assert results["extra_data"] == {"isolation": "full"}  # root with namespaces, as in CI
     assert results["score"] == 3
     assert [(t["name"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in results["tests"]] == [
         ("hidden/test_toy_hidden.py::test_counter", 2, 2, "passed", "after_published"),

@@ -476,10 +476,7 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
         sub_dir = os.path.join(workdir, "submission")
         os.makedirs(sub_dir)
         os.makedirs(copy_dir)
-        write_tree({rel: data for rel, data in snapshot.items()
-                    if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"}, copy_dir)
-        with open(os.path.join(copy_dir, "pytest.ini"), "w") as f:
-            f.write(PYTEST_INI)
+        _write_test_copy(snapshot, copy_dir)
         try:
             cfg = load_config(copy_dir)
         except ConfigError as exc:
@@ -510,7 +507,7 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
             # pytest was interrupted or killed (by a signal the submission may have sent):
             # its results file is not trusted; every test is recorded as failed.
             notes.append(f"the grading run was interrupted (pytest status {returncode}); no test is credited")
-            tests = _collect_only(copy_dir, workdir, env)
+            tests = _collect_only(snapshot, workdir, env)
         elif returncode == 5:
             raise GradingError(f"no graded tests were collected in {assignment_dir}/tests")
         else:
@@ -524,16 +521,29 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
     return results
 
 
-def _collect_only(copy_dir, workdir, env):
-    """Records (all failed, 'not run') for every graded test, without running student code."""
+def _write_test_copy(snapshot, copy_dir):
+    """The tests and assignment.toml of `snapshot`, written afresh into `copy_dir`, with our pytest.ini."""
+    os.makedirs(copy_dir, exist_ok=True)
+    write_tree({rel: data for rel, data in snapshot.items()
+                if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"}, copy_dir)
+    with open(os.path.join(copy_dir, "pytest.ini"), "w") as f:
+        f.write(PYTEST_INI)
+
+
+def _collect_only(snapshot, workdir, env):
+    """Records (all failed, none credited) for every graded test, without running student code.
+
+    The interrupted run's copy of the tests may have been edited by the submission (which may
+    also have done the interrupting), so the tests are collected from a fresh copy of the
+    snapshot, and nothing the collection reports is credited."""
+    copy_dir = tempfile.mkdtemp(prefix="collect-", dir=workdir)
+    _write_test_copy(snapshot, copy_dir)
     path = os.path.join(workdir, "collected.json")
     returncode, tail = _run_pytest(copy_dir, path, env, None, extra=("--collect-only",))
     if returncode != 0:
         raise GradingError(f"collecting the tests failed with status {returncode}:\n{tail}")
-    tests = _read_results(path)
-    for t in tests:
-        t["output"] = "not credited: the grading run was interrupted"
-    return tests
+    return [dict(t, score=0, status="failed", output="not credited: the grading run was interrupted")
+            for t in _read_results(path)]
 
 
 # --- command line ------------------------------------------------------------------------------
