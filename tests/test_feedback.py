@@ -122,7 +122,7 @@ def test_the_notebooks_of_a_zip_are_graded(tmp_path):
     ("exception at import", "import numpy as np\nraise RuntimeError('half-written file')\n", "does not import",
      "pooling_layers.py does not import, so none of its tests could run:\nimporting pooling_layers.py raised "
      "RuntimeError: half-written file"),
-    ("missing file", False, "no file", "The submission has no pooling_layers.py: none of its tests could run."),
+    ("missing file", False, "no file", "the submission has no pooling_layers.py, so none of its tests could run."),
 ])
 def test_a_file_that_cannot_run_is_said_once(tmp_path, case, source, status, head):
     results = grade_submission(str(POOLING), str(_submission(tmp_path / "s", source)), seed=SEED)

@@ -140,7 +140,7 @@ def test_right_shapes_with_wrong_values_score_nothing(tmp_path):
 def test_cli_grades_a_mutant(tmp_path):
     """`cs231n-pool grade ... --format json` on one mutant: exit 0, only the Maxpool stride tests lose points."""
     mutant = next(m for m in MUTANTS if m.name == "maxpool_stride_defaults_to_1")
-    submission = write_submission(tmp_path / "student", mutate(mutant))
+    submission = write_submission(tmp_path / "student", mutate(mutant), NOTEBOOKS.glob("*.ipynb"))
     out = tmp_path / "results.json"
     cmd = [sys.executable, "-m", "cs231n_pool.cli", "grade", str(ASSIGNMENT), str(submission),
            "--format", "json", "--out", str(out), "--seed", SEED]

@@ -125,9 +125,13 @@ def test_the_stub_scores_zero(course, tmp_path):
 ])
 def test_a_file_that_cannot_be_graded_is_not_gradable(course, tmp_path, files, error):
     data = run_entrypoint(grade_tree(tmp_path, course, files))
-    if "isolation" in data:  # only a run that reached the sandbox reports its level
+    output = ""
+    if "isolation" in data:  # only a run that reached the sandbox reports its level, and why it stopped
         assert data.pop("isolation") in ISOLATION_LEVELS
-    assert data == {"gradable": False, "format_errors": [error], "message": error, "output": ""}
+        output = data["output"]
+        assert output.startswith("pooling_layers.py does not import, so none of its tests could run:\n"
+                                 "importing pooling_layers.py raised NameError: name 'undefined_name' is not defined")
+    assert data == {"gradable": False, "format_errors": [error], "message": error, "output": output}
 
 
 def test_broken_tests_are_a_grader_failure_that_costs_no_attempt(course, tmp_path):

@@ -34,7 +34,7 @@ def _skills(names):
 
 
 def write_grades_csv(outcomes, statuses, path, notes=None):
-    """grades.csv; ``notes`` maps entries that were not graded (e.g. skipped folders) to the reason."""
+    """grades.csv; ``notes`` maps entries that were not graded (e.g. skipped folders) to their status."""
     names = _tests_in_order(outcomes)
     skills = _skills(names)
     buffer = io.StringIO(newline="")
@@ -57,7 +57,7 @@ def write_grades_csv(outcomes, statuses, path, notes=None):
                          f"ungraded: {answered}"])
     for entry, reason in (notes or {}).items():
         if entry not in outcomes:
-            writer.writerow([entry, "", "", f"could not grade: {reason}", *[""] * (len(names) + len(skills) + 1)])
+            writer.writerow([entry, "", "", reason, *[""] * (len(names) + len(skills) + 1)])
     write_output(path, buffer.getvalue())
 
 

@@ -65,7 +65,7 @@ def collapse_import_failure(results, student_file):
     tests = [dict(t, output=short) if t["status"] != "passed" and _failed_import(t["output"], student_file) else t
              for t in results["tests"]]
     head = (f"{student_file} does not import, so none of its tests could run:\n{reason}" if status == DOES_NOT_IMPORT
-            else f"{reason[0].upper()}{reason[1:]}: none of its tests could run.")
+            else f"{reason}, so none of its tests could run.")
     notes = [line for line in results.get("output", "").splitlines() if line != reason]
     output = "\n".join([head, *notes])
     return dict(results, tests=tests, output=output, status=status), status
