@@ -63,7 +63,7 @@ def _parse(source):
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     try:
         return ast.parse("\n".join(lines))
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a cell nested too deep is not code
         return None
 
 
