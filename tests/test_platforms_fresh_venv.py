@@ -139,10 +139,12 @@ def test_the_prairielearn_entrypoint_grades_with_the_install_kit_venv(kit_venv, 
     root = tmp_path / "grade"
     (root / "student").mkdir(parents=True)
     (root / "student" / "pooling_layers.py").write_bytes(SOLUTION.read_bytes())
+    for notebook in (SOLUTION.parents[2] / "notebooks").glob("*.ipynb"):  # their exercises are graded too
+        shutil.copy(notebook, root / "student" / notebook.name)
     shutil.copytree(tmp_path / "pl" / "questions" / "pooling" / "tests", root / "tests")
     shutil.copytree(tmp_path / "pl" / "serverFilesCourse", root / "serverFilesCourse")
     run(["bash", root / "serverFilesCourse" / "pooling" / "run.sh"], cwd=root,
         env=clean_env(CS231N_POOL_GRADE_ROOT=str(root), CS231N_POOL_PYTHON=str(tree / "venv" / "bin" / "python")))
     data = json.loads((root / "results" / "results.json").read_text())
     check_prairielearn(data)
-    assert (data["gradable"], data["score"], len(data["tests"])) == (True, 1.0, 39)
+    assert (data["gradable"], data["score"], len(data["tests"])) == (True, 1.0, 47)
