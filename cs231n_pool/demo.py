@@ -62,6 +62,7 @@ def _indent(array: np.ndarray) -> str:
 
 def grading_demo(assignment: Path) -> int:
     """Release the assignment and grade the solution, the stub and one mutant; print their scores."""
+    from .grading.config import load_config
     from .grading.grade import grade_submission
     from .grading.release import release
 
@@ -73,15 +74,18 @@ def grading_demo(assignment: Path) -> int:
         solution = (assignment / "pooling_layers.py").read_text()
         if solution.count(ZERO_PAD_MUTANT[0]) < 1:
             raise RuntimeError(f"the zero-padding mutant no longer applies to {assignment / 'pooling_layers.py'}")
-        submissions = {
-            "solution": solution,
-            "stub": (bundle / "pooling_layers.py").read_text(),
-            "mutant (max pooling padded with zeros)": solution.replace(*ZERO_PAD_MUTANT),
+        solved = Path(load_config(assignment).notebooks)
+        submissions = {  # each with the notebooks, whose exercises are graded too
+            "solution": (solution, solved),
+            "stub": ((bundle / "pooling_layers.py").read_text(), bundle),
+            "mutant (max pooling padded with zeros)": (solution.replace(*ZERO_PAD_MUTANT), solved),
         }
-        for name, source in submissions.items():
+        for name, (source, notebooks) in submissions.items():
             folder = workdir / name.split()[0]
             folder.mkdir()
             (folder / "pooling_layers.py").write_text(source)
+            for notebook in notebooks.glob("*.ipynb"):
+                shutil.copy(notebook, folder / notebook.name)
             results = grade_submission(assignment, folder)
             lost = [t["name"] for t in results["tests"] if t["score"] < t["max_score"]]
             total = sum(t["max_score"] for t in results["tests"])

@@ -24,10 +24,13 @@ def release(out: Path) -> Path:
     return out
 
 
-def solved_copy(bundle: Path, dest: Path) -> Path:
-    """The bundle with the solution as the student file."""
+def solved_copy(bundle: Path, dest: Path, notebooks: bool = True) -> Path:
+    """The bundle with the solution as the student file and, unless notebooks is False, the solved
+    notebooks (their exercises are graded too)."""
     shutil.copytree(bundle, dest)
     shutil.copy(SOLUTION, dest / "pooling_layers.py")
+    for path in (REPO / "notebooks").glob("*.ipynb") if notebooks else ():
+        shutil.copy(path, dest / path.name)
     return dest
 
 

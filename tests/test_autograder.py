@@ -6,6 +6,7 @@ run_autograder grades with this environment's interpreter, through AUTOGRADER_PY
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -34,7 +35,7 @@ def autograder_zip(tmp_path_factory):
     result = cli("autograder", POOLING, "--out", out)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Wrote {out}: setup.sh, run_autograder, install_kit.sh, requirements.txt, "
-                                    f"10 test files, the cs231n_pool kit (")
+                                    f"12 test files, the cs231n_pool kit (")
     return out
 
 
@@ -104,21 +105,26 @@ def test_scripts_are_valid_bash(autograder_zip, tmp_path):
 
 def test_run_autograder_grades_the_solution_full_marks(autograder_zip, tmp_path):
     root = fake_autograder_root(tmp_path, autograder_zip, SOLUTION.read_text())
+    for notebook in (SOLUTION.parents[2] / "notebooks").glob("*.ipynb"):  # their exercises are graded too
+        shutil.copy(notebook, root / "submission" / notebook.name)
     result = run_autograder(root)
     assert result.returncode == 0, result.stderr
     results = read_results(root)
-    assert results["score"] == sum(t["max_score"] for t in results["tests"]) == 100
+    assert results["score"] == sum(t["max_score"] for t in results["tests"]) == 108
     assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
     assert all(t["status"] == "passed" for t in results["tests"])
-    assert result.stdout.endswith("Score: 100/100\n")  # Gradescope keeps this for the staff
+    assert result.stdout.endswith("Score: 108/108\n")  # Gradescope keeps this for the staff
 
 
 def test_run_autograder_grades_the_stub_zero(autograder_zip, tmp_path):
     root = fake_autograder_root(tmp_path, autograder_zip, stub_source(SOLUTION.read_text()))
     assert run_autograder(root).returncode == 0
     results = read_results(root)
-    assert results["score"] == 0 and len(results["tests"]) == 39
-    assert all(t["status"] == "failed" and "NotImplementedError" in t["output"] for t in results["tests"])
+    assert results["score"] == 0 and len(results["tests"]) == 47
+    notebook = [t for t in results["tests"] if "notebook_exercises" in t["name"]]  # no notebook was uploaded
+    assert notebook and all("the submission has no" in t["output"] for t in notebook)
+    assert all(t["status"] == "failed" and "NotImplementedError" in t["output"]
+               for t in results["tests"] if t not in notebook)
 
 
 def test_run_autograder_when_the_assignment_is_broken(autograder_zip, tmp_path):

@@ -50,14 +50,14 @@ def test_bundle_files_name_no_kit_module(bundle):
 
 def test_stub_scores_zero_with_one_line_per_test(python, bundle):
     score, verdicts = student_pytest(python, bundle)
-    assert score == "Score: 0/40"
-    assert len(verdicts) == 20 and set(verdicts.values()) == {"FAIL"}
+    assert score == "Score: 0/44"
+    assert len(verdicts) == 24 and set(verdicts.values()) == {"FAIL"}
 
 
 def test_solution_scores_full_marks(python, bundle, tmp_path):
     score, verdicts = student_pytest(python, solved_copy(bundle, tmp_path / "solved"))
-    assert score == "Score: 40/40"
-    assert len(verdicts) == 20 and set(verdicts.values()) == {"PASS"}
+    assert score == "Score: 44/44"
+    assert len(verdicts) == 24 and set(verdicts.values()) == {"PASS"}
 
 
 def _grade(submission, tmp_path, name):
@@ -106,19 +106,19 @@ def test_submit_zip_is_graded_like_the_folder(python, bundle, tmp_path):
     folder = solved_copy(bundle, tmp_path / "solved")
     result = run(python, folder, "submit.py")
     assert result.returncode == 0, result.stderr
-    assert "public tests: 40/40" in result.stdout
+    assert "public tests: 44/44" in result.stdout
     assert "code cell(s) were not run" in result.stdout  # the notebooks were not run here
     with zipfile.ZipFile(folder / "submission.zip") as zf:
         names = sorted(zf.namelist())
     assert names == sorted(["pooling_layers.py"] + [p.name for p in folder.glob("*.ipynb")])
     zipped = _grade(folder / "submission.zip", tmp_path, "zip")
-    as_folder = _grade(SOLUTION.parent, tmp_path, "folder")
+    as_folder = _grade(folder, tmp_path, "folder")
     assert zipped["score"] == as_folder["score"] == zipped["max_score"]
     assert [(t["name"], t["score"]) for t in zipped["tests"]] == [(t["name"], t["score"]) for t in as_folder["tests"]]
 
 
 def test_submit_warns_about_todos(python, bundle, tmp_path):
-    folder = solved_copy(bundle, tmp_path / "stub")
+    folder = solved_copy(bundle, tmp_path / "stub", notebooks=False)
     (folder / "pooling_layers.py").write_text((bundle / "pooling_layers.py").read_text())
     result = run(python, folder, "submit.py", "--skip-tests")
     assert result.returncode == 0

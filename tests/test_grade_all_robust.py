@@ -195,16 +195,14 @@ def test_grade_all_entries_collisions_stale_output_and_broken_workers(toy, tmp_p
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     with open(out / "grades.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
-    assert {name: (row["score"], row["graded"]) for name, row in rows.items()} == {
-        "alice": ("3", "yes"), "bob": ("3", "yes"), "carol": ("2", "yes"), "eve": ("0", "yes"),
-        "killer": ("", "no"), "stopper": ("", "no"),
-        "grades.csv": ("", "no"), "dave": ("", "no"), "notes.txt": ("", "no"),
+    assert {name: (row["score"], row["status"]) for name, row in rows.items()} == {
+        "alice": ("3", "graded"), "bob": ("3", "graded"), "carol": ("2", "graded"), "eve": ("0", "no file"),
+        "killer": ("", "could not grade: the grading worker was killed by signal 9 before sending results"),
+        "stopper": ("", "could not grade: grading took longer than the 30 s allowed per submission"),
+        "grades.csv": ("", "could not grade: the student name 'grades.csv' collides with the report's own files"),
+        "dave": ("", "could not grade: submitted more than once: dave, dave.zip"),
+        "notes.txt": ("", "could not grade: is not a folder, .zip or .py file"),
     }
-    assert rows["killer"]["note"] == "could not grade: the grading worker was killed by signal 9 before sending results"
-    assert rows["stopper"]["note"] == "could not grade: grading took longer than the 30 s allowed per submission"
-    assert rows["grades.csv"]["note"] == "the student name 'grades.csv' collides with the report's own files"
-    assert rows["dave"]["note"] == "submitted more than once: dave, dave.zip"
-    assert rows["notes.txt"]["note"] == "is not a folder, .zip or .py file"
     assert "cannot read the zip" in json.loads((out / "eve" / "results.json").read_text())["output"]
     assert not (out / "ghost").exists()
     assert (out / "killer" / "error.txt").read_text().startswith("could not grade: the grading worker was killed")

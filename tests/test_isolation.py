@@ -189,7 +189,7 @@ def test_attacks_fail_in_a_class(assignment, tmp_path, listener, level):
     proc, rows = grade_all(assignment, class_dir, out, level)
     assert proc.returncode == 0, proc.stderr
     assert "WARNING" not in proc.stderr
-    assert len(rows) == len(honest) + len(ATTACKS) and all(row["graded"] == "yes" for row in rows.values())
+    assert len(rows) == len(honest) + len(ATTACKS) and all(row["status"] == "graded" for row in rows.values())
     for name, row in rows.items():
         results = json.loads(feedback(out, name))
         assert results["isolation"] == level

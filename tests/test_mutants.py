@@ -2,9 +2,12 @@
 
 Each mutant in tests/mutants/pooling_mutants.py is a small textual edit of the solution
 (assignments/pooling/pooling_layers.py). Every mutant is graded by the real grading plugin
-(sandboxed child per call, reference computed in the parent) on the tests that target it,
-and each of those tests must score 0. The unmodified solution must score full marks with
-`grade_submission`, and one mutant goes through the `cs231n-pool grade` command end to end.
+(sandboxed child per call, reference computed in the parent) on the tests that target it:
+each of those tests must score 0, and at least one must name the mutant's own likely cause
+(cs231n_pool.grading.diagnosis), with never more than one `Likely cause:` line per test. The
+unmodified solution must score full marks with `grade_submission`; a file returning the
+right shapes and dtypes with random values scores 0 on every test and gets no likely cause;
+one mutant goes through the `cs231n-pool grade` command end to end.
 """
 import importlib.util
 import json
@@ -15,12 +18,17 @@ from pathlib import Path
 
 import pytest
 
+from cs231n_pool.grading.diagnosis import PREFIX, causes
 from cs231n_pool.grading.grade import grade_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "assignments" / "pooling"
 SOLUTION = (ASSIGNMENT / "pooling_layers.py").read_text(encoding="utf-8")
 SEED = "20261121"  # fixed so a failure can be replayed; the solution passes for any seed
+WRONG_VALUES = ROOT / "tests" / "fixtures" / "wrong_values.py"
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+import wrong_values_notebooks  # noqa: E402
 
 
 def _load_mutants():
@@ -38,8 +46,12 @@ REQUIRED = {
     "max_backward_assigns_instead_of_adding", "max_backward_to_every_tied_max",
     "avg_backward_divides_by_padded_area", "im2col_square_field_only", "col2im_overwrites_overlaps",
     "maxpool_stride_defaults_to_1", "maxpool_stale_indices", "max_forward_upcasts_float32",
-    "max_forward_ignores_nan",
+    "max_forward_ignores_nan", "max_forward_returns_no_cache",
 }
+
+
+def likely_causes(output):
+    return [line for line in output.splitlines() if line.startswith(PREFIX)]
 
 
 def mutate(mutant):
@@ -49,9 +61,11 @@ def mutate(mutant):
     return source
 
 
-def write_submission(folder, source):
+def write_submission(folder, source, notebooks=()):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pooling_layers.py").write_text(source, encoding="utf-8")
+    for path in notebooks:
+        (folder / path.name).write_bytes(path.read_bytes())
     return folder
 
 
@@ -88,11 +102,13 @@ def test_mutant_list_is_sound():
 
 
 def test_solution_scores_full_marks(tmp_path):
-    results = grade_submission(str(ASSIGNMENT), str(write_submission(tmp_path / "solution", SOLUTION)), seed=int(SEED))
+    solved = write_submission(tmp_path / "solution", SOLUTION, NOTEBOOKS.glob("*.ipynb"))
+    results = grade_submission(str(ASSIGNMENT), str(solved), seed=int(SEED))
     failed = {t["name"]: t["output"][:500] for t in results["tests"] if t["score"] != t["max_score"]}
     assert not failed, failed
+    assert not [t["name"] for t in results["tests"] if likely_causes(t["output"])]
     total = sum(t["max_score"] for t in results["tests"])
-    assert results["score"] == total == 100
+    assert results["score"] == total == 108
     targeted = {target for mutant in MUTANTS for target in mutant.targets}
     assert targeted <= {t["name"] for t in results["tests"]}
 
@@ -104,12 +120,27 @@ def test_mutant_loses_its_targeted_tests(mutant, tmp_path):
         record = records[name]
         assert record["score"] == 0 and record["status"] == "failed", (
             f"{mutant.name} ({mutant.why}) was not caught by {name}: {record}")
+        assert len(likely_causes(record["output"])) <= 1, record["output"]
+    named = [line for record in records.values() for line in likely_causes(record["output"])]
+    assert causes()[mutant.name] in named, f"{mutant.name}: its likely cause is not named; got {named}"
+
+
+def test_right_shapes_with_wrong_values_score_nothing(tmp_path):
+    """Every test pays only for right values; random numbers match no misconception."""
+    folder = write_submission(tmp_path / "wrong", WRONG_VALUES.read_text())
+    wrong_values_notebooks.write(folder)
+    results = grade_submission(str(ASSIGNMENT), str(folder), seed=int(SEED))
+    assert {t["name"]: t["score"] for t in results["tests"] if t["score"]} == {}
+    assert results["score"] == 0 and len(results["tests"]) == 47
+    assert [t["name"] for t in results["tests"] if likely_causes(t["output"])] == []
+    other = {t["name"]: t["output"][:300] for t in results["tests"] if " differ" not in t["output"]}
+    assert other == {}, "these tests failed on something other than the values"
 
 
 def test_cli_grades_a_mutant(tmp_path):
     """`cs231n-pool grade ... --format json` on one mutant: exit 0, only the Maxpool stride tests lose points."""
     mutant = next(m for m in MUTANTS if m.name == "maxpool_stride_defaults_to_1")
-    submission = write_submission(tmp_path / "student", mutate(mutant))
+    submission = write_submission(tmp_path / "student", mutate(mutant), NOTEBOOKS.glob("*.ipynb"))
     out = tmp_path / "results.json"
     cmd = [sys.executable, "-m", "cs231n_pool.cli", "grade", str(ASSIGNMENT), str(submission),
            "--format", "json", "--out", str(out), "--seed", SEED]

@@ -6,7 +6,8 @@ installed from a wheel built from this checkout. From it, with CC=/bin/false:
 - ``cs231n-pool autograder --simulate-gradescope`` builds the zip and runs it as Gradescope would:
   setup.sh (apt-get skipped through CS231N_POOL_SKIP_APT=1) makes its own fresh venv from the
   pinned requirements and, the Cython build failing, installs the numpy kernels; run_autograder
-  then grades the solution 100 and the stub 0;
+  then grades the solution file 100 (the 8 points of the notebook exercises need the notebooks)
+  and the stub 0;
 - the PrairieLearn entrypoint grades with that same install_kit.sh venv (the Dockerfile's step).
 
 Slow (package downloads and installs): one venv and one simulation serve the whole module.
@@ -122,11 +123,13 @@ def test_run_autograder_grades_the_solution_100_and_the_stub_0(simulation):
     solution, stub = printed_results(result.stdout)
     for data in (solution, stub):
         check_gradescope(data)
-        assert sum(t["max_score"] for t in data["tests"]) == 100 and len(data["tests"]) == 39
-    assert solution["score"] == 100 and all(t["status"] == "passed" for t in solution["tests"])
+        assert sum(t["max_score"] for t in data["tests"]) == 108 and len(data["tests"]) == 47
+    assert solution["score"] == 100
+    assert {t["name"] for t in solution["tests"] if t["status"] != "passed"} == {
+        t["name"] for t in solution["tests"] if "notebook_exercises" in t["name"]}
     assert stub["score"] == 0 and all(t["status"] == "failed" for t in stub["tests"])
     assert f"== Gradescope results for {SOLUTION}\n" in result.stdout
-    assert result.stdout.count("\nScore: 100/100\n") == 1 and result.stdout.count("\nScore: 0/100\n") == 1
+    assert result.stdout.count("\nScore: 100/108\n") == 1 and result.stdout.count("\nScore: 0/108\n") == 1
 
 
 def test_the_prairielearn_entrypoint_grades_with_the_install_kit_venv(kit_venv, simulation, tmp_path):
@@ -136,10 +139,12 @@ def test_the_prairielearn_entrypoint_grades_with_the_install_kit_venv(kit_venv, 
     root = tmp_path / "grade"
     (root / "student").mkdir(parents=True)
     (root / "student" / "pooling_layers.py").write_bytes(SOLUTION.read_bytes())
+    for notebook in (SOLUTION.parents[2] / "notebooks").glob("*.ipynb"):  # their exercises are graded too
+        shutil.copy(notebook, root / "student" / notebook.name)
     shutil.copytree(tmp_path / "pl" / "questions" / "pooling" / "tests", root / "tests")
     shutil.copytree(tmp_path / "pl" / "serverFilesCourse", root / "serverFilesCourse")
     run(["bash", root / "serverFilesCourse" / "pooling" / "run.sh"], cwd=root,
         env=clean_env(CS231N_POOL_GRADE_ROOT=str(root), CS231N_POOL_PYTHON=str(tree / "venv" / "bin" / "python")))
     data = json.loads((root / "results" / "results.json").read_text())
     check_prairielearn(data)
-    assert (data["gradable"], data["score"], len(data["tests"])) == (True, 1.0, 39)
+    assert (data["gradable"], data["score"], len(data["tests"])) == (True, 1.0, 47)

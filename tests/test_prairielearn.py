@@ -32,7 +32,7 @@ def course(tmp_path_factory):
                              "prairielearn", "--out", str(out), "--image", "example/pooling-grader:1"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (f"Wrote {out}: questions/pooling/ (info.json, question.html, 10 test files), "
+    assert result.stdout == (f"Wrote {out}: questions/pooling/ (info.json, question.html, 12 test files), "
                              f"serverFilesCourse/pooling/run.sh and image/ (Dockerfile, the kit). "
                              f"Build the image with `docker build -t example/pooling-grader:1 {out}/image`.\n")
     return out
@@ -71,12 +71,13 @@ def test_question_folder(course):
     entrypoint = course / "serverFilesCourse" / options["entrypoint"].removeprefix("/grade/serverFilesCourse/")
     assert entrypoint.is_file() and os.access(entrypoint, os.X_OK)
     html = (question / "question.html").read_text()
-    assert '<pl-file-upload file-names="pooling_layers.py"></pl-file-upload>' in html
+    assert ('<pl-file-upload file-names="pooling_layers.py" optional-file-names="01_pooling_forward.ipynb, '
+            '02_im2col.ipynb, 04_avg_pooling.ipynb"></pl-file-upload>') in html
     assert "<pl-external-grader-results></pl-external-grader-results>" in html
     tests = sorted(str(p.relative_to(question / "tests")) for p in (question / "tests").rglob("*") if p.is_file())
     assert tests[:2] == ["assignment.toml", "conftest.py"]
     assert {t.split("/")[0] for t in tests[2:]} == {"hidden", "public", "pooltools"}
-    assert sum(t.split("/")[-1].startswith("test_") for t in tests) == 10
+    assert sum(t.split("/")[-1].startswith("test_") for t in tests) == 12
     assert not any("BEGIN SOLUTION" in p.read_text() for p in question.rglob("*") if p.is_file())
 
 
@@ -92,22 +93,26 @@ def test_the_image_installs_the_kit_with_install_kit(course):
 
 
 def test_the_solution_scores_one(course, tmp_path):
-    data = run_entrypoint(grade_tree(tmp_path, course, {"pooling_layers.py": SOLUTION.read_text()}))
-    assert (data["gradable"], data["score"], data["message"]) == (True, 1.0, "100/100 points")
-    assert len(data["tests"]) == 39 and all(t["points"] == t["max_points"] > 0 for t in data["tests"])
+    files = {"pooling_layers.py": SOLUTION.read_text()}  # and the solved notebooks: their exercises are graded
+    files.update({p.name: p.read_text() for p in (SOLUTION.parents[2] / "notebooks").glob("*.ipynb")})
+    data = run_entrypoint(grade_tree(tmp_path, course, files))
+    assert (data["gradable"], data["score"], data["message"]) == (True, 1.0, "108/108 points")
+    assert len(data["tests"]) == 47 and all(t["points"] == t["max_points"] > 0 for t in data["tests"])
     assert {t["description"] for t in data["tests"]} == {"public test", "hidden test"}
     (image,) = data["images"]
     svg = base64.b64decode(image["url"].removeprefix("data:image/svg+xml;base64,")).decode()
-    assert image["label"] == "Points per test file" and svg.count("<text") == 2 * 10  # 10 test files
+    assert image["label"] == "Points per test file" and svg.count("<text") == 2 * 12  # 12 test files
 
 
 def test_the_stub_scores_zero(course, tmp_path):
     stub = stub_source(SOLUTION.read_text())
     data = run_entrypoint(grade_tree(tmp_path, course, {"pooling_layers.py": stub}))
-    assert (data["gradable"], data["score"], data["message"]) == (True, 0.0, "0/100 points")
+    assert (data["gradable"], data["score"], data["message"]) == (True, 0.0, "0/108 points")
     public = [t for t in data["tests"] if t["description"] == "public test"]
     hidden = [t for t in data["tests"] if t["description"] == "hidden test"]
-    assert all(t["points"] == 0 and "NotImplementedError" in t["message"] for t in public)
+    notebook = [t for t in public if "notebook_exercises" in t["name"]]
+    assert all(t["points"] == 0 and "NotImplementedError" in t["message"] for t in public if t not in notebook)
+    assert notebook and all(t["points"] == 0 and "the submission has no" in t["message"] for t in notebook)
     assert public and hidden and all(t["output"] == HIDDEN_OUTPUT and t["message"] == "failed" for t in hidden)
 
 
@@ -120,9 +125,13 @@ def test_the_stub_scores_zero(course, tmp_path):
 ])
 def test_a_file_that_cannot_be_graded_is_not_gradable(course, tmp_path, files, error):
     data = run_entrypoint(grade_tree(tmp_path, course, files))
-    if "isolation" in data:  # only a run that reached the sandbox reports its level
+    output = ""
+    if "isolation" in data:  # only a run that reached the sandbox reports its level, and why it stopped
         assert data.pop("isolation") in ISOLATION_LEVELS
-    assert data == {"gradable": False, "format_errors": [error], "message": error, "output": ""}
+        output = data["output"]
+        assert output.startswith("pooling_layers.py does not import, so none of its tests could run:\n"
+                                 "importing pooling_layers.py raised NameError: name 'undefined_name' is not defined")
+    assert data == {"gradable": False, "format_errors": [error], "message": error, "output": output}
 
 
 def test_broken_tests_are_a_grader_failure_that_costs_no_attempt(course, tmp_path):

@@ -56,6 +56,10 @@ def reference(op, *args):
                            count_include_pad=count_include_pad).forward(x)
     if op == "output_sizes":
         return _output_sizes()
+    if op == "output_size":
+        (rows,) = args
+        return np.array([lib.pooled_size(int(size), int(k), int(s), int(p), ceil_mode=bool(ceil))
+                         for size, k, s, p, ceil in rows], dtype=np.int64)
     if op == "im2col_reference_ms":
         return _im2col_timings(*args)
     raise ValueError(f"op={op!r} is not a reference operation")

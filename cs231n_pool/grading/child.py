@@ -161,7 +161,9 @@ class Driver:
     def error_reply(self, exc):
         frames = traceback.extract_tb(exc.__traceback__)
         here = os.path.abspath(__file__)
-        user_frames = [f for f in frames if os.path.abspath(f.filename) != here]
+        # Only the student's frames: not this driver's, nor the import machinery's (a syntax error).
+        user_frames = [f for f in frames
+                       if os.path.abspath(f.filename) != here and not f.filename.startswith("<frozen")]
         text = "".join(traceback.format_list(user_frames))
         text += "".join(traceback.format_exception_only(type(exc), exc))
         text = text.replace(os.path.dirname(self.config["student_file"]) + os.sep, "")  # show "pooling_layers.py"

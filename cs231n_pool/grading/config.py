@@ -34,6 +34,7 @@ class AssignmentConfig:
     notebooks: str | None      # absolute path of the notebooks folder (may not exist)
     limits: Limits
     forbidden: tuple = field(default_factory=tuple)
+    graded_notebooks: tuple = ()  # the notebooks of [notebook_exercises], whose exercises are graded
 
     @property
     def tests_dir(self):
@@ -87,6 +88,10 @@ def load_config(assignment_dir):
         raise ConfigError(f"{path}: bad [limits] value: {exc}") from None
     if parsed_limits.timeout <= 0 or parsed_limits.memory_mb <= 0 or parsed_limits.output_bytes <= 0:
         raise ConfigError(f"{path}: [limits] must be positive, got {limits!r}")
+    exercises = data.get("notebook_exercises", {})
+    if not isinstance(exercises, dict) or not all(isinstance(e, dict) and isinstance(e.get("notebook"), str)
+                                                  for e in exercises.values()):
+        raise ConfigError(f"{path}: [notebook_exercises] must map each exercise to {{ notebook = \"NAME.ipynb\", ... }}")
     forbidden = data.get("imports", {}).get("forbidden", [])
     if not isinstance(forbidden, list) or not all(isinstance(m, str) for m in forbidden):
         raise ConfigError(f"{path}: [imports] forbidden={forbidden!r} must be a list of module names")
@@ -98,4 +103,5 @@ def load_config(assignment_dir):
         notebooks=os.path.normpath(os.path.join(root, notebooks)) if notebooks else None,
         limits=parsed_limits,
         forbidden=tuple(forbidden),
+        graded_notebooks=tuple(sorted({e["notebook"] for e in exercises.values()})),
     )

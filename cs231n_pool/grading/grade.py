@@ -6,7 +6,9 @@ How a submission is graded:
 2. A fresh private temp dir gets a pristine copy of the instructor's tests and
    assignment.toml (written from the snapshot, never from the live folder), its own
    pytest.ini (so no ini or conftest.py above it is picked up), and a copy of the
-   student file only (nothing else from the submission is used).
+   student file and of the notebooks next to it (nothing else from the submission is used;
+   the notebooks' graded exercises are taken out of them, and their written answers are
+   collected for the feedback).
 3. pytest runs in a subprocess with the grading plugin; the plugin runs every call into the
    submission in a sandboxed child (sandbox.py) and writes the verdicts to a results file in
    the private temp dir after all student processes are gone.
@@ -31,6 +33,7 @@ import zipfile
 
 from ..cli_args import UsageError, assignment_folder, existing_path, output_file, positive
 from .config import ConfigError, load_config
+from .feedback import collapse_import_failure, written_answers
 from .results import (GradingResults, gradescope_json, gradescope_results, report_json, text_table,
                       validate_plugin_results, write_output)
 
@@ -41,6 +44,8 @@ MAX_ZIP_MEMBERS = 2000
 MAX_ASSIGNMENT_BYTES = 200 << 20   # the assignment folder is held in memory
 MAX_DEPTH = 20                     # folder levels searched for the student file
 MAX_ENTRIES = 20000                # files and folders listed in a submission folder
+MAX_NOTEBOOK_BYTES = 20 << 20      # largest notebook accepted (outputs included)
+MAX_NOTEBOOKS = 20                 # notebooks taken from a submission
 TOTAL_TIMEOUT = 1800.0             # seconds for one whole grading run (the per-test limits apply inside)
 PYTEST_INI = "[pytest]\n"
 
@@ -173,20 +178,12 @@ def fetch_student_file(submission, student_file, dest_dir):
     reason, for anything unsafe or unreadable; a missing file is not an error (every test
     then fails).
     """
-    try:
-        mode = os.lstat(submission).st_mode
-    except OSError as exc:
-        raise SubmissionRejected(f"cannot read the submission: {exc.strerror}") from None
-    if stat.S_ISDIR(mode):
-        rel, data = _from_folder(submission, student_file)
-    elif not stat.S_ISREG(mode):
-        raise SubmissionRejected("the submission is neither a folder, a .zip nor a .py file")
-    elif submission.endswith(".py"):
+    kind = _kind(submission)
+    if kind == "py":
         rel, data = os.path.basename(submission), _read_regular(submission, os.path.basename(submission))
-    elif zipfile.is_zipfile(submission):
-        rel, data = _from_zip(submission, student_file)
     else:
-        raise SubmissionRejected("the submission is neither a folder, a .zip nor a .py file")
+        found = _find(submission, kind, lambda name: name == student_file, MAX_SUBMISSION_BYTES)
+        rel, data = found[0] if found else (None, None)
     if data is None:
         return f"the submission has no {student_file}"
     with open(os.path.join(dest_dir, student_file), "wb") as f:
@@ -194,13 +191,50 @@ def fetch_student_file(submission, student_file, dest_dir):
     return "" if _depth(rel) == 0 else f"graded {_printable(rel)}"
 
 
+def fetch_notebooks(submission, dest_dir):
+    """Copy the notebooks (.ipynb) of a folder or .zip submission into dest_dir: those of the
+    shallowest folder holding one (their graded exercises are extracted from them). Returns
+    their names; raises SubmissionRejected like fetch_student_file."""
+    kind = _kind(submission)
+    if kind == "py":
+        return []
+    found = _find(submission, kind, lambda name: name.endswith(".ipynb"), MAX_NOTEBOOK_BYTES)
+    names = []
+    for rel, data in found[:MAX_NOTEBOOKS]:
+        name = os.path.basename(rel.rstrip("/"))
+        with open(os.path.join(dest_dir, name), "wb") as f:
+            f.write(data)
+        names.append(name)
+    return names
+
+
+def _kind(submission):
+    """'folder', 'zip' or 'py'; SubmissionRejected for anything else."""
+    try:
+        mode = os.lstat(submission).st_mode
+    except OSError as exc:
+        raise SubmissionRejected(f"cannot read the submission: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISREG(mode) and submission.endswith(".py"):
+        return "py"
+    if stat.S_ISREG(mode) and zipfile.is_zipfile(submission):
+        return "zip"
+    raise SubmissionRejected("the submission is neither a folder, a .zip nor a .py file")
+
+
+def _find(submission, kind, match, limit):
+    """[(relative path, bytes)] of the files whose name matches, in the shallowest folder holding one."""
+    return _from_folder(submission, match, limit) if kind == "folder" else _from_zip(submission, match, limit)
+
+
 def _printable(name):
     """A name from the submission, safe to print and to encode (bad bytes escaped)."""
     return name.encode("utf-8", "backslashreplace").decode("utf-8")[:300]
 
 
-def _read_regular(path, shown):
-    """The bytes of a regular file (no link, device or FIFO), at most MAX_SUBMISSION_BYTES."""
+def _read_regular(path, shown, limit=MAX_SUBMISSION_BYTES):
+    """The bytes of a regular file (no link, device or FIFO), at most `limit` bytes."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
@@ -209,13 +243,13 @@ def _read_regular(path, shown):
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise SubmissionRejected(f"{_printable(shown)} is not a regular file")
-        data = f.read(MAX_SUBMISSION_BYTES + 1)
-    if len(data) > MAX_SUBMISSION_BYTES:
-        raise SubmissionRejected(f"{_printable(shown)} is larger than {MAX_SUBMISSION_BYTES} bytes")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise SubmissionRejected(f"{_printable(shown)} is larger than {limit} bytes")
     return data
 
 
-def _from_folder(folder, student_file):
+def _from_folder(folder, match, limit):
     """Breadth-first, without following links, within MAX_DEPTH levels and MAX_ENTRIES entries."""
     found, entries, level = [], 0, [""]
     for depth in range(MAX_DEPTH + 1):
@@ -231,20 +265,21 @@ def _from_folder(folder, student_file):
                 raise SubmissionRejected(f"the submission holds more than {MAX_ENTRIES} files and folders")
             for entry in listing:
                 child = os.path.join(rel, entry.name)
-                if entry.name == student_file:
+                if match(entry.name):
                     found.append(child)
                 elif entry.is_dir(follow_symlinks=False) and entry.name not in SKIP_DIRS:
                     deeper.append(child)
         if found:
-            rel = found[0]
-            return rel, _read_regular(os.path.join(folder, rel), rel)
+            parent = os.path.dirname(found[0])  # the files of one folder, never a mix of two
+            return [(rel, _read_regular(os.path.join(folder, rel), rel, limit)) for rel in found
+                    if os.path.dirname(rel) == parent]
         if not deeper:
-            return None, None
+            return []
         level = deeper
     raise SubmissionRejected(f"the submission's folders nest deeper than {MAX_DEPTH} levels")
 
 
-def _from_zip(path, student_file):
+def _from_zip(path, match, limit):
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -254,18 +289,22 @@ def _from_zip(path, student_file):
                 raise SubmissionRejected(f"the zip expands to more than {MAX_ZIP_BYTES} bytes")
             for info in infos:
                 _check_member(info)
-            found = [i for i in infos if not i.is_dir() and i.filename.rstrip("/").split("/")[-1] == student_file
-                     and "__MACOSX" not in i.filename.split("/")]
+            found = sorted((i for i in infos if not i.is_dir() and match(i.filename.rstrip("/").split("/")[-1])
+                            and not SKIP_DIRS.union({"__MACOSX"}).intersection(i.filename.split("/"))),
+                           key=lambda i: (_depth(i.filename), i.filename))
             if not found:
-                return None, None
-            info = min(found, key=lambda i: (_depth(i.filename), i.filename))
-            if info.file_size > MAX_SUBMISSION_BYTES:
-                raise SubmissionRejected(f"{_printable(info.filename)} is larger than {MAX_SUBMISSION_BYTES} bytes")
-            with zf.open(info) as f:
-                data = f.read(MAX_SUBMISSION_BYTES + 1)
-            if len(data) > MAX_SUBMISSION_BYTES:
-                raise SubmissionRejected(f"{_printable(info.filename)} is larger than {MAX_SUBMISSION_BYTES} bytes")
-            return info.filename, data
+                return []
+            parent = os.path.dirname(found[0].filename)  # the files of one folder, never a mix of two
+            files = []
+            for info in (i for i in found if os.path.dirname(i.filename) == parent):
+                if info.file_size > limit:
+                    raise SubmissionRejected(f"{_printable(info.filename)} is larger than {limit} bytes")
+                with zf.open(info) as f:
+                    data = f.read(limit + 1)
+                if len(data) > limit:
+                    raise SubmissionRejected(f"{_printable(info.filename)} is larger than {limit} bytes")
+                files.append((info.filename, data))
+            return files
     except SubmissionRejected:
         raise
     except Exception as exc:  # any corrupt stream, bad name, encryption or unknown method  # noqa: BLE001
@@ -408,7 +447,9 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
     """Grade one submission (folder, .zip or .py file) against the assignment's public + hidden tests.
 
     Returns the Gradescope results dict: score, execution_time, output, tests[] with name,
-    score, max_score, status, output, visibility, and the isolation level that was in force.
+    score, max_score, status, output, visibility, the isolation level that was in force, the
+    submission's status (feedback.py: graded, no file, does not import; the reason said once in
+    output) and its written answers.
     Raises GradingError when the assignment itself cannot be graded. `snapshot` (from
     snapshot_tree) is the trusted content of the assignment folder; by default it is read now.
     """
@@ -443,6 +484,11 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
             note = f"submission rejected: {exc}"
         if note:
             notes.append(note)
+        try:
+            fetch_notebooks(os.path.abspath(submission), sub_dir)
+        except SubmissionRejected as exc:  # the student file is still graded
+            notes.append(f"the notebooks were not read: {exc}")
+        written = written_answers(sub_dir)
         results_path = os.path.join(workdir, "results.json")
         tmp_dir = os.path.join(workdir, "tmp")
         os.makedirs(tmp_dir)
@@ -468,7 +514,7 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
     if not tests:
         raise GradingError(f"no graded tests (@pytest.mark.points) in {assignment_dir}/tests")
     results = gradescope_results(tests, time.monotonic() - start, "\n".join(notes))
-    results["isolation"] = level
+    results, _ = collapse_import_failure(dict(results, isolation=level, written=written), cfg.student_file)
     return results
 
 

@@ -2,10 +2,13 @@
 
 Each subfolder, .zip or loose .py file of SUBMISSIONS_DIR is one student (named after it;
 ``NAME_<student_file>`` and ``NAME.py`` are student NAME). Writes OUTDIR/<student>/results.json
-(Gradescope schema), OUTDIR/grades.csv (one row per student: score, max_score, then the
-points of every test) and OUTDIR/pass_rates.png (the share of students passing each test, so
-the instructor sees which skills the class missed). Entries that cannot be graded are listed
-with the reason, in grades.csv and on stderr; none is skipped silently.
+(Gradescope schema) and OUTDIR/<student>/feedback.md (what a person reads: points per skill,
+each failed test with its message and likely cause, the written answers), OUTDIR/grades.csv
+(one row per student: score, max_score, status, the points of every test, the total per
+skill) and OUTDIR/pass_rates.png (the pass rate of each skill, public and hidden side by side,
+least passed first, and the score histogram); see class_report.py. Entries that cannot be
+graded are listed with the reason, in grades.csv and on stderr; none is skipped silently.
+``--seed N`` gives every student the same random inputs, so a class run can be reproduced.
 
 The assignment folder is read into memory once, before any student code runs; every
 submission is graded against that snapshot (see grade.grade_submission) in its own worker
@@ -14,8 +17,6 @@ the output folder, from its own memory, after that worker and everything it star
 A worker that dies, hangs or is stopped costs only its own student: it is killed when the
 submission's wall-clock budget runs out, and the student is reported as not graded.
 """
-import csv
-import io
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -27,12 +28,14 @@ import tempfile
 import time
 
 from ..cli_args import UsageError, assignment_folder, existing_folder, output_folder, positive
+from .class_report import plot_skill_pass_rates, write_grades_csv
 from .config import load_config
+from .feedback import COULD_NOT_GRADE, feedback_markdown
 from .grade import TOTAL_TIMEOUT, GradingError, grade_submission, snapshot_tree
-from .results import fmt_points, validate_plugin_results, write_output
+from .results import validate_plugin_results, write_output
 
 REPORT_FILES = ("grades.csv", "pass_rates.png")
-STUDENT_FILES = ("results.json", "error.txt")
+STUDENT_FILES = ("results.json", "error.txt", "feedback.md")
 MAX_RESULTS_BYTES = 64 << 20
 
 
@@ -73,13 +76,13 @@ def find_students(submissions_dir, student_file="pooling_layers.py"):
     return students, skipped
 
 
-def _worker(conn, tmp, assignment_dir, path, timeout, snapshot, isolation):
+def _worker(conn, tmp, assignment_dir, path, timeout, snapshot, isolation, seed):
     """Forked per student: grade (with temporary files under `tmp`), send the results as JSON
     bytes, exit."""
     os.setsid()  # its own process group, so that the parent can kill all it started
     os.environ["TMPDIR"] = tempfile.tempdir = tmp
     try:
-        reply = {"results": grade_submission(assignment_dir, path, timeout=timeout, snapshot=snapshot,
+        reply = {"results": grade_submission(assignment_dir, path, timeout=timeout, seed=seed, snapshot=snapshot,
                                              isolation=isolation)}
     except GradingError as exc:
         reply = {"error": str(exc)}
@@ -167,9 +170,10 @@ def _clear_previous(out_dir):
 
 
 def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, progress=True, isolation="auto",
-              budget=TOTAL_TIMEOUT):
+              budget=TOTAL_TIMEOUT, seed=None):
     """Grade every submission. Returns (outcomes, notes): {student: results dict, or None when
-    it could not be graded} and {student or entry: why it was not graded or was skipped}."""
+    it could not be graded} and {student or entry: why it was not graded or was skipped}.
+    `seed` seeds the hidden tests' random inputs of every student (None: fresh per student)."""
     cfg = load_config(assignment_dir)
     snapshot = snapshot_tree(cfg.root)
     students, skipped = find_students(submissions_dir, cfg.student_file)
@@ -193,7 +197,7 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
     while pending or running:
         while pending and len(running) < jobs:
             student, path = pending.pop(0)
-            running.append(_Job(student, path, (cfg.root, path, timeout, snapshot, isolation), budget))
+            running.append(_Job(student, path, (cfg.root, path, timeout, snapshot, isolation, seed), budget))
         wait = max(0.0, min(job.deadline for job in running) - time.monotonic())
         ready = multiprocessing.connection.wait([job.conn for job in running] + [job.proc.sentinel for job in running],
                                                 timeout=wait)
@@ -202,7 +206,7 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
                 running.remove(job)
                 results, error = job.finish(budget)
                 _kill_strays(running)
-                _write_student(out_dir, job.student, results, error)
+                _write_student(out_dir, job.student, results, error, cfg.title)
                 outcomes[job.student] = results
                 if results is None:
                     notes[job.student] = error
@@ -211,19 +215,31 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
     if bar is not None:
         bar.close()
     outcomes = {student: outcomes[student] for student, _ in students}
-    write_csv(outcomes, os.path.join(out_dir, "grades.csv"), notes)
+    statuses = {student: results["status"] if results else _could_not_grade(notes[student])
+                for student, results in outcomes.items()}
+    write_grades_csv(outcomes, statuses, os.path.join(out_dir, "grades.csv"),
+                     {entry: _could_not_grade(reason) for entry, reason in notes.items()})
     if any(results is not None for results in outcomes.values()):
-        plot_pass_rates(outcomes, os.path.join(out_dir, "pass_rates.png"), cfg.name)
+        plot_skill_pass_rates(outcomes, os.path.join(out_dir, "pass_rates.png"), cfg.name)
     return outcomes, notes
 
 
-def _write_student(out_dir, student, results, error):
+def _could_not_grade(reason):
+    """The status of an entry that was not graded: 'could not grade: REASON' on one line."""
+    reason = reason.strip().splitlines()[0] if reason.strip() else "unknown reason"
+    prefix = COULD_NOT_GRADE.format(reason="")
+    return reason if reason.startswith(prefix) else COULD_NOT_GRADE.format(reason=reason)
+
+
+def _write_student(out_dir, student, results, error, title):
     folder = os.path.join(out_dir, student)
+    status = results["status"] if results else _could_not_grade(error)
     try:
         if results is None:
             write_output(os.path.join(folder, "error.txt"), error + "\n")
         else:
             write_output(os.path.join(folder, "results.json"), json.dumps(results, indent=2))
+        write_output(os.path.join(folder, "feedback.md"), feedback_markdown(student, results, status, title))
     except OSError as exc:  # e.g. a link at the output path: reported, not followed
         print(f"cs231n-pool grade-all: cannot write the results of {student}: {exc}", file=sys.stderr)
 
@@ -237,73 +253,6 @@ def _progress(total, enabled):
     return tqdm(total=total, desc="grading", unit="submission", file=sys.stderr)
 
 
-def _test_names(outcomes):
-    names = []
-    for results in outcomes.values():
-        for t in results["tests"] if results else []:
-            if t["name"] not in names:
-                names.append(t["name"])
-    return names
-
-
-def write_csv(outcomes, path, notes=None):
-    """One row per student and per entry that could not be graded (with the reason in `note`)."""
-    notes = notes or {}
-    names = _test_names(outcomes)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(["student", "score", "max_score", "graded", "note", *names])
-    for student, results in outcomes.items():
-        if results is None:
-            writer.writerow([student, "", "", "no", notes.get(student, ""), *[""] * len(names)])
-            continue
-        scores = {t["name"]: t["score"] for t in results["tests"]}
-        max_score = sum(t["max_score"] for t in results["tests"])
-        writer.writerow([student, fmt_points(results["score"]), fmt_points(max_score), "yes", "",
-                         *[fmt_points(scores[n]) if n in scores else "" for n in names]])
-    for entry, reason in notes.items():
-        if entry not in outcomes:
-            writer.writerow([entry, "", "", "no", reason, *[""] * len(names)])
-    write_output(path, buffer.getvalue())
-
-
-def pass_rates(outcomes):
-    """{test name: (fraction of graded students who passed, visibility)} in test order."""
-    graded = [results for results in outcomes.values() if results]
-    rates = {}
-    for name in _test_names(outcomes):
-        records = [t for results in graded for t in results["tests"] if t["name"] == name]
-        rates[name] = (sum(t["status"] == "passed" for t in records) / len(graded), records[0]["visibility"])
-    return rates
-
-
-def plot_pass_rates(outcomes, path, name):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rates = pass_rates(outcomes)
-    names = list(rates)
-    values = [100 * rates[n][0] for n in names]
-    colors = ["tab:blue" if rates[n][1] == "visible" else "tab:orange" for n in names]
-    n_graded = sum(1 for r in outcomes.values() if r)
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(names) + 1.6))
-    ax.barh(range(len(names)), values, color=colors)
-    ax.set_yticks(range(len(names)), [n.replace(".py::", " :: ") for n in names], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("students passing the test (%)")
-    ax.set_ylabel("test (blue: public, orange: hidden)")
-    ax.set_title(f"Pass rate per test: {name} ({n_graded} submissions)")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    image = io.BytesIO()
-    fig.savefig(image, format="png", dpi=100)
-    plt.close(fig)
-    write_output(path, image.getvalue())
-
-
 def add_arguments(parser):
     from .isolation import add_isolation_argument
 
@@ -314,6 +263,8 @@ def add_arguments(parser):
     parser.add_argument("--jobs", type=positive(int), default=1, metavar="N", help="submissions graded at once (default 1)")
     parser.add_argument("--timeout", type=positive(float), metavar="SECONDS",
                         help="wall-clock seconds a submission may run per test (default: assignment.toml)")
+    parser.add_argument("--seed", type=int, help="seed of the hidden tests' random inputs, the same for every "
+                                                 "student, so that a class run can be reproduced (default: fresh)")
     parser.add_argument("--budget", type=positive(float), default=TOTAL_TIMEOUT, metavar="SECONDS",
                         help=f"wall-clock seconds for grading one submission in all (default {TOTAL_TIMEOUT:g})")
     add_isolation_argument(parser)
@@ -329,7 +280,7 @@ def run(args):
     warn_if_unisolated("grade-all", level, (str(args.assignment), str(args.submissions)))
     try:
         outcomes, notes = grade_all(str(args.assignment), str(args.submissions), str(args.out), jobs=args.jobs,
-                                    timeout=args.timeout, isolation=level, budget=args.budget)
+                                    timeout=args.timeout, isolation=level, budget=args.budget, seed=args.seed)
     except (GradingError, OSError) as exc:
         print(f"cs231n-pool grade-all: {exc}", file=sys.stderr)
         return 1

@@ -63,7 +63,8 @@ def course_files(cfg, image):
     files = {
         f"{question}/info.json": (json.dumps(info_json(cfg, image), indent=2).encode() + b"\n", 0o644),
         f"{question}/question.html": (template("prairielearn/question.html", TITLE=html.escape(cfg.title),
-                                               STUDENT_FILE=html.escape(cfg.student_file)).encode(), 0o644),
+                                               STUDENT_FILE=html.escape(cfg.student_file),
+                                               NOTEBOOKS=html.escape(", ".join(cfg.graded_notebooks))).encode(), 0o644),
         f"serverFilesCourse/{cfg.name}/run.sh": (template("prairielearn/run.sh", VENV=VENV,
                                                           GRADER_FAILED=GRADER_FAILED).encode(), EXECUTABLE),
         "image/Dockerfile": (template("prairielearn/Dockerfile", VENV=VENV).encode(), 0o644),
@@ -122,11 +123,12 @@ def format_errors(student_dir, cfg, scratch):
 
 
 def import_failure(results, student_file):
-    """The reason when every test failed because the student file raised on import, else ""."""
+    """The reason when the student file raised on import (the grader's status says so), else ""."""
     prefix = f"importing {student_file} raised "
-    if results.tests and all(not t.passed and t.output.startswith(prefix) for t in results.tests):
-        return f"{student_file} does not import: " + results.tests[0].output.splitlines()[0][len(prefix):]
-    return ""
+    if results.status != "does not import":
+        return ""
+    line = next((line for line in results.output.splitlines() if line.startswith(prefix)), prefix)
+    return f"{student_file} does not import: " + line[len(prefix):]
 
 
 def grade(root):

@@ -24,8 +24,10 @@ is an error, not a bundle without notebooks).
 
 The command then verifies its own result and exits non-zero with the reason when any check
 fails: the stub imports; pytest at the bundle root scores 0 on the stub and full marks with
-the solution; no solution marker, no line of a solution block and no hidden test is left in
-DIR; no file but the stub defines a function, class or name the stub asks the student to write.
+the solution (with the solved notebooks, whose exercises have public tests too); no solution
+marker, no line of a solution block, no hidden test and nothing of the grader's diagnosis
+(cs231n_pool.grading.diagnosis) is left in DIR; no file but the stub defines a function, class
+or name the stub asks the student to write.
 """
 import ast
 import json
@@ -208,7 +210,10 @@ def _run_bundle_pytest(out_dir, submission_dir=None, extra=()):
 
 
 def _solution_folder(cfg, tmp):
+    """tmp holding the solution file and the solved notebooks (their exercises are graded too)."""
     shutil.copyfile(cfg.solution_path, os.path.join(tmp, cfg.student_file))
+    for path in _notebook_paths(cfg):
+        shutil.copyfile(path, os.path.join(tmp, os.path.basename(path)))
     return tmp
 
 
@@ -297,8 +302,19 @@ def _solution_lines(cfg):
     return sorted(inside_lines - outside_lines)
 
 
+def _diagnosis_texts():
+    """What the grader's diagnosis module would leave behind if it were shipped: its name, the
+    ``Likely cause:`` prefix and the start of each cause it names."""
+    from . import diagnosis
+
+    return [diagnosis.PREFIX.strip(), "grading.diagnosis"] + sorted(
+        {line[len(diagnosis.PREFIX):][:40] for line in diagnosis.causes().values()})
+
+
 def check_contents(cfg, out_dir):
-    """No solution marker or solution line in the bundle, no hidden test, no graded name defined but in the stub."""
+    """No solution marker or solution line in the bundle, no hidden test, nothing of the grader's
+    diagnosis, no graded name defined but in the stub."""
+    diagnosis_texts = [text.encode() for text in _diagnosis_texts()]
     hidden_bytes = set()
     for folder, _, names in os.walk(os.path.join(cfg.tests_dir, "hidden")):
         for name in names:
@@ -320,6 +336,10 @@ def check_contents(cfg, out_dir):
             leaked = next((line for line in solution_lines if line in data), None)
             if leaked is not None:
                 raise ReleaseError(f"{rel} contains a line of the solution: {leaked.decode()!r}")
+            leaked = next((text for text in diagnosis_texts if text in data), None)
+            if leaked is not None or name == "diagnosis.py":
+                raise ReleaseError(f"{rel} contains the grader's diagnosis of failed checks: "
+                                   f"{(leaked or name.encode()).decode()!r}")
     graded = graded_names(cfg)
     for where, source in _bundle_sources(out_dir, cfg.student_file):
         defined = sorted(_defined_names(source) & graded)
@@ -376,6 +396,6 @@ def run(args):
     stored = "" if summary["expected_values"] is None else f"{summary['expected_values']} expected values stored; "
     print(f"Released {args.assignment} to {summary['out']}: the stub scores 0/{summary['public_points']:g} "
           f"and the solution {summary['public_points']:g}/{summary['public_points']:g} on the public tests; "
-          f"{len(summary['notebooks'])} notebook(s); {stored}no solution text or hidden test in the bundle, "
+          f"{len(summary['notebooks'])} notebook(s); {stored}no solution text, hidden test or diagnosis in the bundle, "
           f"and no file but {summary['student_file']} defines {', '.join(summary['graded'])}.")
     return 0

@@ -60,6 +60,9 @@ class GradingResults:
         Non-empty when grading failed on the grader's side; names what broke.
     isolation : str
         The isolation level student code ran under, when the grader reports one.
+    status : str
+        Whether the student file could be graded: ``graded``, ``no file`` or ``does not import``
+        ('' when the grader did not say); the reason is in ``output``.
     """
 
     tests: tuple = ()
@@ -69,6 +72,7 @@ class GradingResults:
     format_errors: tuple = ()
     grader_error: str = ""
     isolation: str = ""
+    status: str = ""
 
     @property
     def gradable(self) -> bool:
@@ -89,7 +93,8 @@ class GradingResults:
                                  passed=t["status"] == "passed", output=t["output"], visibility=t["visibility"])
                       for t in data["tests"])
         return cls(tests=tests, execution_time=data.get("execution_time", 0.0), output=data.get("output", ""),
-                   submission=data.get("submission", submission), isolation=data.get("isolation", ""))
+                   submission=data.get("submission", submission), isolation=data.get("isolation", ""),
+                   status=data.get("status", ""))
 
     @classmethod
     def failed_on_grader(cls, reason, submission=""):
@@ -200,7 +205,8 @@ def report_json(results):
     """The JSON report of ``cs231n-pool grade --format json``: Gradescope's fields plus
     ``max_score`` and ``submission``."""
     report = {k: v for k, v in gradescope_json(results).items() if k != "extra_data"}
-    return dict(report, max_score=results.max_score, submission=results.submission, **_isolation(results))
+    status = {"status": results.status} if results.status else {}
+    return dict(report, max_score=results.max_score, submission=results.submission, **_isolation(results), **status)
 
 
 def text_table(results, title=""):

@@ -4,7 +4,8 @@ Each Mutant replaces ``old`` (which must occur exactly once in
 assignments/pooling/pooling_layers.py) by ``new``; ``targets`` are the graded tests
 (``public/FILE::TEST`` or ``hidden/FILE::TEST`` under assignments/pooling/tests) that
 exist to catch that bug and must score 0 on the mutated file. tests/test_mutants.py
-applies and grades them.
+applies and grades them, and checks that the grader's diagnosis
+(cs231n_pool.grading.diagnosis) names each mutant's own likely cause on one of them.
 """
 from typing import NamedTuple
 
@@ -286,5 +287,22 @@ MUTANTS = [
         "    cols = np.empty((C, field_height, field_width, out_h, out_w, N), dtype=x.dtype)",
         "    cols = np.empty((C, field_height, field_width, out_h, out_w, N))",
         both(DT_P, DT_H, "test_float32_stays_float32"),
+    ),
+    Mutant(
+        "max_forward_returns_no_cache",
+        "`return out` instead of `return out, cache`: every caller that unpacks the pair fails",
+        "    cache = (x, pool_param)\n"
+        "    ### END SOLUTION\n"
+        "    return out, cache\n"
+        "\n"
+        "\n"
+        "def max_pool_backward_naive",
+        "    cache = (x, pool_param)\n"
+        "    ### END SOLUTION\n"
+        "    return out\n"
+        "\n"
+        "\n"
+        "def max_pool_backward_naive",
+        both(MAX_P, MAX_H, "test_max_forward_output_size"),
     ),
 ]

@@ -22,17 +22,21 @@ def test_maxpool_default_stride_is_size(submission, rng):
         for size in (2, 3, 4):
             layer = s.call("Maxpool", size)
             x = rng.standard_normal(batch(rng, int(rng.integers(size + 1, 3 * size)), 3 * size))
-            check_maxpool_layer(s, x, size, size, 0, f"Maxpool({size})", positive_dout(rng), layer=layer)
+            check_maxpool_layer(s, x, size, size, 0, "no stride given", positive_dout(rng), layer=layer,
+                                made=f"Maxpool({size})")
 
 
 @pytest.mark.points(2)
 def test_maxpool_second_forward_replaces_state(submission, rng):
     with submission.session() as s:
         layer = s.call("Maxpool", 2, stride=1)
-        shapes = [(1, 1, 5, 5), (2, 3, 6, 4), (2, 3, 6, 4), (1, 2, 3, 7)]
+        shapes = [(2, 3, 6, 4), (2, 3, 6, 4), (1, 1, 5, 5), (1, 2, 3, 7)]
+        earlier = []
         for call, shape in enumerate(shapes):
-            check_maxpool_layer(s, rng.standard_normal(shape), 2, 1, 0, f"forward call {call + 1}", positive_dout(rng),
-                                layer=layer)
+            x = rng.standard_normal(shape)
+            check_maxpool_layer(s, x, 2, 1, 0, f"forward call {call + 1}", positive_dout(rng), layer=layer,
+                                made="Maxpool(2, stride=1)", earlier=earlier)
+            earlier.append(x)
 
 
 @pytest.mark.points(2)
@@ -40,9 +44,10 @@ def test_maxpool_ties_and_nan(submission, rng):
     with submission.session() as s:
         layer = s.call("Maxpool", 2, stride=1)
         x = rng.integers(0, 3, size=batch(rng, 6, 6)).astype(np.float64)
-        check_maxpool_layer(s, x, 2, 1, 0, "tied maxima", positive_dout(rng), layer=layer)
+        check_maxpool_layer(s, x, 2, 1, 0, "tied maxima", positive_dout(rng), layer=layer, made="Maxpool(2, stride=1)")
         layer = s.call("Maxpool", 2, stride=2)
         x = rng.standard_normal((1, 2, 4, 4))
         x[0, 0, rng.integers(0, 2), rng.integers(0, 2)] = np.nan
         x[0, 1, 2 + rng.integers(0, 2), rng.integers(0, 2)] = np.nan
-        check_maxpool_layer(s, x, 2, 2, 0, "NaN inside windows", positive_dout(rng), layer=layer)
+        check_maxpool_layer(s, x, 2, 2, 0, "NaN inside windows", positive_dout(rng), layer=layer,
+                            made="Maxpool(2, stride=2)")

@@ -5,7 +5,7 @@ Padding is zero and counts: every window is divided by pool_height * pool_width.
 import numpy as np
 import pytest
 
-from pooltools.checks import assert_array, check_pool_backward, check_pool_forward
+from pooltools.checks import check_pool_backward, check_pool_forward
 from pooltools.inputs import pool_param, spread
 
 
@@ -19,8 +19,8 @@ def test_avg_forward(submission):
     """3x3 input 0..8, 2x2 window, stride 1 -> [[2, 3], [5, 6]]; then rectangular windows and floor mode."""
     with submission.session() as s:
         x = np.arange(9, dtype=np.float64).reshape(1, 1, 3, 3)
-        out, _ = s.call("avg_pool_forward_naive", x, pool_param(2, 2, 1))
-        assert_array(out, np.array([[[[2.0, 3.0], [5.0, 6.0]]]]), "3x3 0..8, 2x2 window, stride 1")
+        check_pool_forward(s, "avg", x, pool_param(2, 2, 1), "3x3 0..8, 2x2 window, stride 1",
+                           wanted=np.array([[[[2.0, 3.0], [5.0, 6.0]]]]))
         check_pool_forward(s, "avg", spread((2, 3, 5, 7)), pool_param(2, 2, 2), "5x7 input, 2x2/2")
         check_pool_forward(s, "avg", spread((1, 2, 4, 7)), pool_param(2, 3, 1), "2x3 window")
         check_pool_forward(s, "avg", spread((1, 2, 7, 4)), pool_param(3, 2, 2), "3x2 window")
@@ -30,9 +30,9 @@ def test_avg_forward(submission):
 def test_avg_forward_padding_counts_zeros(submission):
     """ones(3x3), 3x3 window, stride 1, pad 1 -> corners 4/9, edges 6/9, centre 1."""
     with submission.session() as s:
-        out, _ = s.call("avg_pool_forward_naive", np.ones((1, 1, 3, 3)), pool_param(3, 3, 1, pad=1))
         expected = np.array([[4.0, 6.0, 4.0], [6.0, 9.0, 6.0], [4.0, 6.0, 4.0]]) / 9.0
-        assert_array(out, expected[None, None], "ones(3x3), 3x3/1, pad 1")
+        check_pool_forward(s, "avg", np.ones((1, 1, 3, 3)), pool_param(3, 3, 1, pad=1), "ones(3x3), 3x3/1, pad 1",
+                           wanted=expected[None, None])
         check_pool_forward(s, "avg", spread((2, 2, 5, 6)), pool_param(2, 2, 2, pad=1), "2x2/2, pad 1")
 
 

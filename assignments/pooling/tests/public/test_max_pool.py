@@ -6,7 +6,7 @@ Expected values were computed with PyTorch's semantics and are stored in pooltoo
 import numpy as np
 import pytest
 
-from pooltools.checks import assert_array, check_pool_backward, check_pool_forward
+from pooltools.checks import check_pool_backward, check_pool_forward
 from pooltools.inputs import distinct, pool_param
 
 
@@ -20,11 +20,11 @@ def test_max_forward_worked_example(submission):
     """3x3 input 0..8 with a 2x2 window, stride 1 -> [[4, 5], [7, 8]]."""
     with submission.session() as s:
         x = np.arange(9, dtype=np.float64).reshape(1, 1, 3, 3)
-        out, _ = s.call("max_pool_forward_naive", x, pool_param(2, 2, 1))
-        assert_array(out, np.array([[[[4.0, 5.0], [7.0, 8.0]]]]), "3x3 0..8, 2x2 window, stride 1")
+        check_pool_forward(s, "max", x, pool_param(2, 2, 1), "3x3 0..8, 2x2 window, stride 1",
+                           wanted=np.array([[[[4.0, 5.0], [7.0, 8.0]]]]))
         x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
-        out, _ = s.call("max_pool_forward_naive", x, pool_param(2, 2, 2))
-        assert_array(out, np.array([[[[5.0, 7.0], [13.0, 15.0]]]]), "4x4 0..15, 2x2 window, stride 2")
+        check_pool_forward(s, "max", x, pool_param(2, 2, 2), "4x4 0..15, 2x2 window, stride 2",
+                           wanted=np.array([[[[5.0, 7.0], [13.0, 15.0]]]]))
 
 
 @pytest.mark.points(2)

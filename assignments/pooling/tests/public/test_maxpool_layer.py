@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from pooltools import expected
-from pooltools.checks import check_maxpool_layer
+from pooltools.checks import Call, assert_equal_ints, check_maxpool_layer
 from pooltools.inputs import distinct, spread
 
 
@@ -28,7 +28,8 @@ def test_maxpool_default_stride_is_size(submission):
     with submission.session() as s:
         for size, shape in ((2, (1, 2, 4, 4)), (3, (2, 1, 6, 7))):
             layer = s.call("Maxpool", size)
-            check_maxpool_layer(s, distinct(shape), size, size, 0, f"Maxpool({size})", dout_normal, layer=layer)
+            check_maxpool_layer(s, distinct(shape), size, size, 0, "no stride given", dout_normal, layer=layer,
+                                made=f"Maxpool({size})")
 
 
 @pytest.mark.points(2)
@@ -36,12 +37,13 @@ def test_maxpool_second_forward_replaces_state(submission):
     """backward after two forward calls belongs to the second one (fresh indices and shape)."""
     with submission.session() as s:
         layer = s.call("Maxpool", 2, stride=2)
-        s.call_method(layer, "forward", distinct((1, 1, 4, 4)))
-        check_maxpool_layer(s, distinct((2, 3, 6, 4), offset=7.0)[..., ::-1].copy(), 2, 2, 0,
-                            "second forward with a new input and shape", dout_normal, layer=layer)
-        s.call_method(layer, "forward", distinct((2, 3, 6, 4)))
-        check_maxpool_layer(s, -distinct((2, 3, 6, 4)), 2, 2, 0, "third forward, same shape, new values", dout_normal,
-                            layer=layer)
+        first = distinct((2, 3, 6, 4))
+        s.call_method(layer, "forward", first)
+        check_maxpool_layer(s, -distinct((2, 3, 6, 4)), 2, 2, 0, "second forward, same shape, new values",
+                            dout_normal, layer=layer, made="Maxpool(2, stride=2)", earlier=[first])
+        check_maxpool_layer(s, distinct((1, 1, 4, 4), offset=7.0)[..., ::-1].copy(), 2, 2, 0,
+                            "third forward, a new shape", dout_normal, layer=layer, made="Maxpool(2, stride=2)",
+                            earlier=[first, -distinct((2, 3, 6, 4))])
 
 
 @pytest.mark.points(1)
@@ -51,9 +53,6 @@ def test_maxpool_keeps_max_idx(submission):
         x = distinct((2, 3, 4, 6))
         layer = s.call("Maxpool", 2, stride=2)
         s.call_method(layer, "forward", x)
-        max_idx = s.getattr(layer, "max_idx")
         wanted = np.argmax(expected.value("im2col", x.reshape(6, 1, 4, 6), 2, 2, 0, 2), axis=0)
-        assert isinstance(max_idx, np.ndarray), f"Maxpool.max_idx: expected an integer array, got {type(max_idx).__name__}"
-        assert max_idx.dtype.kind in "iu", f"Maxpool.max_idx: dtype {max_idx.dtype}, expected an integer dtype"
-        assert max_idx.shape == wanted.shape, f"Maxpool.max_idx: shape {max_idx.shape}, expected {wanted.shape}"
-        np.testing.assert_array_equal(max_idx, wanted, err_msg="Maxpool.max_idx")
+        assert_equal_ints(s.getattr(layer, "max_idx"), wanted, "one row index per window",
+                          Call(f"Maxpool(2, stride=2).max_idx after forward(x), x shape {x.shape} float64"))
