@@ -9,7 +9,7 @@ KERNELS := $(wildcard cs231n_pool/_*.pyx cs231n_pool/*.h)
 # The build must produce the compiled kernels here; `pip install .` elsewhere may fall back to numpy.
 export CS231N_POOL_REQUIRE_EXTENSION := 1
 
-.PHONY: demo test build bench lab dist clean
+.PHONY: demo test lint build bench lab dist clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,13 @@ build: $(VENV)/.demo $(VENV)/.built
 demo: build
 	$(VENV)/bin/cs231n-pool demo
 
-test: $(VENV)/.test build
+# The gates CI keeps green: lint, format and types, then the whole suite.
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint build
 	$(PY) -m pytest -q
 
 bench: build

@@ -8,6 +8,7 @@ max_pool_forward_naive / max_pool_backward_naive and the avg_pool_* pair.
 Kernels: im2col_indices / col2im_indices. Gradient checks: cs231n_pool.gradient_check.
 ``HAVE_EXTENSION`` tells whether the compiled Cython kernels are in use.
 """
+
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _distribution_version
 

@@ -4,6 +4,7 @@ Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int`
 and keeps its heavy imports (pytest, matplotlib, torch) inside ``run``. Only the
 module of the subcommand being run is imported.
 """
+
 import argparse
 import importlib
 import sys
@@ -19,7 +20,10 @@ COMMANDS = {
     "release": ("cs231n_pool.grading.release", "write the student bundle of an assignment"),
     "grade": ("cs231n_pool.grading.grade", "grade one submission (folder or .zip)"),
     "grade-all": ("cs231n_pool.grading.grade_all", "grade every submission in a folder"),
-    "autograder": ("cs231n_pool.grading.autograder", "build the Gradescope or PrairieLearn autograder of an assignment"),
+    "autograder": (
+        "cs231n_pool.grading.autograder",
+        "build the Gradescope or PrairieLearn autograder of an assignment",
+    ),
 }
 
 
@@ -32,13 +36,22 @@ class CommandParser(argparse.ArgumentParser):
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """All subcommands are listed; only the one named in argv is imported and given its options."""
-    parser = CommandParser(prog="cs231n-pool", description=__doc__.splitlines()[0], epilog=EXIT_STATUSES,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser(
+        prog="cs231n-pool",
+        description=__doc__.splitlines()[0],
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=CommandParser)
     for name, (module_name, help_text) in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=help_text, description=help_text, epilog=EXIT_STATUSES,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_STATUSES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if argv and argv[0] == name:
             module = importlib.import_module(module_name)
             module.add_arguments(sub)

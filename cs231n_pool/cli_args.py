@@ -6,6 +6,7 @@ value) is reported as one line naming the argument and the value, with exit
 status 2. The types below raise ``argparse.ArgumentTypeError`` while parsing;
 a subcommand that finds such a mistake later raises ``UsageError``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,6 +70,7 @@ def output_folder(text: str) -> Path:
 
 def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     """A number of type `kind` (int or float) that must be > 0."""
+
     def parse(text: str) -> float:
         try:
             value = kind(text)
@@ -77,5 +79,6 @@ def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__}, got {text!r}")
         return value
+
     parse.__name__ = f"positive {kind.__name__}"
     return parse

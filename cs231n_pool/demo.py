@@ -6,6 +6,7 @@
    submissions graded: the reference solution, the untouched stub and a mutant
    that pads max pooling with zeros.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -27,7 +28,7 @@ NEXT_STEPS = """
   everyone:    cs231n-pool --help, README.md and docs/"""
 
 # The classic bug: max pooling padded with zeros instead of -inf.
-ZERO_PAD_MUTANT = ('constant_values=-np.inf', 'constant_values=0')
+ZERO_PAD_MUTANT = ("constant_values=-np.inf", "constant_values=0")
 
 
 # The pooling assignment of a source checkout; a wheel install does not carry it.
@@ -35,8 +36,12 @@ CHECKOUT_ASSIGNMENT = Path(__file__).resolve().parents[1] / "assignments" / "poo
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--assignment", type=assignment_folder, metavar="DIR",
-                        help="assignment folder to release and grade (default: the checkout's assignments/pooling)")
+    parser.add_argument(
+        "--assignment",
+        type=assignment_folder,
+        metavar="DIR",
+        help="assignment folder to release and grade (default: the checkout's assignments/pooling)",
+    )
     parser.add_argument("--skip-grading", action="store_true", help="only the gradient checks and the worked example")
 
 
@@ -44,15 +49,21 @@ def worked_example() -> str:
     """Pooling a 4x4 arange, as in d2l's chapter on pooling, with indices and a ceil-mode average."""
     x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
     out, idx = max_pool2d(x, 3, stride=2, padding=1, return_indices=True)
-    lines = ["x = arange(16).reshape(4, 4):", _indent(x[0, 0]),
-             "max_pool2d(x, 3, stride=2, padding=1) -> (padding is -inf, ties go to the first maximum)",
-             _indent(out[0, 0]),
-             "indices (flat ih*W + iw in the unpadded plane):", _indent(idx[0, 0])]
+    lines = [
+        "x = arange(16).reshape(4, 4):",
+        _indent(x[0, 0]),
+        "max_pool2d(x, 3, stride=2, padding=1) -> (padding is -inf, ties go to the first maximum)",
+        _indent(out[0, 0]),
+        "indices (flat ih*W + iw in the unpadded plane):",
+        _indent(idx[0, 0]),
+    ]
     y = np.arange(1, 17, dtype=np.float64).reshape(1, 1, 4, 4)
     for include in (True, False):
         avg = avg_pool2d(y, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=include)
-        lines += [f"avg_pool2d(1..16, 3, stride=2, padding=1, ceil_mode=True, count_include_pad={include}):",
-                  _indent(np.round(avg[0, 0], 3))]
+        lines += [
+            f"avg_pool2d(1..16, 3, stride=2, padding=1, ceil_mode=True, count_include_pad={include}):",
+            _indent(np.round(avg[0, 0], 3)),
+        ]
     return "\n".join(lines)
 
 
@@ -89,7 +100,9 @@ def grading_demo(assignment: Path) -> int:
             results = grade_submission(assignment, folder)
             lost = [t["name"] for t in results["tests"] if t["score"] < t["max_score"]]
             total = sum(t["max_score"] for t in results["tests"])
-            print(f"  {name:<40} {results['score']:g}/{total:g}" + (f"   ({len(lost)} tests lost points)" if lost else ""))
+            print(
+                f"  {name:<40} {results['score']:g}/{total:g}" + (f"   ({len(lost)} tests lost points)" if lost else "")
+            )
             if 0 < len(lost) < len(results["tests"]):  # which skills a single bug costs
                 print("".join(f"      lost: {test}\n" for test in lost), end="")
     finally:
@@ -120,6 +133,8 @@ def run(args) -> int:
 
 def checkout_assignment() -> Path:
     if not (CHECKOUT_ASSIGNMENT / "assignment.toml").is_file():
-        raise UsageError(f"this install has no pooling assignment ({str(CHECKOUT_ASSIGNMENT)!r} is missing); "
-                         "pass --assignment DIR or --skip-grading")
+        raise UsageError(
+            f"this install has no pooling assignment ({str(CHECKOUT_ASSIGNMENT)!r} is missing); "
+            "pass --assignment DIR or --skip-grading"
+        )
     return CHECKOUT_ASSIGNMENT

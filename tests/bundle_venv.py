@@ -1,5 +1,6 @@
 """Helpers for the tests of the student bundle: a released bundle and a fresh venv holding only
 the bundle's requirements.txt (pip's cache makes the second one fast)."""
+
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,9 @@ def kit_command(*args):
 
 
 def release(out: Path) -> Path:
-    result = subprocess.run(kit_command("release", POOLING, "--out", out), cwd=REPO, capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        kit_command("release", POOLING, "--out", out), cwd=REPO, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, f"release failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return out
 
@@ -38,8 +40,12 @@ def fresh_venv(folder: Path, bundle: Path) -> Path:
     """A new venv with `pip install -r requirements.txt` of the bundle; returns its python."""
     venv.create(folder, with_pip=True)
     python = folder / "bin" / "python"
-    result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", str(bundle / "requirements.txt")],
-                            capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-r", str(bundle / "requirements.txt")],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert result.returncode == 0, f"pip install -r requirements.txt failed:\n{result.stdout}\n{result.stderr}"
     return python
 
@@ -47,5 +53,9 @@ def fresh_venv(folder: Path, bundle: Path) -> Path:
 def bundle_env():
     """Environment for running the bundle: nothing of the kit's test run leaks in."""
     import os
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("PYTEST_", "CS231N_POOL", "POOLTOOLS")) and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "CS231N_POOL", "POOLTOOLS")) and k not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }

@@ -8,6 +8,7 @@ With --baseline, the grader of that commit (its package extracted with ``git arc
 compiled kernels copied from this checkout) is timed in the same rounds. It prints the
 medians, their ratios, and every student's score for each grader (they must agree).
 """
+
 import argparse
 import csv
 import os
@@ -26,8 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "mutants"))
 
 from pooling_mutants import MUTANTS  # noqa: E402
 
-VARIANTS = ("output_size_missing_plus_one", "max_pool_pads_with_zeros", "max_backward_splits_ties",
-            "avg_backward_divides_by_padded_area", "col2im_overwrites_overlaps", "maxpool_stale_indices")
+VARIANTS = (
+    "output_size_missing_plus_one",
+    "max_pool_pads_with_zeros",
+    "max_backward_splits_ties",
+    "avg_backward_divides_by_padded_area",
+    "col2im_overwrites_overlaps",
+    "maxpool_stale_indices",
+)
 
 
 def write_class(folder):
@@ -49,9 +56,25 @@ def write_class(folder):
 def time_grade_all(class_dir, out_dir, jobs, package_root=None):
     env = dict(os.environ, PYTHONPATH=str(package_root)) if package_root else None
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "cs231n_pool.cli", "grade-all", str(ASSIGNMENT), str(class_dir),
-                    "--out", str(out_dir), "--jobs", str(jobs)], check=True, stderr=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, env=env, cwd=package_root)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cs231n_pool.cli",
+            "grade-all",
+            str(ASSIGNMENT),
+            str(class_dir),
+            "--out",
+            str(out_dir),
+            "--jobs",
+            str(jobs),
+        ],
+        check=True,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        env=env,
+        cwd=package_root,
+    )
     elapsed = time.perf_counter() - start
     with open(out_dir / "grades.csv", newline="") as f:
         scores = {row["student"]: row["score"] for row in csv.DictReader(f)}
@@ -67,8 +90,9 @@ def time_numpy_startups(count, jobs):
 
 def extract_baseline(commit, dest):
     """The cs231n_pool package of `commit`, with this checkout's compiled kernels."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "cs231n_pool"], check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "cs231n_pool"], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     for built in (ROOT / "cs231n_pool").glob("*.so"):
         shutil.copy(built, dest / "cs231n_pool" / built.name)
@@ -93,16 +117,21 @@ def main():
         for round_ in range(args.rounds):
             times["numpy"].append(time_numpy_startups(len(names), args.jobs))
             for name, package in graders.items():
-                elapsed, scores[name] = time_grade_all(tmp / "class", tmp / f"out-{round_}-{len(scores)}",
-                                                       args.jobs, package)
+                elapsed, scores[name] = time_grade_all(
+                    tmp / "class", tmp / f"out-{round_}-{len(scores)}", args.jobs, package
+                )
                 times[name].append(elapsed)
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"{args.rounds} rounds, medians; {len(names)} submissions, --jobs {args.jobs}")
-    print(f"  {len(names)} x python -c 'import numpy', {args.jobs} at a time: {medians['numpy']:.2f} s "
-          f"(all: {', '.join(f'{t:.2f}' for t in times['numpy'])})")
+    print(
+        f"  {len(names)} x python -c 'import numpy', {args.jobs} at a time: {medians['numpy']:.2f} s "
+        f"(all: {', '.join(f'{t:.2f}' for t in times['numpy'])})"
+    )
     for name in graders:
-        print(f"  grade-all, {name}: {medians[name]:.2f} s = {medians[name] / medians['numpy']:.1f}x the numpy "
-              f"start-ups (all: {', '.join(f'{t:.2f}' for t in times[name])})")
+        print(
+            f"  grade-all, {name}: {medians[name]:.2f} s = {medians[name] / medians['numpy']:.1f}x the numpy "
+            f"start-ups (all: {', '.join(f'{t:.2f}' for t in times[name])})"
+        )
     if args.baseline:
         base = medians[f"baseline {args.baseline}"]
         print(f"  speed-up over the baseline: {base / medians['this checkout']:.2f}x")

@@ -18,13 +18,36 @@ Written from the platforms' documentation, independently of the writers they che
   ``serverFilesCourse`` (a list), ``timeout`` (seconds, at most 600), ``enableNetworking`` and
   ``environment``.
 """
+
 import json
 import numbers
 
-GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
-                  "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
-GRADESCOPE_TEST = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
-                   "tags", "visibility", "extra_data"}
+GRADESCOPE_TOP = {
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "test_output_format",
+    "test_name_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
+}
+GRADESCOPE_TEST = {
+    "score",
+    "max_score",
+    "status",
+    "name",
+    "name_format",
+    "number",
+    "output",
+    "output_format",
+    "tags",
+    "visibility",
+    "extra_data",
+}
 GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 PL_TEST = {"name", "description", "points", "max_points", "message", "output", "images"}
 PL_OPTIONS = {"enabled", "image", "entrypoint", "serverFilesCourse", "timeout", "enableNetworking", "environment"}
@@ -80,8 +103,9 @@ def check_prairielearn(data):
         assert _number(data["score"]) and 0.0 <= data["score"] <= 1.0, data.get("score")
     else:
         errors = data.get("format_errors")
-        assert isinstance(errors, str) or (isinstance(errors, list) and errors and
-                                           all(isinstance(e, str) for e in errors)), errors
+        assert isinstance(errors, str) or (
+            isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors)
+        ), errors
     for key in ("message", "output"):
         assert key not in data or isinstance(data[key], str), (key, data[key])
     if "images" in data:
@@ -104,6 +128,8 @@ def check_info_json(info):
     assert set(options) <= PL_OPTIONS, set(options) - PL_OPTIONS
     assert options["enabled"] is True and isinstance(options["image"], str) and options["image"]
     assert isinstance(options["entrypoint"], str) and options["entrypoint"].startswith("/")
-    assert isinstance(options["serverFilesCourse"], list) and all(isinstance(p, str) for p in options["serverFilesCourse"])
+    assert isinstance(options["serverFilesCourse"], list) and all(
+        isinstance(p, str) for p in options["serverFilesCourse"]
+    )
     assert isinstance(options["timeout"], int) and 0 < options["timeout"] <= PL_MAX_TIMEOUT
     assert options.get("enableNetworking", False) is False

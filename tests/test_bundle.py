@@ -3,13 +3,13 @@
 Checked through the real entry points: `cs231n-pool release`, `pytest` at the bundle root,
 `python -m pooltools gradcheck`, `python submit.py` and `cs231n-pool grade`.
 """
+
 import json
 import re
 import subprocess
 import zipfile
 
 import pytest
-
 from bundle_venv import POOLING, SOLUTION, bundle_env, fresh_venv, kit_command, release, solved_copy
 
 RESULT_LINE = re.compile(r"^(PASS|FAIL|SKIP) +\S+  (\S+?): ", re.MULTILINE)
@@ -26,8 +26,9 @@ def python(tmp_path_factory, bundle):
 
 
 def run(python, cwd, *args, timeout=600):
-    return subprocess.run([str(python), *args], cwd=cwd, env=bundle_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [str(python), *args], cwd=cwd, env=bundle_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def student_pytest(python, folder):
@@ -62,17 +63,29 @@ def test_solution_scores_full_marks(python, bundle, tmp_path):
 
 def _grade(submission, tmp_path, name):
     out = tmp_path / f"{name}.json"
-    result = subprocess.run(kit_command("grade", POOLING, submission, "--seed", "7", "--format", "json", "--out", out),
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        kit_command("grade", POOLING, submission, "--seed", "7", "--format", "json", "--out", out),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(out.read_text())
 
 
 MUTANTS = {
-    "zero padding in max pooling": ("constant_values=-np.inf)\n    out = np.empty", "constant_values=0)\n    out = np.empty"),
-    "average divides by the real cells": ("share = dout[:, :, i, j] / (ph * pw)", "share = dout[:, :, i, j] / (ph * pw + 1)"),
-    "im2col without the stride": ("patch = x_pad[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride]",
-                                  "patch = x_pad[:, :, i:i + out_h, j:j + out_w]"),
+    "zero padding in max pooling": (
+        "constant_values=-np.inf)\n    out = np.empty",
+        "constant_values=0)\n    out = np.empty",
+    ),
+    "average divides by the real cells": (
+        "share = dout[:, :, i, j] / (ph * pw)",
+        "share = dout[:, :, i, j] / (ph * pw + 1)",
+    ),
+    "im2col without the stride": (
+        "patch = x_pad[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride]",
+        "patch = x_pad[:, :, i:i + out_h, j:j + out_w]",
+    ),
 }
 
 
@@ -84,9 +97,11 @@ def test_public_verdicts_are_the_graders(python, bundle, tmp_path, mutant):
     folder = solved_copy(bundle, tmp_path / "mutant")
     (folder / "pooling_layers.py").write_text(source.replace(old, new, 1))
     _, student = student_pytest(python, folder)
-    grader = {t["name"].split("/", 1)[1]: "PASS" if t["status"] == "passed" else "FAIL"
-              for t in _grade(folder, tmp_path, "mutant")["tests"]
-              if t["name"].startswith("public/")}
+    grader = {
+        t["name"].split("/", 1)[1]: "PASS" if t["status"] == "passed" else "FAIL"
+        for t in _grade(folder, tmp_path, "mutant")["tests"]
+        if t["name"].startswith("public/")
+    }
     assert "FAIL" in student.values() and "PASS" in student.values()
     assert student == grader
 
@@ -122,23 +137,35 @@ def test_submit_warns_about_todos(python, bundle, tmp_path):
     (folder / "pooling_layers.py").write_text((bundle / "pooling_layers.py").read_text())
     result = run(python, folder, "submit.py", "--skip-tests")
     assert result.returncode == 0
-    assert ("warning: pooling_layers.py still raises NotImplementedError in: max_pool_forward_naive, "
-            "max_pool_backward_naive, avg_pool_forward_naive, avg_pool_backward_naive, im2col_indices, "
-            "col2im_indices, __init__, forward, backward") in result.stdout
+    assert (
+        "warning: pooling_layers.py still raises NotImplementedError in: max_pool_forward_naive, "
+        "max_pool_backward_naive, avg_pool_forward_naive, avg_pool_backward_naive, im2col_indices, "
+        "col2im_indices, __init__, forward, backward"
+    ) in result.stdout
     assert "warning: 01_pooling_forward.ipynb: cell" in result.stdout and "still has a TODO" in result.stdout
 
 
 LIMIT_CASES = {
-    "time": ("    while True:\n        pass\n",
-             "max_pool_forward_naive() did not finish within the time limit (2 s per test); it was stopped"),
-    "memory": ("    big = np.ones(1 << 31)\n",
-               "max_pool_forward_naive() raised MemoryError: Unable to allocate 16.0 GiB"),
-    "forbidden import at run time": ("    __import__('skl' + 'earn')\n",
-                                     "max_pool_forward_naive(): your code imports 'sklearn', which this assignment forbids"),
-    "forbidden import in the source": ("    import sklearn\n",
-                                       "your file imports modules this assignment forbids (line 31: sklearn); remove them"),
-    "print and raise": ("    print('hello from the student')\n    raise ValueError('bad shape')\n",
-                        "max_pool_forward_naive() raised ValueError: bad shape"),
+    "time": (
+        "    while True:\n        pass\n",
+        "max_pool_forward_naive() did not finish within the time limit (2 s per test); it was stopped",
+    ),
+    "memory": (
+        "    big = np.ones(1 << 31)\n",
+        "max_pool_forward_naive() raised MemoryError: Unable to allocate 16.0 GiB",
+    ),
+    "forbidden import at run time": (
+        "    __import__('skl' + 'earn')\n",
+        "max_pool_forward_naive(): your code imports 'sklearn', which this assignment forbids",
+    ),
+    "forbidden import in the source": (
+        "    import sklearn\n",
+        "your file imports modules this assignment forbids (line 31: sklearn); remove them",
+    ),
+    "print and raise": (
+        "    print('hello from the student')\n    raise ValueError('bad shape')\n",
+        "max_pool_forward_naive() raised ValueError: bad shape",
+    ),
 }
 
 
@@ -149,10 +176,11 @@ def test_student_code_runs_apart_under_limits(python, bundle, tmp_path, case):
     toml = folder / "assignment.toml"
     toml.write_text(toml.read_text().replace("timeout = 10 ", "timeout = 2 "))
     source = SOLUTION.read_text()
-    head = 'def max_pool_forward_naive(x, pool_param):\n'
+    head = "def max_pool_forward_naive(x, pool_param):\n"
     (folder / "pooling_layers.py").write_text(source.replace(head, head + body, 1))
-    result = run(python, folder, "-m", "pytest", "-p", "no:cacheprovider", "-k", "test_max_forward_worked_example",
-                 timeout=120)
+    result = run(
+        python, folder, "-m", "pytest", "-p", "no:cacheprovider", "-k", "test_max_forward_worked_example", timeout=120
+    )
     assert message in result.stdout, result.stdout[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "Score: 0/2"  # only the selected test counts
     if case == "print and raise":

@@ -3,6 +3,7 @@
 The convention (``cs231n-pool --help``): a usage mistake exits with status 2 and prints a single
 line ``cs231n-pool COMMAND: error: ...`` on stderr, and nothing on stdout.
 """
+
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +27,9 @@ def places(tmp_path_factory):
 
 
 def cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "cs231n_pool.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "cs231n_pool.cli", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 # (subcommand and arguments, with {tmp} for the fixture folder, text the one line must contain)
@@ -38,16 +40,26 @@ MISTAKES = [
     (["release", "{tmp}/a_file.txt", "--out", "{tmp}/b"], "argument assignment: '{tmp}/a_file.txt' is not a folder"),
     (["grade", "{tmp}/missing", "{tmp}"], "argument assignment: '{tmp}/missing' does not exist"),
     (["grade", POOLING, "{tmp}/missing"], "argument submission: '{tmp}/missing' does not exist"),
-    (["grade-all", POOLING, "{tmp}/missing", "--out", "{tmp}/o"], "argument submissions: '{tmp}/missing' does not exist"),
-    (["grade-all", POOLING, "{tmp}/a_file.txt", "--out", "{tmp}/o"],
-     "argument submissions: '{tmp}/a_file.txt' is not a folder"),
+    (
+        ["grade-all", POOLING, "{tmp}/missing", "--out", "{tmp}/o"],
+        "argument submissions: '{tmp}/missing' does not exist",
+    ),
+    (
+        ["grade-all", POOLING, "{tmp}/a_file.txt", "--out", "{tmp}/o"],
+        "argument submissions: '{tmp}/a_file.txt' is not a folder",
+    ),
     (["autograder", "{tmp}/missing"], "argument assignment: '{tmp}/missing' does not exist"),
     # a folder without assignment.toml
     (["demo", "--assignment", "{tmp}/empty_dir"], "argument --assignment: '{tmp}/empty_dir' has no assignment.toml"),
-    (["release", "{tmp}/empty_dir", "--out", "{tmp}/b"], "argument assignment: '{tmp}/empty_dir' has no assignment.toml"),
+    (
+        ["release", "{tmp}/empty_dir", "--out", "{tmp}/b"],
+        "argument assignment: '{tmp}/empty_dir' has no assignment.toml",
+    ),
     (["grade", "{tmp}/empty_dir", "{tmp}"], "argument assignment: '{tmp}/empty_dir' has no assignment.toml"),
-    (["grade-all", "{tmp}/empty_dir", "{tmp}", "--out", "{tmp}/o"],
-     "argument assignment: '{tmp}/empty_dir' has no assignment.toml"),
+    (
+        ["grade-all", "{tmp}/empty_dir", "{tmp}", "--out", "{tmp}/o"],
+        "argument assignment: '{tmp}/empty_dir' has no assignment.toml",
+    ),
     (["autograder", "{tmp}/empty_dir"], "argument assignment: '{tmp}/empty_dir' has no assignment.toml"),
     # an assignment.toml that does not parse
     (["demo", "--assignment", "{tmp}/bad_toml"], "{tmp}/bad_toml/assignment.toml: "),
@@ -57,21 +69,30 @@ MISTAKES = [
     (["autograder", "{tmp}/bad_toml", "--out", "{tmp}/a.zip"], "{tmp}/bad_toml/assignment.toml: "),
     # an output path of the wrong kind
     (["grade", POOLING, POOLING, "--out", "{tmp}/empty_dir"], "argument --out: '{tmp}/empty_dir' is a folder"),
-    (["grade", POOLING, POOLING, "--out", "{tmp}/missing/r.json"],
-     "argument --out: '{tmp}/missing/r.json': the folder '{tmp}/missing' does not exist"),
+    (
+        ["grade", POOLING, POOLING, "--out", "{tmp}/missing/r.json"],
+        "argument --out: '{tmp}/missing/r.json': the folder '{tmp}/missing' does not exist",
+    ),
     (["autograder", POOLING, "--out", "{tmp}/empty_dir/"], "argument --out: '{tmp}/empty_dir/' is a folder"),
     (["bench", "--tiny", "--json", "{tmp}/empty_dir"], "argument --json: '{tmp}/empty_dir' is a folder"),
     (["release", POOLING, "--out", "{tmp}/a_file.txt"], "argument --out: '{tmp}/a_file.txt' is a file, not a folder"),
     (["release", POOLING, "--out", "{tmp}/full_dir"], "--out '{tmp}/full_dir' exists and is not an empty folder"),
-    (["grade-all", POOLING, "{tmp}", "--out", "{tmp}/a_file.txt"],
-     "argument --out: '{tmp}/a_file.txt' is a file, not a folder"),
+    (
+        ["grade-all", POOLING, "{tmp}", "--out", "{tmp}/a_file.txt"],
+        "argument --out: '{tmp}/a_file.txt' is a file, not a folder",
+    ),
     # a bad option value
     (["grade", POOLING, POOLING, "--timeout", "0"], "argument --timeout: must be a positive float, got '0'"),
     (["grade", POOLING, POOLING, "--format", "xml"], "argument --format: invalid choice: 'xml'"),
     (["grade", POOLING, POOLING, "--seed", "abc"], "argument --seed: invalid int value: 'abc'"),
-    (["grade-all", POOLING, "{tmp}", "--out", "{tmp}/o", "--jobs", "0"], "argument --jobs: must be a positive int, got '0'"),
-    (["grade-all", POOLING, "{tmp}", "--out", "{tmp}/o", "--timeout", "-1"],
-     "argument --timeout: must be a positive float, got '-1'"),
+    (
+        ["grade-all", POOLING, "{tmp}", "--out", "{tmp}/o", "--jobs", "0"],
+        "argument --jobs: must be a positive int, got '0'",
+    ),
+    (
+        ["grade-all", POOLING, "{tmp}", "--out", "{tmp}/o", "--timeout", "-1"],
+        "argument --timeout: must be a positive float, got '-1'",
+    ),
     (["gradcheck", "--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
     (["bench", "--repeat", "0"], "argument --repeat: --repeat must be an int >= 1, got '0'"),
     (["demo", "--no-such-option"], "unrecognized arguments: --no-such-option"),

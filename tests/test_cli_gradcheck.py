@@ -1,4 +1,5 @@
 """The `cs231n-pool gradcheck` subcommand: the real entry points, its options and its exit code."""
+
 import argparse
 import subprocess
 import sys
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from seed_layers import SeedMaxpool
 
 from cs231n_pool import gradcheck_table
 from cs231n_pool.gradcheck_table import CASES, Case, Row, format_table, gradcheck_rows, selected_cases
-from seed_layers import SeedMaxpool
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("Maxpool", "Avgpool", "MaxUnpool", "AdaptiveMaxpool", "AdaptiveAvgpool", "GlobalMaxpool", "GlobalAvgpool")
@@ -21,7 +22,7 @@ def table_rows(output: str) -> list[str]:
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("-----"))
     end = lines.index("", start)
-    return lines[start + 1:end]
+    return lines[start + 1 : end]
 
 
 def table_cells(output: str) -> list[dict]:
@@ -30,7 +31,9 @@ def table_cells(output: str) -> list[dict]:
     starts = [header.index(name) for name in HEADER]
     assert starts == sorted(starts), header
     ends = starts[1:] + [None]
-    return [{name: row[a:b].strip() for name, a, b in zip(HEADER, starts, ends)} for row in table_rows(output)]
+    return [
+        {name: row[a:b].strip() for name, a, b in zip(HEADER, starts, ends, strict=False)} for row in table_rows(output)
+    ]
 
 
 def check_table_output(output: str, expected_rows: int) -> list[dict]:
@@ -101,7 +104,7 @@ def test_a_wrong_backward_makes_a_fail_row_and_exit_code_1(monkeypatch, capsys):
     rows = table_rows(output)
     assert rows[0].endswith("PASS") and rows[1].startswith("SeedMaxpool") and rows[1].endswith("FAIL")
     assert "1/2 checks passed" in output
-    assert "gradient check of" in output and "worst element" in output   # the failing report is printed
+    assert "gradient check of" in output and "worst element" in output  # the failing report is printed
 
 
 def test_a_layer_that_raises_is_an_error_row_not_a_crash(monkeypatch, capsys):
@@ -123,4 +126,4 @@ def test_format_table_aligns_columns():
     assert rule.replace(" ", "").strip("-") == ""
     for column in ("config", "dtype", "max rel error", "kinks", "result"):
         start = header.index(column)
-        assert all(line[start - 2:start] == "  " and line[start] != " " for line in lines[2:6])
+        assert all(line[start - 2 : start] == "  " and line[start] != " " for line in lines[2:6])

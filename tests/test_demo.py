@@ -1,4 +1,5 @@
 """`cs231n-pool demo`, the main job of `make demo`, run through its real entry point."""
+
 import re
 import subprocess
 import sys
@@ -8,8 +9,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_demo_checks_every_layer_pools_the_worked_example_and_grades_three_submissions():
-    result = subprocess.run([sys.executable, "-m", "cs231n_pool.cli", "demo"], cwd=REPO,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "cs231n_pool.cli", "demo"], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert re.search(r"^(\d+)/\1 checks passed", out, re.M), out
@@ -21,5 +23,7 @@ def test_demo_checks_every_layer_pools_the_worked_example_and_grades_three_submi
     assert 0 < int(scores["mutant"]) < 108, out
     lost = re.findall(r"^      lost: (\S+)", out, re.M)
     # the tests that target -inf padding, public and hidden, are among those the mutant loses
-    assert {"public/test_max_pool.py::test_max_forward_padding_is_minus_inf",
-            "hidden/test_hidden_max_pool.py::test_max_forward_padding_is_minus_inf"} <= set(lost), lost
+    assert {
+        "public/test_max_pool.py::test_max_forward_padding_is_minus_inf",
+        "hidden/test_hidden_max_pool.py::test_max_forward_padding_is_minus_inf",
+    } <= set(lost), lost

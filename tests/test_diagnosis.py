@@ -5,6 +5,7 @@ checked in tests/test_mutants.py; here each misconception's own result is fed ba
 `diagnose` on a fixed input, so a broken reference shows at once and by name. The student
 bundle never carries the diagnosis: the release self-check fails when it would.
 """
+
 import numpy as np
 import pytest
 from bundle_venv import POOLING
@@ -46,12 +47,18 @@ def _cases(op):
         for fh, fw, pad, s in [(3, 3, 1, 1), (2, 3, 0, 1)]:
             shape = lib.im2col_indices(np.zeros((2, 2, 5, 6)), fh, fw, padding=pad, stride=s).shape
             cols = rng.standard_normal(shape)
-            yield (cols, 2, 2, 5, 6, fh, fw, pad, s), lib.col2im_indices(cols, (2, 2, 5, 6), fh, fw, padding=pad,
-                                                                          stride=s), {}
+            yield (
+                (cols, 2, 2, 5, 6, fh, fw, pad, s),
+                lib.col2im_indices(cols, (2, 2, 5, 6), fh, fw, padding=pad, stride=s),
+                {},
+            )
     elif op == "maxpool_forward":
         for size, s, p in [(2, 2, 0), (3, 2, 1)]:
-            yield ((X, size, s, p), lib.max_pool_forward_naive(X, _param(size, size, s, p))[0],
-                   {"default_stride": s == size, "earlier": ()})
+            yield (
+                (X, size, s, p),
+                lib.max_pool_forward_naive(X, _param(size, size, s, p))[0],
+                {"default_stride": s == size, "earlier": ()},
+            )
     elif op == "maxpool_backward":
         dout = DOUT["2x2/2"]
         wanted = lib.max_pool_backward_naive(dout, lib.max_pool_forward_naive(X, _param(2, 2, 2, 0))[1])
@@ -85,8 +92,16 @@ def test_each_misconception_is_named_on_its_own_result(misconception):
 
 
 def test_right_values_and_random_values_get_no_cause():
-    for op in ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward", "im2col", "col2im",
-               "maxpool_forward", "maxpool_backward"):
+    for op in (
+        "max_pool_forward",
+        "max_pool_backward",
+        "avg_pool_forward",
+        "avg_pool_backward",
+        "im2col",
+        "col2im",
+        "maxpool_forward",
+        "maxpool_backward",
+    ):
         for args, wanted, context in _cases(op):
             assert diagnose(op, args, wanted.copy(), wanted, RTOL, ATOL, context) is None
             noise = rng.standard_normal(wanted.shape)
@@ -106,7 +121,8 @@ def test_a_bare_output_is_a_missing_cache():
     wanted = lib.max_pool_forward_naive(X, _param(2, 2, 2, 0))[0]
     assert diagnose("max_pool_forward:result", (X, 2, 2, 2, 0), wanted, wanted, RTOL, ATOL) == (
         "Likely cause: max_pool_forward_naive returns only out, so its result cannot be unpacked as out, cache; "
-        "return (out, cache): backward needs the cache.")
+        "return (out, cache): backward needs the cache."
+    )
     assert diagnose("max_pool_forward:result", (X, 2, 2, 2, 0), wanted + 1, wanted, RTOL, ATOL) is None
 
 
@@ -116,11 +132,18 @@ def test_the_zero_padding_cause_reads_as_the_rule():
     zero_padded = lib.max_pool_forward_naive(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), _param(2, 2, 2, 0))[0]
     assert diagnose("max_pool_forward", (x, 2, 2, 2, 1), zero_padded, wanted, RTOL, ATOL) == (
         "Likely cause: max pooling pads with zeros, so an all-negative window at the border returns 0; pad with "
-        "-inf so padding never wins.")
+        "-inf so padding never wins."
+    )
 
 
-@pytest.mark.parametrize("text", ["Likely cause: anything", "from cs231n_pool.grading.diagnosis import diagnose",
-                                  causes()["max_pool_pads_with_zeros"][len(PREFIX):]])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Likely cause: anything",
+        "from cs231n_pool.grading.diagnosis import diagnose",
+        causes()["max_pool_pads_with_zeros"][len(PREFIX) :],
+    ],
+)
 def test_release_refuses_a_bundle_with_the_diagnosis(tmp_path, text):
     cfg = load_config(POOLING)
     out = tmp_path / "out"

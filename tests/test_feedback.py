@@ -7,6 +7,7 @@
   notebook points, without notebooks the same, with a message;
 - a file that does not import, or is missing, is said once at the top, not in every test.
 """
+
 import json
 import shutil
 import sys
@@ -78,8 +79,10 @@ def _notebook_test(name):
 def graded(tmp_path_factory):
     """{case: results} of the solution with solved, stubbed and no notebooks."""
     root = tmp_path_factory.mktemp("graded")
-    return {case: grade_submission(str(POOLING), str(_submission(root / case, notebooks=notebooks)), seed=SEED)
-            for case, notebooks in (("solved", "solved"), ("stubbed", "stubbed"), ("none", None))}
+    return {
+        case: grade_submission(str(POOLING), str(_submission(root / case, notebooks=notebooks)), seed=SEED)
+        for case, notebooks in (("solved", "solved"), ("stubbed", "stubbed"), ("none", None))
+    }
 
 
 def test_the_solution_with_solved_notebooks_scores_full_marks(graded):
@@ -105,7 +108,8 @@ def test_without_notebooks_the_same_points_go_with_a_message(graded):
     assert sorted(outputs) == sorted(t["name"] for t in results["tests"] if _notebook_test(t["name"]))
     assert outputs["public/test_notebook_exercises.py::test_output_size"] == (
         "AssertionError: notebook exercise output_size: the submission has no 01_pooling_forward.ipynb; it scores 0. "
-        "Hand in the notebooks with your pooling_layers.py (python submit.py puts them in submission.zip)")
+        "Hand in the notebooks with your pooling_layers.py (python submit.py puts them in submission.zip)"
+    )
 
 
 def test_the_notebooks_of_a_zip_are_graded(tmp_path):
@@ -115,23 +119,35 @@ def test_the_notebooks_of_a_zip_are_graded(tmp_path):
     assert results["score"] == sum(t["max_score"] for t in results["tests"])
 
 
-@pytest.mark.parametrize("case, source, status, head", [
-    ("syntax error", "def max_pool_forward_naive(x, pool_param:\n    pass\n", "does not import",
-     "pooling_layers.py does not import, so none of its tests could run:\nimporting pooling_layers.py raised "
-     "SyntaxError: "),
-    ("exception at import", "import numpy as np\nraise RuntimeError('half-written file')\n", "does not import",
-     "pooling_layers.py does not import, so none of its tests could run:\nimporting pooling_layers.py raised "
-     "RuntimeError: half-written file"),
-    ("missing file", False, "no file", "the submission has no pooling_layers.py, so none of its tests could run."),
-])
+@pytest.mark.parametrize(
+    "case, source, status, head",
+    [
+        (
+            "syntax error",
+            "def max_pool_forward_naive(x, pool_param:\n    pass\n",
+            "does not import",
+            "pooling_layers.py does not import, so none of its tests could run:\nimporting pooling_layers.py raised "
+            "SyntaxError: ",
+        ),
+        (
+            "exception at import",
+            "import numpy as np\nraise RuntimeError('half-written file')\n",
+            "does not import",
+            "pooling_layers.py does not import, so none of its tests could run:\nimporting pooling_layers.py raised "
+            "RuntimeError: half-written file",
+        ),
+        ("missing file", False, "no file", "the submission has no pooling_layers.py, so none of its tests could run."),
+    ],
+)
 def test_a_file_that_cannot_run_is_said_once(tmp_path, case, source, status, head):
     results = grade_submission(str(POOLING), str(_submission(tmp_path / "s", source)), seed=SEED)
     assert results["status"] == status
     assert results["output"].startswith(head), results["output"]
     file_tests = [t for t in results["tests"] if not _notebook_test(t["name"])]
     assert {t["output"] for t in file_tests} == {
-        "not run: pooling_layers.py does not import (see the message above)" if status == "does not import"
-        else "not run: the submission has no pooling_layers.py"}
+        "not run: pooling_layers.py does not import (see the message above)"
+        if status == "does not import"
+        else "not run: the submission has no pooling_layers.py"
+    }
     assert all(t["score"] == t["max_score"] for t in results["tests"] if _notebook_test(t["name"]))
     assert results["score"] == NOTEBOOK_POINTS
-

@@ -5,6 +5,7 @@ assignment: exit status 0, score 0, and a one-line reason in the feedback. grade
 a class with loose files, colliding and duplicate names, stale output, a worker that is
 killed and a worker that is stopped: each costs only its own entry.
 """
+
 import csv
 import glob
 import io
@@ -14,7 +15,6 @@ import tempfile
 import zipfile
 
 import pytest
-
 from test_grading_commands import TOY_SOLUTION, cli, make_toy, student
 
 
@@ -91,7 +91,7 @@ def test_bad_member_names_encryption_links_and_nesting(toy, tmp_path):
     (tmp_path / "enc.zip").write_bytes(zip_bytes("toy.py", TOY_SOLUTION, flags=0x1))
     assert rejected(toy, tmp_path / "enc.zip") == "zip member 'toy.py' is encrypted"
     link = zipfile.ZipInfo("toy.py")
-    link.external_attr = (0o120777 << 16)
+    link.external_attr = 0o120777 << 16
     with zipfile.ZipFile(tmp_path / "link.zip", "w") as zf:
         zf.writestr(link, "/etc/passwd")
     assert rejected(toy, tmp_path / "link.zip") == "zip member 'toy.py' is a symbolic link"
@@ -159,7 +159,7 @@ def test_restore_never_reads_a_planted_giant(toy):
     assert snapshot_tree(toy) == snapshot
 
 
-KILL_WORKER = '''
+KILL_WORKER = """
 import os, signal
 def _grade_all_pids():
     pid, found = os.getppid(), []
@@ -171,7 +171,7 @@ def _grade_all_pids():
             pid = int(f.read().rsplit(")", 1)[1].split()[1])
     return found
 os.kill(_grade_all_pids()[-2], signal.SIG)  # the worker, a fork of grade-all (the last one)
-'''
+"""
 
 
 def test_grade_all_entries_collisions_stale_output_and_broken_workers(toy, tmp_path):
@@ -196,7 +196,10 @@ def test_grade_all_entries_collisions_stale_output_and_broken_workers(toy, tmp_p
     with open(out / "grades.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
     assert {name: (row["score"], row["status"]) for name, row in rows.items()} == {
-        "alice": ("3", "graded"), "bob": ("3", "graded"), "carol": ("2", "graded"), "eve": ("0", "no file"),
+        "alice": ("3", "graded"),
+        "bob": ("3", "graded"),
+        "carol": ("2", "graded"),
+        "eve": ("0", "no file"),
         "killer": ("", "could not grade: the grading worker was killed by signal 9 before sending results"),
         "stopper": ("", "could not grade: grading took longer than the 30 s allowed per submission"),
         "grades.csv": ("", "could not grade: the student name 'grades.csv' collides with the report's own files"),

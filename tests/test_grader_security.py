@@ -6,6 +6,7 @@ small assignment (the pooling solution, six graded tests worth 10 points: four p
 two hidden), asserts exactly which tests lost points, and then grades the plain solution
 right after and asserts full marks.
 """
+
 import json
 import os
 import subprocess
@@ -52,7 +53,9 @@ def distinct(rng, shape):
     return rng.permutation(int(np.prod(shape))).reshape(shape).astype(np.float64)
 """
 
-PUBLIC = COMMON + """
+PUBLIC = (
+    COMMON
+    + """
 
 @pytest.mark.points(2)
 def test_max_forward(submission, rng):
@@ -89,8 +92,11 @@ def test_avg_backward(submission, rng):
         dx = s.call("avg_pool_backward_naive", dout, cache)
     check(dx, naive.avg_pool_backward_naive(dout, ref_cache))
 """
+)
 
-HIDDEN = COMMON + """
+HIDDEN = (
+    COMMON
+    + """
 from cs231n_pool.im2col import im2col_indices
 
 
@@ -114,9 +120,16 @@ def test_maxpool_layer(submission, rng):
     check(out, ref_out)
     check(dx, naive.max_pool_backward_naive(dout, ref_cache))
 """
+)
 
-ALL_TESTS = {"test_max_forward": 2, "test_max_backward": 2, "test_avg_forward": 1, "test_avg_backward": 1,
-             "test_im2col": 2, "test_maxpool_layer": 2}
+ALL_TESTS = {
+    "test_max_forward": 2,
+    "test_max_backward": 2,
+    "test_avg_forward": 1,
+    "test_avg_backward": 1,
+    "test_im2col": 2,
+    "test_maxpool_layer": 2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +150,11 @@ def grade(assignment, submission, workdir, *extra):
     """Run `cs231n-pool grade` in a subprocess (cwd=workdir); returns the parsed results."""
     out = workdir / "results.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "cs231n_pool.cli", "grade", str(assignment), str(submission), "--out", str(out),
-         *extra],
-        cwd=workdir, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "cs231n_pool.cli", "grade", str(assignment), str(submission), "--out", str(out), *extra],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(out.read_text())
@@ -221,7 +236,10 @@ def test_keyboard_interrupt_and_base_exception(mini, tmp_path):
 
 def test_monkeypatch_numpy_and_pytest_at_import(mini, tmp_path):
     tests, _ = check_attack(mini, tmp_path, "monkeypatch_at_import", ["test_max_backward"])
-    assert "Not equal to tolerance" in tests["test_max_backward"]["output"] or "shape" in tests["test_max_backward"]["output"]
+    assert (
+        "Not equal to tolerance" in tests["test_max_backward"]["output"]
+        or "shape" in tests["test_max_backward"]["output"]
+    )
 
 
 def test_forged_results_json(mini, tmp_path):

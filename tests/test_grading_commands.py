@@ -4,6 +4,7 @@ Most tests use a toy assignment built here (one public and one hidden test over 
 student file), so they check the engine independently of the pooling assignment's content;
 a few run the real commands on assignments/pooling end to end.
 """
+
 import csv
 import json
 import os
@@ -20,9 +21,18 @@ import pytest
 
 from cs231n_pool.grading import wire
 from cs231n_pool.grading.release import ReleaseError, stub_source
-from cs231n_pool.grading.sandbox import (ForbiddenImport, Handle, Limits, MissingSubmission, StudentCrashed,
-                                         StudentError, StudentTimeout, Submission, SubmissionFailure,
-                                         find_forbidden_imports)
+from cs231n_pool.grading.sandbox import (
+    ForbiddenImport,
+    Handle,
+    Limits,
+    MissingSubmission,
+    StudentCrashed,
+    StudentError,
+    StudentTimeout,
+    Submission,
+    SubmissionFailure,
+    find_forbidden_imports,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 POOLING = REPO / "assignments" / "pooling"
@@ -71,7 +81,7 @@ class Counter:
         ### END SOLUTION
 '''
 
-TOY_PUBLIC = '''\
+TOY_PUBLIC = """\
 import numpy as np
 import pytest
 
@@ -82,9 +92,9 @@ def test_double(submission, rng):
     out = submission.call("double", x)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, 2 * x)
-'''
+"""
 
-TOY_HIDDEN = '''\
+TOY_HIDDEN = """\
 import numpy as np
 import pytest
 
@@ -96,7 +106,7 @@ def test_counter(submission):
         s.call_method(counter, "add", np.ones(3))
         total = s.call_method(counter, "add", np.ones(3))
     np.testing.assert_array_equal(total, 2 * np.ones(3))
-'''
+"""
 
 
 def make_toy(root, solution=TOY_SOLUTION):
@@ -116,8 +126,13 @@ def toy(tmp_path):
 
 
 def cli(*args, cwd=None, timeout=900):
-    return subprocess.run([sys.executable, "-m", "cs231n_pool.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cs231n_pool.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def student(tmp_path, name, source):
@@ -128,6 +143,7 @@ def student(tmp_path, name, source):
 
 
 # --- the sandbox API --------------------------------------------------------------------------
+
 
 def test_session_round_trips_arrays_scalars_and_handles(toy):
     sub = Submission(toy / "toy.py", Limits(timeout=5), forbidden=["cs231n_pool"])
@@ -167,8 +183,10 @@ def test_missing_file_forbidden_imports_and_crash_messages(tmp_path):
 
 
 def test_time_limit_is_per_test_and_holds_when_the_child_stops_reading(tmp_path):
-    (tmp_path / "toy.py").write_text("import os\nimport time\n\n\ndef nap(t):\n    time.sleep(t)\n    return t\n\n\n"
-                                     "def jam():\n    os.readv = lambda fd, buffers: time.sleep(3600)\n")
+    (tmp_path / "toy.py").write_text(
+        "import os\nimport time\n\n\ndef nap(t):\n    time.sleep(t)\n    return t\n\n\n"
+        "def jam():\n    os.readv = lambda fd, buffers: time.sleep(3600)\n"
+    )
     # Margins of a second or more: a shared 2-core CI machine can stall a process for hundreds of ms.
     sub = Submission(tmp_path / "toy.py", Limits(timeout=4))
     with sub.session() as s:
@@ -188,9 +206,11 @@ def test_time_limit_is_per_test_and_holds_when_the_child_stops_reading(tmp_path)
 def test_child_dies_with_the_grader(tmp_path):
     """A grader killed mid-call (SIGKILL, no cleanup) takes the student's process with it."""
     (tmp_path / "toy.py").write_text("def spin():\n    while True:\n        pass\n")
-    script = ("import sys\nfrom cs231n_pool.grading.sandbox import Limits, Submission\n"
-              f"with Submission({str(tmp_path / 'toy.py')!r}, Limits(timeout=60)).session() as s:\n"
-              "    print(s.proc.pid, s.tmp, flush=True)\n    s.call('spin')\n")
+    script = (
+        "import sys\nfrom cs231n_pool.grading.sandbox import Limits, Submission\n"
+        f"with Submission({str(tmp_path / 'toy.py')!r}, Limits(timeout=60)).session() as s:\n"
+        "    print(s.proc.pid, s.tmp, flush=True)\n    s.call('spin')\n"
+    )
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     child, child_tmp = grader.stdout.readline().split()
     child = int(child)
@@ -215,8 +235,10 @@ def running(pid):
 
 
 def test_find_forbidden_imports_sees_every_static_form():
-    source = ("import numpy\nimport torch.nn as nn\nfrom scipy import signal\nfrom . import torch\n"
-              "x = __import__('sklearn')\nimport importlib\ny = importlib.import_module('jax.numpy')\n")
+    source = (
+        "import numpy\nimport torch.nn as nn\nfrom scipy import signal\nfrom . import torch\n"
+        "x = __import__('sklearn')\nimport importlib\ny = importlib.import_module('jax.numpy')\n"
+    )
     hits = find_forbidden_imports(source, ["torch", "scipy", "sklearn", "jax"])
     assert hits == [(2, "torch.nn"), (3, "scipy"), (5, "sklearn"), (7, "jax.numpy")]
     assert find_forbidden_imports("def broken(:\n", ["torch"]) == []
@@ -243,11 +265,18 @@ def test_wire_rejects_pickles_object_arrays_and_oversized_frames():
 
 # --- the pytest plugin ------------------------------------------------------------------------
 
+
 def run_pytest(folder, *args, env_extra=None):
     env = {k: v for k, v in os.environ.items() if k != "CS231N_POOL_SUBMISSION"}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *map(str, args)],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *map(str, args)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_plugin_scores_the_local_file_and_ignores_unmarked_tests(toy, tmp_path):
@@ -257,8 +286,10 @@ def test_plugin_scores_the_local_file_and_ignores_unmarked_tests(toy, tmp_path):
     assert lines[-1] == "Score: 3/3", result.stdout[-2000:]  # the local solution; the unmarked test does not count
     assert "cs231n-pool grading seed:" in result.stdout
     records = json.loads((tmp_path / "r.json").read_text())["tests"]
-    assert sorted(r["name"] for r in records) == ["hidden/test_toy_hidden.py::test_counter",
-                                                  "public/test_toy.py::test_double"]
+    assert sorted(r["name"] for r in records) == [
+        "hidden/test_toy_hidden.py::test_counter",
+        "public/test_toy.py::test_double",
+    ]
     stub = student(tmp_path, "stub", stub_source(TOY_SOLUTION))
     result = run_pytest(toy, "tests", env_extra={"CS231N_POOL_SUBMISSION": str(stub), "CS231N_POOL_SEED": "11"})
     assert result.stdout.strip().splitlines()[-1] == "Score: 0/3"
@@ -267,17 +298,22 @@ def test_plugin_scores_the_local_file_and_ignores_unmarked_tests(toy, tmp_path):
 
 def test_plugin_rejects_bad_points(toy):
     (toy / "tests" / "public" / "test_bad.py").write_text(
-        "import pytest\n\n@pytest.mark.points(0)\ndef test_zero():\n    pass\n")
+        "import pytest\n\n@pytest.mark.points(0)\ndef test_zero():\n    pass\n"
+    )
     result = run_pytest(toy, "tests")
     assert result.returncode != 0 and "needs a positive number, got 0" in result.stdout + result.stderr
 
 
 # --- release ----------------------------------------------------------------------------------
 
+
 def test_stub_source_keeps_indentation_and_names_the_function():
     stub = stub_source(TOY_SOLUTION)
     assert "BEGIN SOLUTION" not in stub and "return x * 2" not in stub
-    assert '    # TODO: implement double (see the docstring above).\n    raise NotImplementedError("double: your code here")' in stub
+    assert (
+        "    # TODO: implement double (see the docstring above).\n"
+        '    raise NotImplementedError("double: your code here")' in stub
+    )
     assert '        raise NotImplementedError("Counter.add: your code here")' in stub
     assert '"""Add x and return the running total."""' in stub
     compile(stub, "toy.py", "exec")
@@ -308,21 +344,35 @@ def test_release_pooling(tmp_path):
     result = cli("release", POOLING, "--out", out)
     assert result.returncode == 0, result.stderr
     stub = (out / "pooling_layers.py").read_text()
-    for name in ("max_pool_forward_naive", "max_pool_backward_naive", "avg_pool_forward_naive",
-                 "avg_pool_backward_naive", "im2col_indices", "col2im_indices", "Maxpool.forward"):
+    for name in (
+        "max_pool_forward_naive",
+        "max_pool_backward_naive",
+        "avg_pool_forward_naive",
+        "avg_pool_backward_naive",
+        "im2col_indices",
+        "col2im_indices",
+        "Maxpool.forward",
+    ):
         assert f'raise NotImplementedError("{name}: your code here")' in stub
     assert sorted(p.name for p in (out / "tests").iterdir()) == ["conftest.py", "public"]
     for notebook in out.glob("*.ipynb"):
         cells = json.loads(notebook.read_text())["cells"]
         assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), notebook.name
     env = {k: v for k, v in os.environ.items() if k != "CS231N_POOL_SUBMISSION"}
-    run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-p", "no:cacheprovider"], cwd=out, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-p", "no:cacheprovider"],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     last = run.stdout.strip().splitlines()[-1]
     assert last.startswith("Score: 0/") and int(last.split("/")[1]) > 0, run.stdout[-2000:]
 
 
 # --- grade ------------------------------------------------------------------------------------
+
 
 def test_grade_formats_and_visibility(toy, tmp_path):
     good = student(tmp_path, "good", TOY_SOLUTION)
@@ -389,9 +439,14 @@ def test_restore_tree_undoes_edits_links_and_permissions(toy, tmp_path):
     (toy / "assignment.toml").mkdir()
     os.chmod(toy / "tests" / "public", 0o500)
     changed = restore_tree(toy, snapshot)
-    assert changed == sorted(["assignment.toml", os.path.join("tests", "hidden", "test_toy_hidden.py"),
-                              os.path.join("tests", "public", "conftest.py"),
-                              os.path.join("tests", "public", "test_toy.py")])
+    assert changed == sorted(
+        [
+            "assignment.toml",
+            os.path.join("tests", "hidden", "test_toy_hidden.py"),
+            os.path.join("tests", "public", "conftest.py"),
+            os.path.join("tests", "public", "test_toy.py"),
+        ]
+    )
     assert snapshot_tree(toy) == snapshot
     assert outside.read_text() == "untouched"
 
@@ -429,6 +484,7 @@ def test_grade_pooling_solution_full_marks(tmp_path):
 
 
 # --- grade-all --------------------------------------------------------------------------------
+
 
 def test_grade_all_class(toy, tmp_path):
     submissions = tmp_path / "submissions"

@@ -9,6 +9,7 @@ that run and in the next, the hidden-test text appears in no student-visible out
 process outlives grading, nothing is left in the shared temp folders, and the grader's
 numpy and the assignment folder are byte-identical afterwards.
 """
+
 import csv
 import glob
 import hashlib
@@ -23,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_grader_security import ALL_TESTS, CONFIG, HIDDEN, MALICIOUS, PUBLIC, SOLUTION
 
 from cs231n_pool.grading import isolation
-from test_grader_security import ALL_TESTS, CONFIG, HIDDEN, MALICIOUS, PUBLIC, SOLUTION
 
 HIDDEN_MARKER = "hidden-test-secret-5d41402abc4b2a76"
 ATTACKS = ("steal_hidden", "write_venv", "classmates", "signal_grader", "outlive_grading", "fill_disk")
@@ -80,8 +81,11 @@ def listener():
 
 
 def attack_source(attack, port, armed):
-    return (SOLUTION.read_text() + f"\n\nATTACK_PORT = {port}\nARMED = {armed}\n# ---- attack: {attack}\n"
-            + (MALICIOUS / f"{attack}.py").read_text())
+    return (
+        SOLUTION.read_text()
+        + f"\n\nATTACK_PORT = {port}\nARMED = {armed}\n# ---- attack: {attack}\n"
+        + (MALICIOUS / f"{attack}.py").read_text()
+    )
 
 
 def tree_digest(root):
@@ -101,9 +105,26 @@ def machine_state(assignment):
 
 
 def grade_all(assignment, class_dir, out, level, *extra):
-    proc = subprocess.run([sys.executable, "-m", "cs231n_pool.cli", "grade-all", str(assignment), str(class_dir),
-                           "--out", str(out), "--jobs", "2", "--isolation", level, *extra],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cs231n_pool.cli",
+            "grade-all",
+            str(assignment),
+            str(class_dir),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--isolation",
+            level,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     with open(out / "grades.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
     return proc, rows
@@ -131,8 +152,12 @@ def _leftovers_now():
         except OSError:
             pass
     files = glob.glob("/tmp/cs231n-fill-*") + [
-        e.path for folder in isolation.SHARED_TMP if os.path.isdir(folder) for e in os.scandir(folder)
-        if e.stat(follow_symlinks=False).st_uid >= isolation.UID_BASE]
+        e.path
+        for folder in isolation.SHARED_TMP
+        if os.path.isdir(folder)
+        for e in os.scandir(folder)
+        if e.stat(follow_symlinks=False).st_uid >= isolation.UID_BASE
+    ]
     return procs, files
 
 
@@ -255,9 +280,21 @@ def test_full_level_identity_filesystem_and_network(tmp_path):
         info = s.call("probe", str(tmp_path / "probe.py")).split("|")
         status = Path(f"/proc/{s.proc.student_pid}/status").read_text().splitlines()
         outer_uid = s.proc.uid
-    assert info == ["(1000, 1000, 1000)", "(1000, 1000, 1000)", "[]", "2", "/tmp", "False", "False",
-                    "Permission denied", "Read-only file system", "read-only", "read-only", "Network is unreachable",
-                    "64"]
+    assert info == [
+        "(1000, 1000, 1000)",
+        "(1000, 1000, 1000)",
+        "[]",
+        "2",
+        "/tmp",
+        "False",
+        "False",
+        "Permission denied",
+        "Read-only file system",
+        "read-only",
+        "read-only",
+        "Network is unreachable",
+        "64",
+    ]
     fields = dict(line.split(":", 1) for line in status)
     assert fields["Uid"].split() == [str(outer_uid)] * 4 and fields["Gid"].split() == [str(outer_uid)] * 4
     assert outer_uid >= isolation.UID_BASE and fields["Groups"].strip() == ""
@@ -269,9 +306,9 @@ def test_full_level_identity_filesystem_and_network(tmp_path):
 @needs_root
 def test_uid_level_identity():
     """At uid: the dedicated uid/gid, no groups, no capabilities, and its own working folder."""
-    from cs231n_pool.grading.sandbox import Submission
-
     import tempfile
+
+    from cs231n_pool.grading.sandbox import Submission
 
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "probe.py").write_text(PROBE)
@@ -288,13 +325,16 @@ def test_levels_the_machine_cannot_provide_fail_clearly(monkeypatch):
     monkeypatch.setattr(isolation.os, "geteuid", lambda: 1000)
     monkeypatch.setattr(isolation, "_AVAILABLE", {})
     for level in ("full", "uid"):
-        with pytest.raises(isolation.IsolationUnavailable,
-                           match=rf"^--isolation {level} is not available: the grader is not running as root, "
-                                 r"so it cannot switch to another uid$"):
+        with pytest.raises(
+            isolation.IsolationUnavailable,
+            match=rf"^--isolation {level} is not available: the grader is not running as root, "
+            r"so it cannot switch to another uid$",
+        ):
             isolation.resolve_level(level)
     assert isolation.resolve_level("auto") == "none"
-    with pytest.raises(isolation.IsolationUnavailable,
-                       match=r"^isolation='bogus' must be one of auto, full, uid, none$"):
+    with pytest.raises(
+        isolation.IsolationUnavailable, match=r"^isolation='bogus' must be one of auto, full, uid, none$"
+    ):
         isolation.resolve_level("bogus")
 
 

@@ -15,6 +15,7 @@ The kernel is a kernelspec named "python3", written into a temporary JUPYTER_PAT
 python of a fresh venv holding only the bundle's requirements.txt: the notebooks work without the
 kit (which that venv cannot import).
 """
+
 import json
 import re
 import shutil
@@ -55,8 +56,11 @@ def kernel_env(tmp_path_factory, bundle_python):
     root = tmp_path_factory.mktemp("jupyter")
     spec_dir = root / "data" / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [str(bundle_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (cs231n_pool tests)", "language": "python"}
+    spec = {
+        "argv": [str(bundle_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (cs231n_pool tests)",
+        "language": "python",
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", str(root / "data"))
@@ -69,8 +73,13 @@ def kernel_env(tmp_path_factory, bundle_python):
 def stub_bundle(tmp_path_factory):
     """The student bundle exactly as `cs231n-pool release` writes it."""
     out = tmp_path_factory.mktemp("release") / "pooling"
-    result = subprocess.run(_release_command() + ["release", "assignments/pooling", "--out", str(out)],
-                            cwd=REPO, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        _release_command() + ["release", "assignments/pooling", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, f"release failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return out
 
@@ -88,9 +97,11 @@ def solved_bundle(stub_bundle, tmp_path_factory):
 
 def _bundle_notebook(bundle: Path, name: str) -> Path:
     path = bundle / name
-    assert path.is_file(), (f"{name} is not at the bundle root next to pooling_layers.py "
-                            f"(Jupyter runs a notebook in its own folder); bundle holds "
-                            f"{sorted(str(p.relative_to(bundle)) for p in bundle.rglob('*.ipynb'))}")
+    assert path.is_file(), (
+        f"{name} is not at the bundle root next to pooling_layers.py "
+        f"(Jupyter runs a notebook in its own folder); bundle holds "
+        f"{sorted(str(p.relative_to(bundle)) for p in bundle.rglob('*.ipynb'))}"
+    )
     return path
 
 
@@ -106,23 +117,37 @@ def _execute(path: Path, cwd: Path):
 
 
 def _errors(nb):
-    return [(index, out) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
-            for out in cell.get("outputs", []) if out.output_type == "error"]
+    return [
+        (index, out)
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
+    ]
 
 
 def _describe(errors):
-    return "\n".join(f"cell {index}: {out.ename}: {out.evalue}\n" + "\n".join(out.traceback)[-2000:]
-                     for index, out in errors)
+    return "\n".join(
+        f"cell {index}: {out.ename}: {out.evalue}\n" + "\n".join(out.traceback)[-2000:] for index, out in errors
+    )
 
 
 def _stdout(nb) -> str:
-    return "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
-                   for out in cell.get("outputs", []) if out.output_type == "stream" and out.name == "stdout")
+    return "".join(
+        out.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.output_type == "stream" and out.name == "stdout"
+    )
 
 
 def _first_your_code(nb) -> int:
-    return next(index for index, cell in enumerate(nb.cells)
-                if cell.cell_type == "code" and YOUR_CODE in cell.metadata.get("tags", []))
+    return next(
+        index
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and YOUR_CODE in cell.metadata.get("tags", [])
+    )
 
 
 def test_notebooks_exist():
@@ -135,12 +160,19 @@ def test_committed_notebook_is_clean(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    dirty = [index for index, cell in enumerate(nb.cells)
-             if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
+    dirty = [
+        index
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts"
     assert any(YOUR_CODE in cell.metadata.get("tags", []) for cell in code), f"{path.name} has no your-code cell"
-    untagged = [index for index, cell in enumerate(nb.cells) if "### BEGIN SOLUTION" in cell.source
-                and (cell.cell_type != "code" or YOUR_CODE not in cell.metadata.get("tags", []))]
+    untagged = [
+        index
+        for index, cell in enumerate(nb.cells)
+        if "### BEGIN SOLUTION" in cell.source
+        and (cell.cell_type != "code" or YOUR_CODE not in cell.metadata.get("tags", []))
+    ]
     assert not untagged, f"{path.name}: cells {untagged} hold a solution but are not your-code cells"
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
 
@@ -153,12 +185,14 @@ def test_kernel_runs_the_fresh_venv_without_the_kit(kernel_env, bundle_python, t
 
 
 def test_every_notebook_opens_with_the_same_setup_cell():
-    firsts = {path.name: next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-              for path in NOTEBOOKS}
+    firsts = {
+        path.name: next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        for path in NOTEBOOKS
+    }
     assert len(set(firsts.values())) == 1, f"the first code cells differ: {sorted(firsts)}"
     setup = next(iter(firsts.values()))
     assert setup.startswith("# Setup: run this cell first.") and 'if "google.colab" in sys.modules:' in setup
-    assert "pip\", \"install\", \"--quiet\", \"-r\", \"requirements.txt\"" in setup and "drive.mount(" in setup
+    assert 'pip", "install", "--quiet", "-r", "requirements.txt"' in setup and "drive.mount(" in setup
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
@@ -166,7 +200,7 @@ def test_released_notebook_is_the_committed_one_without_solutions(stub_bundle, p
     committed = nbformat.read(path, as_version=4)
     released = nbformat.read(_bundle_notebook(stub_bundle, path.name), as_version=4)
     assert len(released.cells) == len(committed.cells), f"the released {path.name} has a different number of cells"
-    for index, (mine, theirs) in enumerate(zip(committed.cells, released.cells)):
+    for index, (mine, theirs) in enumerate(zip(committed.cells, released.cells, strict=False)):
         assert theirs.cell_type == mine.cell_type
         assert theirs.metadata.get("tags", []) == mine.metadata.get("tags", []), f"cell {index} lost its tags"
         assert "BEGIN SOLUTION" not in theirs.source, f"cell {index} of the released {path.name} leaks a solution"
@@ -175,7 +209,9 @@ def test_released_notebook_is_the_committed_one_without_solutions(stub_bundle, p
         else:
             assert theirs.source == mine.source, f"cell {index} of the released {path.name} was changed"
         if theirs.cell_type == "code":
-            assert not theirs.outputs and theirs.execution_count is None, f"cell {index} of the released {path.name} has outputs"
+            assert not theirs.outputs and theirs.execution_count is None, (
+                f"cell {index} of the released {path.name} has outputs"
+            )
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
@@ -183,7 +219,9 @@ def test_notebook_runs_with_solution(kernel_env, solved_bundle, name):
     nb = _execute(_bundle_notebook(solved_bundle, name), solved_bundle)
     errors = _errors(nb)
     assert not errors, f"{name} fails with the reference solution:\n{_describe(errors)}"
-    unexecuted = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.execution_count is None]
+    unexecuted = [
+        index for index, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.execution_count is None
+    ]
     assert not unexecuted, f"{name}: cells {unexecuted} did not run"
     if name.startswith("06"):
         accuracies = {kind: float(value) for value, kind in ACCURACY_LINE.findall(_stdout(nb))}
@@ -200,7 +238,8 @@ def test_notebook_stops_at_first_todo_with_stub(kernel_env, stub_bundle, name):
     index, error = errors[0]
     assert index == first and error.ename == "NotImplementedError", (
         f"{name} must stop with NotImplementedError at cell {first} (the first your-code cell), "
-        f"but stopped at:\n{_describe(errors)}")
+        f"but stopped at:\n{_describe(errors)}"
+    )
 
 
 def _setup_cell():
@@ -240,6 +279,7 @@ def fake_colab(tmp_path, monkeypatch):
         except FileNotFoundError as exc:
             return exc, calls
         return Path.cwd(), calls
+
     return run, content
 
 
@@ -248,8 +288,9 @@ def test_setup_cell_on_colab_finds_an_uploaded_folder(fake_colab):
     folder, calls = run("pooling")
     assert folder == content / "pooling" and str(folder) in sys.path
     assert calls["mount"] == []
-    assert calls["pip"] == [([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
-                             {"check": True})]
+    assert calls["pip"] == [
+        ([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"], {"check": True})
+    ]
 
 
 def test_setup_cell_on_colab_mounts_drive_and_finds_the_folder_there(fake_colab):
@@ -262,6 +303,8 @@ def test_setup_cell_on_colab_mounts_drive_and_finds_the_folder_there(fake_colab)
 def test_setup_cell_on_colab_says_what_to_do_without_a_folder(fake_colab):
     run, _ = fake_colab
     error, calls = run(None)
-    assert str(error) == ("no assignment folder found: put the whole folder (pooling_layers.py, pooltools/, "
-                          "requirements.txt) in your Google Drive, or upload and unzip it, then rerun this cell")
+    assert str(error) == (
+        "no assignment folder found: put the whole folder (pooling_layers.py, pooltools/, "
+        "requirements.txt) in your Google Drive, or upload and unzip it, then rerun this cell"
+    )
     assert calls["mount"] == ["/content/drive"] and calls["pip"] == []

@@ -3,6 +3,7 @@
 These build and install for real (pip fetches numpy into each fresh venv), so they take a minute
 or two; they share one sdist per session.
 """
+
 import os
 import re
 import shutil
@@ -42,8 +43,10 @@ def dist(tmp_path_factory):
     for rel in filter(None, files):
         (source / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, source / rel)
-    run([sys.executable, "-m", "build", "--no-isolation", "--outdir", root / "out", source],
-        env=clean_env(CS231N_POOL_REQUIRE_EXTENSION="1"))
+    run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", root / "out", source],
+        env=clean_env(CS231N_POOL_REQUIRE_EXTENSION="1"),
+    )
     (sdist,) = (root / "out").glob("*.tar.gz")
     (wheel,) = (root / "out").glob("*.whl")
     return sdist, wheel
@@ -68,8 +71,11 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_the_gradient_check_table(di
     _, wheel = dist
     bin_dir = fresh_venv(tmp_path / "venv")
     run([bin_dir / "pip", "install", "--quiet", wheel], env=clean_env())
-    check = run([bin_dir / "python", "-c", "import cs231n_pool; print(cs231n_pool.HAVE_EXTENSION, cs231n_pool.__version__)"],
-                cwd=tmp_path, env=clean_env())
+    check = run(
+        [bin_dir / "python", "-c", "import cs231n_pool; print(cs231n_pool.HAVE_EXTENSION, cs231n_pool.__version__)"],
+        cwd=tmp_path,
+        env=clean_env(),
+    )
     assert check.stdout.split()[0] == "True", check.stdout
     table = run([bin_dir / "cs231n-pool", "gradcheck"], cwd=tmp_path, env=clean_env()).stdout
     passed, total = re.search(r"^(\d+)/(\d+) checks passed", table, re.M).groups()
@@ -83,13 +89,15 @@ def test_without_a_c_compiler_the_sdist_installs_and_falls_back_to_numpy(dist, t
     bin_dir = fresh_venv(tmp_path / "venv")
     install = run([bin_dir / "pip", "install", "-v", sdist], env=clean_env(CC="/bin/false", CXX="/bin/false"))
     assert (install.stdout + install.stderr).count(NO_KERNELS_NOTE) == 1
-    probe = ("import warnings\n"
-             "with warnings.catch_warnings(record=True) as caught:\n"
-             "    warnings.simplefilter('always')\n"
-             "    import cs231n_pool\n"
-             "import numpy as np\n"
-             "out = cs231n_pool.max_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2)\n"
-             "print(cs231n_pool.HAVE_EXTENSION, cs231n_pool.BACKEND, len(caught), out.ravel().tolist())\n")
+    probe = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import cs231n_pool\n"
+        "import numpy as np\n"
+        "out = cs231n_pool.max_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2)\n"
+        "print(cs231n_pool.HAVE_EXTENSION, cs231n_pool.BACKEND, len(caught), out.ravel().tolist())\n"
+    )
     result = run([bin_dir / "python", "-c", probe], cwd=tmp_path, env=clean_env())
     assert result.stdout.strip().split(maxsplit=3) == ["False", "numpy", "1", "[5.0, 7.0, 13.0, 15.0]"]
 
@@ -97,7 +105,12 @@ def test_without_a_c_compiler_the_sdist_installs_and_falls_back_to_numpy(dist, t
 def test_with_the_kernels_required_a_failed_build_is_an_error(dist, tmp_path):
     sdist, _ = dist
     bin_dir = fresh_venv(tmp_path / "venv")
-    result = subprocess.run([bin_dir / "pip", "install", sdist], capture_output=True, text=True, timeout=900,
-                            env=clean_env(CC="/bin/false", CXX="/bin/false", CS231N_POOL_REQUIRE_EXTENSION="1"))
+    result = subprocess.run(
+        [bin_dir / "pip", "install", sdist],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=clean_env(CC="/bin/false", CXX="/bin/false", CS231N_POOL_REQUIRE_EXTENSION="1"),
+    )
     assert result.returncode != 0
     assert "CS231N_POOL_REQUIRE_EXTENSION=1 requires the kernels" in result.stdout + result.stderr

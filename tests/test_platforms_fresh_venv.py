@@ -12,6 +12,7 @@ installed from a wheel built from this checkout. From it, with CC=/bin/false:
 
 Slow (package downloads and installs): one venv and one simulation serve the whole module.
 """
+
 import json
 import os
 import shutil
@@ -22,9 +23,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from platform_schemas import check_gradescope, check_prairielearn
 
 from cs231n_pool.grading.release import stub_source
-from platform_schemas import check_gradescope, check_prairielearn
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +37,11 @@ NO_COMPILER = {"CC": "/bin/false", "CXX": "/bin/false"}
 
 def clean_env(**extra):
     """This environment without the kit's switches (CI requires the compiled kernels) or venv hints."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CS231N_POOL_", "AUTOGRADER_", "PYTHON", "VIRTUAL_ENV"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CS231N_POOL_", "AUTOGRADER_", "PYTHON", "VIRTUAL_ENV"))
+    }
     return dict(env, **extra)
 
 
@@ -56,13 +61,27 @@ def kit_venv(tmp_path_factory):
         if (REPO / rel).is_file():
             (source / rel).parent.mkdir(parents=True, exist_ok=True)
             (source / rel).write_bytes((REPO / rel).read_bytes())
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", root / "wheel",
-         source], env=clean_env(**NO_COMPILER))
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            root / "wheel",
+            source,
+        ],
+        env=clean_env(**NO_COMPILER),
+    )
     (wheel,) = (root / "wheel").glob("cs231n_pool-*.whl")
     venv.create(root / "venv", with_pip=True)
     bin_dir = root / "venv" / "bin"
-    run([bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel, "pytest"],
-        env=clean_env())
+    run(
+        [bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel, "pytest"],
+        env=clean_env(),
+    )
     return bin_dir
 
 
@@ -73,22 +92,41 @@ def simulation(kit_venv, tmp_path_factory):
     (work / "stub").mkdir()
     (work / "stub" / "pooling_layers.py").write_text(stub_source(SOLUTION.read_text()))
     tree = work / "tree"
-    result = run([kit_venv / "cs231n-pool", "autograder", POOLING, "--out", work / "autograder.zip",
-                  "--simulate-gradescope", SOLUTION, work / "stub", "--simulate-tree", tree],
-                 cwd=work, env=clean_env(**NO_COMPILER))
+    result = run(
+        [
+            kit_venv / "cs231n-pool",
+            "autograder",
+            POOLING,
+            "--out",
+            work / "autograder.zip",
+            "--simulate-gradescope",
+            SOLUTION,
+            work / "stub",
+            "--simulate-tree",
+            tree,
+        ],
+        cwd=work,
+        env=clean_env(**NO_COMPILER),
+    )
     return result, tree, work
 
 
 def printed_results(stdout):
     """The results.json objects the simulation printed, in order."""
     decoder = json.JSONDecoder()
-    return [decoder.raw_decode(stdout, i)[0] for i in range(len(stdout))
-            if stdout.startswith("{\n", i) and (i == 0 or stdout[i - 1] == "\n")]
+    return [
+        decoder.raw_decode(stdout, i)[0]
+        for i in range(len(stdout))
+        if stdout.startswith("{\n", i) and (i == 0 or stdout[i - 1] == "\n")
+    ]
 
 
 def test_the_kit_runs_from_the_wheel_not_the_checkout(kit_venv, tmp_path):
-    where = run([kit_venv / "python", "-c", "import cs231n_pool; print(cs231n_pool.__file__, cs231n_pool.BACKEND)"],
-                cwd=tmp_path, env=clean_env()).stdout.split()
+    where = run(
+        [kit_venv / "python", "-c", "import cs231n_pool; print(cs231n_pool.__file__, cs231n_pool.BACKEND)"],
+        cwd=tmp_path,
+        env=clean_env(),
+    ).stdout.split()
     assert where[0].startswith(str(kit_venv.parent / "lib")) and where[1] == "numpy"
     config = (kit_venv.parent / "pyvenv.cfg").read_text()
     assert "include-system-site-packages = false" in config
@@ -96,20 +134,30 @@ def test_the_kit_runs_from_the_wheel_not_the_checkout(kit_venv, tmp_path):
 
 def test_autograder_builds_both_targets_from_an_installed_kit(kit_venv, tmp_path):
     run([kit_venv / "cs231n-pool", "autograder", POOLING, "--out", tmp_path / "ag.zip"], cwd=tmp_path, env=clean_env())
-    installed = Path(run([kit_venv / "python", "-c", "import cs231n_pool; print(cs231n_pool.__file__)"],
-                         cwd=tmp_path, env=clean_env()).stdout.strip()).parent
+    installed = Path(
+        run(
+            [kit_venv / "python", "-c", "import cs231n_pool; print(cs231n_pool.__file__)"],
+            cwd=tmp_path,
+            env=clean_env(),
+        ).stdout.strip()
+    ).parent
     with zipfile.ZipFile(tmp_path / "ag.zip") as zf:
         assert zf.read("kit/cs231n_pool/grading/bundle.py") == (installed / "grading" / "bundle.py").read_bytes()
         assert zf.read("kit/cs231n_pool/_direct.pyx") == (installed / "_direct.pyx").read_bytes()
-    run([kit_venv / "cs231n-pool", "autograder", POOLING, "--target", "prairielearn", "--out", tmp_path / "pl"],
-        cwd=tmp_path, env=clean_env())
+    run(
+        [kit_venv / "cs231n-pool", "autograder", POOLING, "--target", "prairielearn", "--out", tmp_path / "pl"],
+        cwd=tmp_path,
+        env=clean_env(),
+    )
     assert (tmp_path / "pl" / "image" / "kit" / "setup.py").is_file()
 
 
 def test_setup_completes_without_a_compiler_and_says_which_kernels_grade(simulation):
     result, tree, _ = simulation
-    assert "install_kit.sh: WARNING: the Cython kernels did not build (no C compiler or no Python headers); " \
-           "grading uses the numpy kernels (same results, slower)" in result.stderr
+    assert (
+        "install_kit.sh: WARNING: the Cython kernels did not build (no C compiler or no Python headers); "
+        "grading uses the numpy kernels (same results, slower)" in result.stderr
+    )
     assert "setup.sh: CS231N_POOL_SKIP_APT=1: installing no system packages" in result.stderr
     # setup.sh made its own venv; nothing came from this machine's site-packages.
     assert "include-system-site-packages = false" in (tree / "venv" / "pyvenv.cfg").read_text()
@@ -126,7 +174,8 @@ def test_run_autograder_grades_the_solution_100_and_the_stub_0(simulation):
         assert sum(t["max_score"] for t in data["tests"]) == 108 and len(data["tests"]) == 47
     assert solution["score"] == 100
     assert {t["name"] for t in solution["tests"] if t["status"] != "passed"} == {
-        t["name"] for t in solution["tests"] if "notebook_exercises" in t["name"]}
+        t["name"] for t in solution["tests"] if "notebook_exercises" in t["name"]
+    }
     assert stub["score"] == 0 and all(t["status"] == "failed" for t in stub["tests"])
     assert f"== Gradescope results for {SOLUTION}\n" in result.stdout
     assert result.stdout.count("\nScore: 100/108\n") == 1 and result.stdout.count("\nScore: 0/108\n") == 1
@@ -134,8 +183,11 @@ def test_run_autograder_grades_the_solution_100_and_the_stub_0(simulation):
 
 def test_the_prairielearn_entrypoint_grades_with_the_install_kit_venv(kit_venv, simulation, tmp_path):
     _, tree, _ = simulation
-    run([kit_venv / "cs231n-pool", "autograder", POOLING, "--target", "prairielearn", "--out", tmp_path / "pl"],
-        cwd=tmp_path, env=clean_env())
+    run(
+        [kit_venv / "cs231n-pool", "autograder", POOLING, "--target", "prairielearn", "--out", tmp_path / "pl"],
+        cwd=tmp_path,
+        env=clean_env(),
+    )
     root = tmp_path / "grade"
     (root / "student").mkdir(parents=True)
     (root / "student" / "pooling_layers.py").write_bytes(SOLUTION.read_bytes())
@@ -143,8 +195,11 @@ def test_the_prairielearn_entrypoint_grades_with_the_install_kit_venv(kit_venv, 
         shutil.copy(notebook, root / "student" / notebook.name)
     shutil.copytree(tmp_path / "pl" / "questions" / "pooling" / "tests", root / "tests")
     shutil.copytree(tmp_path / "pl" / "serverFilesCourse", root / "serverFilesCourse")
-    run(["bash", root / "serverFilesCourse" / "pooling" / "run.sh"], cwd=root,
-        env=clean_env(CS231N_POOL_GRADE_ROOT=str(root), CS231N_POOL_PYTHON=str(tree / "venv" / "bin" / "python")))
+    run(
+        ["bash", root / "serverFilesCourse" / "pooling" / "run.sh"],
+        cwd=root,
+        env=clean_env(CS231N_POOL_GRADE_ROOT=str(root), CS231N_POOL_PYTHON=str(tree / "venv" / "bin" / "python")),
+    )
     data = json.loads((root / "results" / "results.json").read_text())
     check_prairielearn(data)
     assert (data["gradable"], data["score"], len(data["tests"])) == (True, 1.0, 47)

@@ -5,6 +5,7 @@ CS231N_POOL_GRADE_ROOT and with this environment's interpreter (CS231N_POOL_PYTH
 The image's own venv (install_kit.sh, also used by the Dockerfile) grades in
 tests/test_platforms_fresh_venv.py.
 """
+
 import base64
 import json
 import os
@@ -14,10 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from platform_schemas import check_info_json, check_prairielearn
 
 from cs231n_pool.grading.release import stub_source
 from cs231n_pool.grading.results import GRADER_FAILED, HIDDEN_OUTPUT
-from platform_schemas import check_info_json, check_prairielearn
 
 REPO = Path(__file__).resolve().parents[1]
 POOLING = REPO / "assignments" / "pooling"
@@ -28,13 +29,30 @@ ISOLATION_LEVELS = ("full", "uid", "none")
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     out = tmp_path_factory.mktemp("pl") / "course"
-    result = subprocess.run([sys.executable, "-m", "cs231n_pool.cli", "autograder", str(POOLING), "--target",
-                             "prairielearn", "--out", str(out), "--image", "example/pooling-grader:1"],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cs231n_pool.cli",
+            "autograder",
+            str(POOLING),
+            "--target",
+            "prairielearn",
+            "--out",
+            str(out),
+            "--image",
+            "example/pooling-grader:1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (f"Wrote {out}: questions/pooling/ (info.json, question.html, 12 test files), "
-                             f"serverFilesCourse/pooling/run.sh and image/ (Dockerfile, the kit). "
-                             f"Build the image with `docker build -t example/pooling-grader:1 {out}/image`.\n")
+    assert result.stdout == (
+        f"Wrote {out}: questions/pooling/ (info.json, question.html, 12 test files), "
+        f"serverFilesCourse/pooling/run.sh and image/ (Dockerfile, the kit). "
+        f"Build the image with `docker build -t example/pooling-grader:1 {out}/image`.\n"
+    )
     return out
 
 
@@ -51,8 +69,14 @@ def grade_tree(tmp_path, course, files):
 
 def run_entrypoint(root, python=sys.executable):
     env = dict(os.environ, CS231N_POOL_GRADE_ROOT=str(root), CS231N_POOL_PYTHON=str(python))
-    result = subprocess.run([str(root / "serverFilesCourse" / "pooling" / "run.sh")], env=env, cwd=root,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(root / "serverFilesCourse" / "pooling" / "run.sh")],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads((root / "results" / "results.json").read_text())
     check_prairielearn(data)
@@ -64,15 +88,22 @@ def test_question_folder(course):
     info = json.loads((question / "info.json").read_text())
     check_info_json(info)
     options = info["externalGradingOptions"]
-    assert options == {"enabled": True, "image": "example/pooling-grader:1",
-                       "entrypoint": "/grade/serverFilesCourse/pooling/run.sh", "serverFilesCourse": ["pooling/"],
-                       "timeout": 600, "enableNetworking": False}
+    assert options == {
+        "enabled": True,
+        "image": "example/pooling-grader:1",
+        "entrypoint": "/grade/serverFilesCourse/pooling/run.sh",
+        "serverFilesCourse": ["pooling/"],
+        "timeout": 600,
+        "enableNetworking": False,
+    }
     # The entrypoint is where PrairieLearn mounts serverFilesCourse/pooling/, and is executable.
     entrypoint = course / "serverFilesCourse" / options["entrypoint"].removeprefix("/grade/serverFilesCourse/")
     assert entrypoint.is_file() and os.access(entrypoint, os.X_OK)
     html = (question / "question.html").read_text()
-    assert ('<pl-file-upload file-names="pooling_layers.py" optional-file-names="01_pooling_forward.ipynb, '
-            '02_im2col.ipynb, 04_avg_pooling.ipynb"></pl-file-upload>') in html
+    assert (
+        '<pl-file-upload file-names="pooling_layers.py" optional-file-names="01_pooling_forward.ipynb, '
+        '02_im2col.ipynb, 04_avg_pooling.ipynb"></pl-file-upload>'
+    ) in html
     assert "<pl-external-grader-results></pl-external-grader-results>" in html
     tests = sorted(str(p.relative_to(question / "tests")) for p in (question / "tests").rglob("*") if p.is_file())
     assert tests[:2] == ["assignment.toml", "conftest.py"]
@@ -116,21 +147,30 @@ def test_the_stub_scores_zero(course, tmp_path):
     assert public and hidden and all(t["output"] == HIDDEN_OUTPUT and t["message"] == "failed" for t in hidden)
 
 
-@pytest.mark.parametrize(("files", "error"), [
-    ({"pooling_layers.py": "import numpy as np\n\ndef f(:\n    pass\n"},
-     "pooling_layers.py, line 3: invalid syntax: def f(:"),
-    ({"notes.txt": "no code"}, "the submission has no pooling_layers.py"),
-    ({"pooling_layers.py": "import numpy as np\nTABLE = undefined_name\n"},
-     "pooling_layers.py does not import: NameError: name 'undefined_name' is not defined"),
-])
+@pytest.mark.parametrize(
+    ("files", "error"),
+    [
+        (
+            {"pooling_layers.py": "import numpy as np\n\ndef f(:\n    pass\n"},
+            "pooling_layers.py, line 3: invalid syntax: def f(:",
+        ),
+        ({"notes.txt": "no code"}, "the submission has no pooling_layers.py"),
+        (
+            {"pooling_layers.py": "import numpy as np\nTABLE = undefined_name\n"},
+            "pooling_layers.py does not import: NameError: name 'undefined_name' is not defined",
+        ),
+    ],
+)
 def test_a_file_that_cannot_be_graded_is_not_gradable(course, tmp_path, files, error):
     data = run_entrypoint(grade_tree(tmp_path, course, files))
     output = ""
     if "isolation" in data:  # only a run that reached the sandbox reports its level, and why it stopped
         assert data.pop("isolation") in ISOLATION_LEVELS
         output = data["output"]
-        assert output.startswith("pooling_layers.py does not import, so none of its tests could run:\n"
-                                 "importing pooling_layers.py raised NameError: name 'undefined_name' is not defined")
+        assert output.startswith(
+            "pooling_layers.py does not import, so none of its tests could run:\n"
+            "importing pooling_layers.py raised NameError: name 'undefined_name' is not defined"
+        )
     assert data == {"gradable": False, "format_errors": [error], "message": error, "output": output}
 
 
@@ -138,7 +178,9 @@ def test_broken_tests_are_a_grader_failure_that_costs_no_attempt(course, tmp_pat
     root = grade_tree(tmp_path, course, {"pooling_layers.py": SOLUTION.read_text()})
     (root / "tests" / "assignment.toml").unlink()
     data = run_entrypoint(root)
-    expected = f"{GRADER_FAILED}\nWhat failed: the question's tests/ folder is not usable: {root}/tests has no assignment.toml"
+    expected = (
+        f"{GRADER_FAILED}\nWhat failed: the question's tests/ folder is not usable: {root}/tests has no assignment.toml"
+    )
     assert data == {"gradable": False, "format_errors": [expected], "message": expected, "output": ""}
 
 
@@ -146,14 +188,32 @@ def test_a_missing_grading_interpreter_still_writes_results(course, tmp_path):
     root = grade_tree(tmp_path, course, {"pooling_layers.py": SOLUTION.read_text()})
     data = run_entrypoint(root, python=tmp_path / "missing" / "python")
     assert data["gradable"] is False
-    expected = (f"{GRADER_FAILED} What failed: the grading interpreter {tmp_path}/missing/python "
-                f"is missing (is the question's image the cs231n_pool one?).")
+    expected = (
+        f"{GRADER_FAILED} What failed: the grading interpreter {tmp_path}/missing/python "
+        f"is missing (is the question's image the cs231n_pool one?)."
+    )
     assert data["format_errors"] == [expected] and data["message"] == GRADER_FAILED
 
 
 def test_out_must_be_a_new_folder(course):
-    result = subprocess.run([sys.executable, "-m", "cs231n_pool.cli", "autograder", str(POOLING), "--target",
-                             "prairielearn", "--out", str(course)], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cs231n_pool.cli",
+            "autograder",
+            str(POOLING),
+            "--target",
+            "prairielearn",
+            "--out",
+            str(course),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2
-    assert result.stderr == (f"cs231n-pool autograder: error: --out {str(course)!r} exists and is not an empty "
-                             f"folder; choose a new one (see cs231n-pool autograder --help)\n")
+    assert result.stderr == (
+        f"cs231n-pool autograder: error: --out {str(course)!r} exists and is not an empty "
+        f"folder; choose a new one (see cs231n-pool autograder --help)\n"
+    )

@@ -5,6 +5,7 @@ stubbed notebooks (a zip), a mutant (zero padding in max pooling), a syntax erro
 exception at import, and a folder without the student file. Run through the real command,
 with --seed, twice: the second run must give the same grades.
 """
+
 import csv
 import importlib.util
 import shutil
@@ -50,8 +51,12 @@ def report(tmp_path_factory):
     _student(subs / "eve", "raise ImportError('no such thing')\n", None)
     _student(subs / "fay", None, "solved")
     out = root / "out"
-    result = subprocess.run(kit_command("grade-all", POOLING, subs, "--out", out, "--jobs", "2", "--seed", SEED),
-                            capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        kit_command("grade-all", POOLING, subs, "--out", out, "--jobs", "2", "--seed", SEED),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     with open(out / "grades.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
@@ -61,8 +66,13 @@ def report(tmp_path_factory):
 def test_grades_csv_has_a_status_and_skill_totals(report):
     out, rows, _, _ = report
     assert {s: rows[s]["status"] for s in rows} == {
-        "ada": "graded", "bob": "graded", "cyd": "graded", "dee": "does not import", "eve": "does not import",
-        "fay": "no file"}
+        "ada": "graded",
+        "bob": "graded",
+        "cyd": "graded",
+        "dee": "does not import",
+        "eve": "does not import",
+        "fay": "no file",
+    }
     assert (rows["ada"]["score"], rows["ada"]["max_score"]) == ("108", "108")
     assert rows["bob"]["score"] == "100"  # the stubbed notebooks cost exactly their 8 points
     assert rows["dee"]["score"] == rows["fay"]["score"] == "8"  # only the notebook exercises ran
@@ -84,11 +94,22 @@ def test_the_chart_is_written(report):
 
 def test_skill_rates_put_the_least_passed_first():
     def results(passed):
-        return {"score": 0, "tests": [
-            {"name": f"{kind}/test_x.py::test_{skill}", "score": 0, "max_score": 1, "output": "",
-             "status": "passed" if skill in passed else "failed",
-             "visibility": "visible" if kind == "public" else "after_published"}
-            for skill in ("a", "b", "c") for kind in ("public", "hidden")]}
+        return {
+            "score": 0,
+            "tests": [
+                {
+                    "name": f"{kind}/test_x.py::test_{skill}",
+                    "score": 0,
+                    "max_score": 1,
+                    "output": "",
+                    "status": "passed" if skill in passed else "failed",
+                    "visibility": "visible" if kind == "public" else "after_published",
+                }
+                for skill in ("a", "b", "c")
+                for kind in ("public", "hidden")
+            ],
+        }
+
     outcomes = {"s1": results({"a", "b"}), "s2": results({"a"}), "s3": None}
     assert skill_pass_rates(outcomes) == [("c", 0.0, 0.0), ("b", 0.5, 0.5), ("a", 1.0, 1.0)]
 
@@ -117,8 +138,12 @@ def test_the_seed_makes_a_class_run_reproducible(report, tmp_path):
     again = tmp_path / "again"
     small = tmp_path / "subs"
     shutil.copytree(subs / "cyd", small / "cyd")
-    result = subprocess.run(kit_command("grade-all", POOLING, small, "--out", again, "--seed", SEED),
-                            capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        kit_command("grade-all", POOLING, small, "--out", again, "--seed", SEED),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stderr
     first = (out / "cyd" / "results.json").read_text()
     second = (again / "cyd" / "results.json").read_text()

@@ -8,6 +8,7 @@
 
 Works from a wheel install of the kit as well as from a checkout (see bundle.py).
 """
+
 import argparse
 import json
 import sys
@@ -32,17 +33,33 @@ def is_test_module(path):
 
 def add_arguments(parser):
     parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
-    parser.add_argument("--target", choices=TARGETS, default="gradescope",
-                        help="platform to build for (default: gradescope)")
-    parser.add_argument("--out", metavar="PATH",
-                        help="gradescope: the zip (default autograder.zip); prairielearn: a new folder "
-                             "(default prairielearn)")
-    parser.add_argument("--image", default=DEFAULT_IMAGE, metavar="NAME",
-                        help=f"prairielearn: the grading image named in info.json (default {DEFAULT_IMAGE})")
-    parser.add_argument("--simulate-gradescope", nargs="+", type=existing_path, metavar="SUBMISSION",
-                        help="after building the zip, run it locally on each submission (folder, .zip or file)")
-    parser.add_argument("--simulate-tree", type=output_folder, metavar="DIR",
-                        help="run the simulation in this new folder and keep it (default: a throwaway one)")
+    parser.add_argument(
+        "--target", choices=TARGETS, default="gradescope", help="platform to build for (default: gradescope)"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="PATH",
+        help="gradescope: the zip (default autograder.zip); prairielearn: a new folder (default prairielearn)",
+    )
+    parser.add_argument(
+        "--image",
+        default=DEFAULT_IMAGE,
+        metavar="NAME",
+        help=f"prairielearn: the grading image named in info.json (default {DEFAULT_IMAGE})",
+    )
+    parser.add_argument(
+        "--simulate-gradescope",
+        nargs="+",
+        type=existing_path,
+        metavar="SUBMISSION",
+        help="after building the zip, run it locally on each submission (folder, .zip or file)",
+    )
+    parser.add_argument(
+        "--simulate-tree",
+        type=output_folder,
+        metavar="DIR",
+        help="run the simulation in this new folder and keep it (default: a throwaway one)",
+    )
 
 
 def _out_path(args):
@@ -67,8 +84,9 @@ def _check_options(args):
 
 
 def _simulate(out, submissions, tree):
-    outcomes = gradescope.simulate(out, [str(s) for s in submissions], tree and str(tree),
-                                   report=lambda text: print(text, file=sys.stderr))
+    outcomes = gradescope.simulate(
+        out, [str(s) for s in submissions], tree and str(tree), report=lambda text: print(text, file=sys.stderr)
+    )
     for submission, results, data in outcomes:
         print(text_table(results, f"== Gradescope results for {submission}"))
         print(json.dumps(data, indent=2))
@@ -83,15 +101,20 @@ def run(args):
         if args.target == "prairielearn":
             paths = prairielearn.build(cfg, out, args.image)
             tests = sum(1 for p in paths if "/tests/" in p and is_test_module(p))
-            print(f"Wrote {out}: questions/{cfg.name}/ (info.json, question.html, {tests} test files), "
-                  f"serverFilesCourse/{cfg.name}/run.sh and image/ (Dockerfile, the kit). "
-                  f"Build the image with `docker build -t {args.image} {out}/image`.")
+            print(
+                f"Wrote {out}: questions/{cfg.name}/ (info.json, question.html, {tests} test files), "
+                f"serverFilesCourse/{cfg.name}/run.sh and image/ (Dockerfile, the kit). "
+                f"Build the image with `docker build -t {args.image} {out}/image`."
+            )
             return 0
         names = gradescope.build(cfg, out)
         tests = sum(1 for n in names if n.startswith("assignment/tests/") and is_test_module(n))
-        print(f"Wrote {out}: setup.sh, run_autograder, install_kit.sh, requirements.txt, {tests} test files, "
-              f"the cs231n_pool kit ({sum(1 for n in names if n.startswith('kit/'))} files). "
-              f"Upload it to Gradescope as the autograder.", file=sys.stderr if args.simulate_gradescope else sys.stdout)
+        print(
+            f"Wrote {out}: setup.sh, run_autograder, install_kit.sh, requirements.txt, {tests} test files, "
+            f"the cs231n_pool kit ({sum(1 for n in names if n.startswith('kit/'))} files). "
+            f"Upload it to Gradescope as the autograder.",
+            file=sys.stderr if args.simulate_gradescope else sys.stdout,
+        )
         return _simulate(out, args.simulate_gradescope, args.simulate_tree) if args.simulate_gradescope else 0
     except (OSError, BundleError, gradescope.SimulationError) as exc:
         print(f"cs231n-pool autograder: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@
 
 Templates are real files under templates/; ``@NAME@`` marks a value filled in here.
 """
+
 import importlib.metadata
 import json
 import os
@@ -44,8 +45,11 @@ def template(name, **values):
 
 def assignment_files(cfg):
     """{relative path: bytes} of assignment.toml and tests/ (conftest, public and hidden)."""
-    files = {rel: data for rel, data in snapshot_tree(cfg.root).items()
-             if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"}
+    files = {
+        rel: data
+        for rel, data in snapshot_tree(cfg.root).items()
+        if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"
+    }
     if not any(rel.split(os.sep)[:2] == ["tests", "hidden"] for rel in files):
         print(f"cs231n-pool autograder: note: {cfg.tests_dir} has no hidden tests", file=sys.stderr)
     return {rel.replace(os.sep, "/"): data for rel, data in files.items()}
@@ -63,8 +67,9 @@ def kit_files():
         version = importlib.metadata.version("cs231n_pool")
         dependencies = _kit_dependencies()
     except importlib.metadata.PackageNotFoundError:
-        raise BundleError("cs231n_pool is not installed (no package metadata); install the kit with pip "
-                          "to build an autograder") from None
+        raise BundleError(
+            "cs231n_pool is not installed (no package metadata); install the kit with pip to build an autograder"
+        ) from None
     files = {}
     for folder, dirs, names in os.walk(PACKAGE_DIR):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
@@ -74,16 +79,19 @@ def kit_files():
             path = os.path.join(folder, name)
             with open(path, "rb") as f:
                 files["cs231n_pool/" + os.path.relpath(path, PACKAGE_DIR).replace(os.sep, "/")] = f.read()
-    files["pyproject.toml"] = template("kit/pyproject.toml.in", VERSION=version,
-                                       DEPENDENCIES=json.dumps(dependencies)).encode()
+    files["pyproject.toml"] = template(
+        "kit/pyproject.toml.in", VERSION=version, DEPENDENCIES=json.dumps(dependencies)
+    ).encode()
     files["setup.py"] = template("kit/setup.py").encode()
     return files
 
 
 def installer_files():
     """{path: (bytes, mode)}: install_kit.sh, requirements.txt and kit/, as install_kit.sh expects them."""
-    files = {"install_kit.sh": (template("install_kit.sh").encode(), EXECUTABLE),
-             "requirements.txt": (template("requirements.txt").encode(), 0o644)}
+    files = {
+        "install_kit.sh": (template("install_kit.sh").encode(), EXECUTABLE),
+        "requirements.txt": (template("requirements.txt").encode(), 0o644),
+    }
     files.update({"kit/" + rel: (data, 0o644) for rel, data in kit_files().items()})
     return files
 

@@ -12,6 +12,7 @@ the grading process:
   checks use (``pooltools.notebook.expected_calls``), and writes them to FILE (.npz): that
   is how `cs231n-pool release` makes the bundle's expected.npz.
 """
+
 import os
 
 import numpy as np
@@ -25,9 +26,15 @@ def _pool_param(ph, pw, stride, pad):
 
 def _output_sizes():
     """pooled_size over the grid the notebook's output_size exercise is checked on: (case, 6) ints."""
-    rows = [(size, k, s, p, ceil, lib.pooled_size(size, k, s, p, ceil_mode=bool(ceil)))
-            for size in range(1, 12) for k in range(1, 5) for s in range(1, 5) for p in range(k // 2 + 1)
-            for ceil in (0, 1) if size + 2 * p >= k]
+    rows = [
+        (size, k, s, p, ceil, lib.pooled_size(size, k, s, p, ceil_mode=bool(ceil)))
+        for size in range(1, 12)
+        for k in range(1, 5)
+        for s in range(1, 5)
+        for p in range(k // 2 + 1)
+        for ceil in (0, 1)
+        if size + 2 * p >= k
+    ]
     return np.array(rows, dtype=np.int64)
 
 
@@ -52,14 +59,17 @@ def reference(op, *args):
         return lib.col2im_indices(cols, (n, c, h, w), fh, fw, padding=padding, stride=stride)
     if op == "avg_pool_options":
         x, k, stride, pad, ceil_mode, count_include_pad = args
-        return lib.Avgpool(k, stride=stride, padding=pad, ceil_mode=ceil_mode,
-                           count_include_pad=count_include_pad).forward(x)
+        return lib.Avgpool(
+            k, stride=stride, padding=pad, ceil_mode=ceil_mode, count_include_pad=count_include_pad
+        ).forward(x)
     if op == "output_sizes":
         return _output_sizes()
     if op == "output_size":
         (rows,) = args
-        return np.array([lib.pooled_size(int(size), int(k), int(s), int(p), ceil_mode=bool(ceil))
-                         for size, k, s, p, ceil in rows], dtype=np.int64)
+        return np.array(
+            [lib.pooled_size(int(size), int(k), int(s), int(p), ceil_mode=bool(ceil)) for size, k, s, p, ceil in rows],
+            dtype=np.int64,
+        )
     if op == "im2col_reference_ms":
         return _im2col_timings(*args)
     raise ValueError(f"op={op!r} is not a reference operation")
@@ -73,12 +83,15 @@ def _im2col_timings(size_list, repeats):
     times = []
     for size in size_list:
         x = np.random.default_rng(int(size)).standard_normal((8, 8, int(size), int(size)))
-        times.append(1e3 * min(timeit.repeat(lambda x=x: lib.im2col_indices(x, 3, 3, padding=1, stride=1), number=1,
-                                             repeat=repeats)))
+        times.append(
+            1e3
+            * min(timeit.repeat(lambda x=x: lib.im2col_indices(x, 3, 3, padding=1, stride=1), number=1, repeat=repeats))
+        )
     return np.array(times)
 
 
 # --- inputs drawn at grade time by the hidden tests ------------------------------------------------
+
 
 def batch(rng, h, w, images=(1, 3)):
     """Shape (N, C, h, w) with N drawn from rng.integers(*images) and C from rng.integers(1, 4)."""
@@ -97,8 +110,12 @@ RECORD_OPTION = "--record-expected"
 
 
 def pytest_addoption(parser):
-    parser.addoption(RECORD_OPTION, metavar="FILE", default=None,
-                     help="compute expected values with the library and write every one looked up to FILE (.npz)")
+    parser.addoption(
+        RECORD_OPTION,
+        metavar="FILE",
+        default=None,
+        help="compute expected values with the library and write every one looked up to FILE (.npz)",
+    )
 
 
 def pytest_configure(config):

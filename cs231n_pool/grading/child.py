@@ -11,6 +11,8 @@ Protocol: the driver sends {"op": "ready"} once numpy is imported, then answers 
 per request. Requests: load, call, call_method, getattr. Replies: {"ok": true, "body": v}
 or {"ok": false, "error": {"type", "message", "traceback", "forbidden"}}.
 """
+
+import contextlib
 import os
 import resource
 import sys
@@ -27,10 +29,8 @@ def set_limits(memory_mb, file_mb, processes=None):
     if processes is not None:
         limits.append((resource.RLIMIT_NPROC, processes))
     for which, value in limits:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
 
 
 class ForbiddenImportError(ImportError):
@@ -162,8 +162,9 @@ class Driver:
         frames = traceback.extract_tb(exc.__traceback__)
         here = os.path.abspath(__file__)
         # Only the student's frames: not this driver's, nor the import machinery's (a syntax error).
-        user_frames = [f for f in frames
-                       if os.path.abspath(f.filename) != here and not f.filename.startswith("<frozen")]
+        user_frames = [
+            f for f in frames if os.path.abspath(f.filename) != here and not f.filename.startswith("<frozen")
+        ]
         text = "".join(traceback.format_list(user_frames))
         text += "".join(traceback.format_exception_only(type(exc), exc))
         text = text.replace(os.path.dirname(self.config["student_file"]) + os.sep, "")  # show "pooling_layers.py"
@@ -204,8 +205,15 @@ class Driver:
                 try:
                     reply = self.error_reply(exc)
                 except BaseException:
-                    reply = {"ok": False, "error": {"type": "Exception", "message": "unprintable error",
-                                                    "traceback": "", "forbidden": None}}
+                    reply = {
+                        "ok": False,
+                        "error": {
+                            "type": "Exception",
+                            "message": "unprintable error",
+                            "traceback": "",
+                            "forbidden": None,
+                        },
+                    }
             flush_output()
             self.wire.write_frame(self.resp_fd, reply, reply_blobs)
 

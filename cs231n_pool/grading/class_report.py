@@ -10,6 +10,7 @@ could not be graded) and ``statuses`` each student to its status (see feedback.p
   from the least passed, with the pass rate printed on each bar; below it, the histogram of
   the class's scores.
 """
+
 import csv
 import io
 
@@ -39,8 +40,9 @@ def write_grades_csv(outcomes, statuses, path, notes=None):
     skills = _skills(names)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(["student", "score", "max_score", "status", *names, *[f"skill:{s}" for s in skills],
-                     WRITTEN_COLUMN])
+    writer.writerow(
+        ["student", "score", "max_score", "status", *names, *[f"skill:{s}" for s in skills], WRITTEN_COLUMN]
+    )
     for student, results in outcomes.items():
         if results is None:
             writer.writerow([student, "", "", statuses[student], *[""] * (len(names) + len(skills) + 1)])
@@ -50,11 +52,17 @@ def write_grades_csv(outcomes, statuses, path, notes=None):
         for t in results["tests"]:
             per_skill[skill_of(t["name"])] = per_skill.get(skill_of(t["name"]), 0) + t["score"]
         answered = sum(1 for entry in results.get("written", []) if entry["answers"])
-        writer.writerow([student, fmt_points(results["score"]),
-                         fmt_points(sum(t["max_score"] for t in results["tests"])), statuses[student],
-                         *[fmt_points(scores[n]) if n in scores else "" for n in names],
-                         *[fmt_points(per_skill[s]) if s in per_skill else "" for s in skills],
-                         f"ungraded: {answered}"])
+        writer.writerow(
+            [
+                student,
+                fmt_points(results["score"]),
+                fmt_points(sum(t["max_score"] for t in results["tests"])),
+                statuses[student],
+                *[fmt_points(scores[n]) if n in scores else "" for n in names],
+                *[fmt_points(per_skill[s]) if s in per_skill else "" for s in skills],
+                f"ungraded: {answered}",
+            ]
+        )
     for entry, reason in (notes or {}).items():
         if entry not in outcomes:
             writer.writerow([entry, "", "", reason, *[""] * (len(names) + len(skills) + 1)])
@@ -81,6 +89,7 @@ def skill_pass_rates(outcomes):
     def overall(row):
         known = [r for r in row[1:] if r is not None]
         return sum(known) / len(known), order[row[0]]
+
     return sorted(rows, key=overall)
 
 
@@ -98,14 +107,16 @@ def plot_skill_pass_rates(outcomes, path, name):
     scores = [results["score"] for results in graded]
     top = max(sum(t["max_score"] for t in results["tests"]) for results in graded)
     height = 0.38
-    fig, (ax, hist) = plt.subplots(2, 1, figsize=(10, 0.42 * len(rows) + 5.2),
-                                   gridspec_kw={"height_ratios": [max(len(rows), 4), 6]})
+    fig, (ax, hist) = plt.subplots(
+        2, 1, figsize=(10, 0.42 * len(rows) + 5.2), gridspec_kw={"height_ratios": [max(len(rows), 4), 6]}
+    )
     y = np.arange(len(rows))
-    for offset, column, color, label in ((-height / 2, 1, "tab:blue", "public tests"),
-                                         (height / 2, 2, "tab:orange", "hidden tests")):
+    for offset, column, color, label in (
+        (-height / 2, 1, "tab:blue", "public tests"),
+        (height / 2, 2, "tab:orange", "hidden tests"),
+    ):
         values = [row[column] for row in rows]
-        bars = ax.barh(y + offset, [100 * v if v is not None else 0 for v in values], height, color=color,
-                       label=label)
+        bars = ax.barh(y + offset, [100 * v if v is not None else 0 for v in values], height, color=color, label=label)
         for bar, value in zip(bars, values, strict=True):
             text = f"{100 * value:.0f}%" if value is not None else "no test"
             ax.text(min(bar.get_width(), 88) + 1, bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=8)

@@ -8,17 +8,18 @@ Layout of an assignment folder::
     tests/public/test_*.py    shipped to students
     tests/hidden/test_*.py    never shipped
 """
+
 import os
+import sys
 from dataclasses import dataclass, field
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 from ..cli_args import CONFIG_NAME, UsageError
 from .sandbox import Limits
-
 
 
 class ConfigError(UsageError):
@@ -27,11 +28,11 @@ class ConfigError(UsageError):
 
 @dataclass(frozen=True)
 class AssignmentConfig:
-    root: str                  # absolute path of the assignment folder
+    root: str  # absolute path of the assignment folder
     name: str
     title: str
-    student_file: str          # file name, relative to the assignment / submission folder
-    notebooks: str | None      # absolute path of the notebooks folder (may not exist)
+    student_file: str  # file name, relative to the assignment / submission folder
+    notebooks: str | None  # absolute path of the notebooks folder (may not exist)
     limits: Limits
     forbidden: tuple = field(default_factory=tuple)
     graded_notebooks: tuple = ()  # the notebooks of [notebook_exercises], whose exercises are graded
@@ -89,9 +90,10 @@ def load_config(assignment_dir):
     if parsed_limits.timeout <= 0 or parsed_limits.memory_mb <= 0 or parsed_limits.output_bytes <= 0:
         raise ConfigError(f"{path}: [limits] must be positive, got {limits!r}")
     exercises = data.get("notebook_exercises", {})
-    if not isinstance(exercises, dict) or not all(isinstance(e, dict) and isinstance(e.get("notebook"), str)
-                                                  for e in exercises.values()):
-        raise ConfigError(f"{path}: [notebook_exercises] must map each exercise to {{ notebook = \"NAME.ipynb\", ... }}")
+    if not isinstance(exercises, dict) or not all(
+        isinstance(e, dict) and isinstance(e.get("notebook"), str) for e in exercises.values()
+    ):
+        raise ConfigError(f'{path}: [notebook_exercises] must map each exercise to {{ notebook = "NAME.ipynb", ... }}')
     forbidden = data.get("imports", {}).get("forbidden", [])
     if not isinstance(forbidden, list) or not all(isinstance(m, str) for m in forbidden):
         raise ConfigError(f"{path}: [imports] forbidden={forbidden!r} must be a list of module names")

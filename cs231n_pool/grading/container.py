@@ -4,6 +4,7 @@ Gradescope's run_autograder and PrairieLearn's entrypoint both grade through `gr
 which runs the real ``cs231n-pool grade`` command (with `GRADE_OPTIONS`) and reads its JSON report
 back into the results model; each platform then writes the model in its own format.
 """
+
 import json
 import os
 import subprocess
@@ -29,8 +30,19 @@ def grade_in_container(assignment_dir, submission):
     """
     with tempfile.TemporaryDirectory(prefix="cs231n-pool-platform-") as tmp:
         report = os.path.join(tmp, "report.json")
-        cmd = [sys.executable, "-m", "cs231n_pool.cli", "grade", assignment_dir, submission,
-               "--format", "json", "--out", report, *GRADE_OPTIONS]
+        cmd = [
+            sys.executable,
+            "-m",
+            "cs231n_pool.cli",
+            "grade",
+            assignment_dir,
+            submission,
+            "--format",
+            "json",
+            "--out",
+            report,
+            *GRADE_OPTIONS,
+        ]
         proc = subprocess.run(cmd, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True)
         sys.stderr.write(proc.stderr)
         if proc.returncode != 0:

@@ -13,6 +13,7 @@
   with its message and likely cause, and the written answers, in a form an instructor can
   forward.
 """
+
 import json
 import os
 import re
@@ -60,12 +61,20 @@ def collapse_import_failure(results, student_file):
     status, reason = submission_status(results["tests"], student_file)
     if status == GRADED:
         return dict(results, status=status), status
-    short = (f"not run: {student_file} does not import (see the message above)" if status == DOES_NOT_IMPORT
-             else f"not run: {_no_file_message(student_file)}")
-    tests = [dict(t, output=short) if t["status"] != "passed" and _failed_import(t["output"], student_file) else t
-             for t in results["tests"]]
-    head = (f"{student_file} does not import, so none of its tests could run:\n{reason}" if status == DOES_NOT_IMPORT
-            else f"{reason}, so none of its tests could run.")
+    short = (
+        f"not run: {student_file} does not import (see the message above)"
+        if status == DOES_NOT_IMPORT
+        else f"not run: {_no_file_message(student_file)}"
+    )
+    tests = [
+        dict(t, output=short) if t["status"] != "passed" and _failed_import(t["output"], student_file) else t
+        for t in results["tests"]
+    ]
+    head = (
+        f"{student_file} does not import, so none of its tests could run:\n{reason}"
+        if status == DOES_NOT_IMPORT
+        else f"{reason}, so none of its tests could run."
+    )
     notes = [line for line in results.get("output", "").splitlines() if line != reason]
     output = "\n".join([head, *notes])
     return dict(results, tests=tests, output=output, status=status), status
@@ -79,7 +88,7 @@ def skill_of(test_name):
     """The skill a test checks: its function name without test_ (e.g. 'max_forward_output_size'),
     after 'notebook:' for a notebook exercise (e.g. 'notebook:output_size')."""
     function = test_name.rsplit("::", 1)[-1]
-    skill = function[len("test_"):] if function.startswith("test_") else function
+    skill = function[len("test_") :] if function.startswith("test_") else function
     return f"notebook:{skill}" if _is_notebook(test_name) else skill
 
 
@@ -98,6 +107,7 @@ def skill_totals(tests):
 
 
 # --- written questions ---------------------------------------------------------------------------------
+
 
 def _markdown_cells(path):
     with open(path, encoding="utf-8") as f:
@@ -122,18 +132,24 @@ def written_answers(folder):
             match = QUESTIONS_HEADING.search(source) if kind == "markdown" else None
             if match is None:
                 continue
-            questions = source[match.end():].strip()
+            questions = source[match.end() :].strip()
             answers = []
-            for later_kind, later in cells[index + 1:]:
+            for later_kind, later in cells[index + 1 :]:
                 if later_kind != "markdown" or HEADING.match(later.lstrip()):
                     break
                 answers.append(later.strip())
-            found.append({"notebook": name, "questions": questions,
-                          "answers": "\n\n".join(a for a in answers if a)[:MAX_ANSWER_CHARS]})
+            found.append(
+                {
+                    "notebook": name,
+                    "questions": questions,
+                    "answers": "\n\n".join(a for a in answers if a)[:MAX_ANSWER_CHARS],
+                }
+            )
     return found
 
 
 # --- feedback.md ---------------------------------------------------------------------------------------
+
 
 def _quote(text):
     return "\n".join("    " + line for line in text.splitlines())
@@ -157,8 +173,11 @@ def feedback_markdown(student, results, status, title=""):
     for skill, records in by_skill.items():
         score = sum(t["score"] for t in records)
         top = sum(t["max_score"] for t in records)
-        verdict = {kind: ", ".join("passed" if t["status"] == "passed" else "failed"
-                                   for t in records if kind_of(t) == kind) or "-" for kind in ("public", "hidden")}
+        verdict = {
+            kind: ", ".join("passed" if t["status"] == "passed" else "failed" for t in records if kind_of(t) == kind)
+            or "-"
+            for kind in ("public", "hidden")
+        }
         lines.append(f"| {skill} | {fmt_points(score)}/{fmt_points(top)} | {verdict['public']} | {verdict['hidden']} |")
     failed = [t for t in tests if t["status"] != "passed"]
     lines += ["", "## Failed tests", ""]
@@ -171,6 +190,14 @@ def feedback_markdown(student, results, status, title=""):
     if not written:
         lines += ["No notebook with written questions was submitted.", ""]
     for entry in written:
-        lines += [f"### {entry['notebook']}", "", _quote(entry["questions"]), "", "Answer:", "",
-                  _quote(entry["answers"]) if entry["answers"] else "    (no answer written)", ""]
+        lines += [
+            f"### {entry['notebook']}",
+            "",
+            _quote(entry["questions"]),
+            "",
+            "Answer:",
+            "",
+            _quote(entry["answers"]) if entry["answers"] else "    (no answer written)",
+            "",
+        ]
     return "\n".join(lines)

@@ -19,6 +19,7 @@ How a submission is graded:
 Exit status 0 whenever grading completed, whatever the score; 2 when the assignment itself
 cannot be graded (bad config, no graded tests, pytest internal error).
 """
+
 import errno
 import json
 import os
@@ -34,19 +35,26 @@ import zipfile
 from ..cli_args import UsageError, assignment_folder, existing_path, output_file, positive
 from .config import ConfigError, load_config
 from .feedback import collapse_import_failure, written_answers
-from .results import (GradingResults, gradescope_json, gradescope_results, report_json, text_table,
-                      validate_plugin_results, write_output)
+from .results import (
+    GradingResults,
+    gradescope_json,
+    gradescope_results,
+    report_json,
+    text_table,
+    validate_plugin_results,
+    write_output,
+)
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".git"}
-MAX_SUBMISSION_BYTES = 5 << 20     # largest student file accepted
-MAX_ZIP_BYTES = 100 << 20          # total uncompressed size of a submission zip
+MAX_SUBMISSION_BYTES = 5 << 20  # largest student file accepted
+MAX_ZIP_BYTES = 100 << 20  # total uncompressed size of a submission zip
 MAX_ZIP_MEMBERS = 2000
-MAX_ASSIGNMENT_BYTES = 200 << 20   # the assignment folder is held in memory
-MAX_DEPTH = 20                     # folder levels searched for the student file
-MAX_ENTRIES = 20000                # files and folders listed in a submission folder
-MAX_NOTEBOOK_BYTES = 20 << 20      # largest notebook accepted (outputs included)
-MAX_NOTEBOOKS = 20                 # notebooks taken from a submission
-TOTAL_TIMEOUT = 1800.0             # seconds for one whole grading run (the per-test limits apply inside)
+MAX_ASSIGNMENT_BYTES = 200 << 20  # the assignment folder is held in memory
+MAX_DEPTH = 20  # folder levels searched for the student file
+MAX_ENTRIES = 20000  # files and folders listed in a submission folder
+MAX_NOTEBOOK_BYTES = 20 << 20  # largest notebook accepted (outputs included)
+MAX_NOTEBOOKS = 20  # notebooks taken from a submission
+TOTAL_TIMEOUT = 1800.0  # seconds for one whole grading run (the per-test limits apply inside)
 PYTEST_INI = "[pytest]\n"
 
 
@@ -59,6 +67,7 @@ class SubmissionRejected(ValueError):
 
 
 # --- snapshot of the assignment folder -----------------------------------------------------
+
 
 def _walk_files(root, caches=None):
     """[(relative path, lstat)] of every file under root, without recursion or following links.
@@ -129,15 +138,22 @@ def restore_tree(root, files):
     """
     caches = []
     current = dict(_walk_files(root, caches))
-    changed = sorted(set(current) ^ set(files)
-                     | {rel for rel, st in current.items()
-                        if rel in files and not _same_content(os.path.join(root, rel), st, files[rel])})
+    changed = sorted(
+        set(current) ^ set(files)
+        | {
+            rel
+            for rel, st in current.items()
+            if rel in files and not _same_content(os.path.join(root, rel), st, files[rel])
+        }
+    )
     for rel in changed:
         try:
             _restore_file(root, rel, files.get(rel))
         except OSError as exc:
-            raise GradingError(f"could not restore {os.path.join(root, rel)} after the submission changed it: "
-                               f"{exc}; restore the assignment folder before grading more") from None
+            raise GradingError(
+                f"could not restore {os.path.join(root, rel)} after the submission changed it: "
+                f"{exc}; restore the assignment folder before grading more"
+            ) from None
     for rel in caches:  # a __pycache__ the submission planted next to a test must not survive either
         shutil.rmtree(os.path.join(root, rel), ignore_errors=True)
     return changed
@@ -165,6 +181,7 @@ def _restore_file(root, rel, data):
 
 
 # --- the student's file ----------------------------------------------------------------------
+
 
 def _depth(rel):
     return rel.replace("\\", "/").count("/")
@@ -252,7 +269,7 @@ def _read_regular(path, shown, limit=MAX_SUBMISSION_BYTES):
 def _from_folder(folder, match, limit):
     """Breadth-first, without following links, within MAX_DEPTH levels and MAX_ENTRIES entries."""
     found, entries, level = [], 0, [""]
-    for depth in range(MAX_DEPTH + 1):
+    for _ in range(MAX_DEPTH + 1):
         deeper = []
         for rel in level:
             try:
@@ -271,8 +288,11 @@ def _from_folder(folder, match, limit):
                     deeper.append(child)
         if found:
             parent = os.path.dirname(found[0])  # the files of one folder, never a mix of two
-            return [(rel, _read_regular(os.path.join(folder, rel), rel, limit)) for rel in found
-                    if os.path.dirname(rel) == parent]
+            return [
+                (rel, _read_regular(os.path.join(folder, rel), rel, limit))
+                for rel in found
+                if os.path.dirname(rel) == parent
+            ]
         if not deeper:
             return []
         level = deeper
@@ -289,9 +309,16 @@ def _from_zip(path, match, limit):
                 raise SubmissionRejected(f"the zip expands to more than {MAX_ZIP_BYTES} bytes")
             for info in infos:
                 _check_member(info)
-            found = sorted((i for i in infos if not i.is_dir() and match(i.filename.rstrip("/").split("/")[-1])
-                            and not SKIP_DIRS.union({"__MACOSX"}).intersection(i.filename.split("/"))),
-                           key=lambda i: (_depth(i.filename), i.filename))
+            found = sorted(
+                (
+                    i
+                    for i in infos
+                    if not i.is_dir()
+                    and match(i.filename.rstrip("/").split("/")[-1])
+                    and not SKIP_DIRS.union({"__MACOSX"}).intersection(i.filename.split("/"))
+                ),
+                key=lambda i: (_depth(i.filename), i.filename),
+            )
             if not found:
                 return []
             parent = os.path.dirname(found[0].filename)  # the files of one folder, never a mix of two
@@ -318,8 +345,9 @@ def _check_member(info):
     if name.startswith("/") or ".." in parts or (len(parts[0]) == 2 and parts[0][1] == ":"):
         raise SubmissionRejected(f"zip member {_printable(info.filename)!r} escapes the submission folder")
     if len(parts) > MAX_DEPTH + 1:
-        raise SubmissionRejected(f"zip member {_printable(info.filename[:100])!r}... nests deeper than "
-                                 f"{MAX_DEPTH} levels")
+        raise SubmissionRejected(
+            f"zip member {_printable(info.filename[:100])!r}... nests deeper than {MAX_DEPTH} levels"
+        )
     if info.flag_bits & 0x1:
         raise SubmissionRejected(f"zip member {_printable(info.filename)!r} is encrypted")
     kind = stat.S_IFMT(info.external_attr >> 16)
@@ -331,6 +359,7 @@ def _check_member(info):
 
 # --- running pytest --------------------------------------------------------------------------
 
+
 def _pytest_env(submission_dir, tmp_dir, seed, isolation):
     """pytest's environment: no PYTEST_* options, the submission folder, and a private TMPDIR
     (removed after the run, so the sandboxes' temp dirs go even if pytest is killed)."""
@@ -338,8 +367,13 @@ def _pytest_env(submission_dir, tmp_dir, seed, isolation):
     # One BLAS thread: the references are small, and idle OpenBLAS threads spin on the cores
     # the sandboxed processes need.
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env.update(CS231N_POOL_SUBMISSION=submission_dir, PYTHONDONTWRITEBYTECODE="1",
-               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", TMPDIR=tmp_dir, CS231N_POOL_ISOLATION=isolation)
+    env.update(
+        CS231N_POOL_SUBMISSION=submission_dir,
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        TMPDIR=tmp_dir,
+        CS231N_POOL_ISOLATION=isolation,
+    )
     if seed is not None:
         env["CS231N_POOL_SEED"] = str(seed)
     return env
@@ -408,9 +442,27 @@ def _run_pytest(copy_dir, results_path, env, timeout, extra=()):
     """Run pytest on the pristine copy; returns (returncode, output tail)."""
     from .sandbox import _kill_and_reap, _our_children, become_subreaper
 
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rN", "--color=no", "-p", "no:cacheprovider",
-           "-p", "cs231n_pool.grading.pytest_plugin", "-c", os.path.join(copy_dir, "pytest.ini"),
-           "--rootdir", copy_dir, "--confcutdir", copy_dir, "--grading-results", results_path, *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-rN",
+        "--color=no",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "cs231n_pool.grading.pytest_plugin",
+        "-c",
+        os.path.join(copy_dir, "pytest.ini"),
+        "--rootdir",
+        copy_dir,
+        "--confcutdir",
+        copy_dir,
+        "--grading-results",
+        results_path,
+        *extra,
+    ]
     if timeout is not None:
         cmd += ["--grading-timeout", str(timeout)]
     cmd.append("tests")
@@ -420,8 +472,15 @@ def _run_pytest(copy_dir, results_path, env, timeout, extra=()):
         if _PRELOADED:
             proc = _ForkedPytest(cmd[3:], copy_dir, env, log)
         else:
-            proc = subprocess.Popen(cmd, cwd=copy_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                cwd=copy_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             proc.wait(timeout=TOTAL_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -496,8 +555,10 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
         returncode, tail = _run_pytest(copy_dir, results_path, env, timeout)
         changed = restore_tree(root, snapshot)
         if changed:
-            notes.append("the submission changed files of the assignment folder during grading; they were "
-                         "restored and did not affect the verdicts: " + ", ".join(changed[:10]))
+            notes.append(
+                "the submission changed files of the assignment folder during grading; they were "
+                "restored and did not affect the verdicts: " + ", ".join(changed[:10])
+            )
         if returncode in (0, 1):
             tests = _read_results(results_path)
         elif returncode in (2, None) or returncode < 0:
@@ -521,8 +582,10 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
 def _write_test_copy(snapshot, copy_dir):
     """The tests and assignment.toml of `snapshot`, written afresh into `copy_dir`, with our pytest.ini."""
     os.makedirs(copy_dir, exist_ok=True)
-    write_tree({rel: data for rel, data in snapshot.items()
-                if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"}, copy_dir)
+    write_tree(
+        {rel: data for rel, data in snapshot.items() if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"},
+        copy_dir,
+    )
     with open(os.path.join(copy_dir, "pytest.ini"), "w") as f:
         f.write(PYTEST_INI)
 
@@ -539,25 +602,41 @@ def _collect_only(snapshot, workdir, env):
     returncode, tail = _run_pytest(copy_dir, path, env, None, extra=("--collect-only",))
     if returncode != 0:
         raise GradingError(f"collecting the tests failed with status {returncode}:\n{tail}")
-    return [dict(t, score=0, status="failed", output="not credited: the grading run was interrupted")
-            for t in _read_results(path)]
+    return [
+        dict(t, score=0, status="failed", output="not credited: the grading run was interrupted")
+        for t in _read_results(path)
+    ]
 
 
 # --- command line ------------------------------------------------------------------------------
+
 
 def add_arguments(parser):
     from .isolation import add_isolation_argument
 
     parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
-    parser.add_argument("submission", type=existing_path,
-                        help="submission folder or .zip holding the student file, or that file")
-    parser.add_argument("--format", choices=("gradescope", "json", "text"), default="gradescope",
-                        help="gradescope: results.json schema; json: the same plus max_score and the "
-                             "submission path; text: a table (default: gradescope)")
-    parser.add_argument("--out", type=output_file, metavar="FILE",
-                        help="write the results here instead of stdout (the score line is still printed)")
-    parser.add_argument("--timeout", type=positive(float), metavar="SECONDS",
-                        help="wall-clock seconds the submission may run per test (default: assignment.toml)")
+    parser.add_argument(
+        "submission", type=existing_path, help="submission folder or .zip holding the student file, or that file"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("gradescope", "json", "text"),
+        default="gradescope",
+        help="gradescope: results.json schema; json: the same plus max_score and the "
+        "submission path; text: a table (default: gradescope)",
+    )
+    parser.add_argument(
+        "--out",
+        type=output_file,
+        metavar="FILE",
+        help="write the results here instead of stdout (the score line is still printed)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive(float),
+        metavar="SECONDS",
+        help="wall-clock seconds the submission may run per test (default: assignment.toml)",
+    )
     parser.add_argument("--seed", type=int, help="seed of the random test inputs (default: fresh)")
     add_isolation_argument(parser)
 
@@ -579,8 +658,9 @@ def run(args):
         raise UsageError(f"argument --isolation: {exc}") from None
     warn_if_unisolated("grade", level, (str(args.assignment), str(args.submission)))
     try:
-        results = grade_submission(str(args.assignment), str(args.submission), timeout=args.timeout, seed=args.seed,
-                                   isolation=level)
+        results = grade_submission(
+            str(args.assignment), str(args.submission), timeout=args.timeout, seed=args.seed, isolation=level
+        )
     except GradingError as exc:
         print(f"cs231n-pool grade: {exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ the output folder, from its own memory, after that worker and everything it star
 A worker that dies, hangs or is stopped costs only its own student: it is killed when the
 submission's wall-clock budget runs out, and the student is reported as not graded.
 """
+
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -82,8 +83,11 @@ def _worker(conn, tmp, assignment_dir, path, timeout, snapshot, isolation, seed)
     os.setsid()  # its own process group, so that the parent can kill all it started
     os.environ["TMPDIR"] = tempfile.tempdir = tmp
     try:
-        reply = {"results": grade_submission(assignment_dir, path, timeout=timeout, seed=seed, snapshot=snapshot,
-                                             isolation=isolation)}
+        reply = {
+            "results": grade_submission(
+                assignment_dir, path, timeout=timeout, seed=seed, snapshot=snapshot, isolation=isolation
+            )
+        }
     except GradingError as exc:
         reply = {"error": str(exc)}
     conn.send_bytes(json.dumps(reply).encode("utf-8"))
@@ -169,8 +173,17 @@ def _clear_previous(out_dir):
             os.rmdir(path)
 
 
-def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, progress=True, isolation="auto",
-              budget=TOTAL_TIMEOUT, seed=None):
+def grade_all(
+    assignment_dir,
+    submissions_dir,
+    out_dir,
+    jobs=1,
+    timeout=None,
+    progress=True,
+    isolation="auto",
+    budget=TOTAL_TIMEOUT,
+    seed=None,
+):
     """Grade every submission. Returns (outcomes, notes): {student: results dict, or None when
     it could not be graded} and {student or entry: why it was not graded or was skipped}.
     `seed` seeds the hidden tests' random inputs of every student (None: fresh per student)."""
@@ -199,8 +212,9 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
             student, path = pending.pop(0)
             running.append(_Job(student, path, (cfg.root, path, timeout, snapshot, isolation, seed), budget))
         wait = max(0.0, min(job.deadline for job in running) - time.monotonic())
-        ready = multiprocessing.connection.wait([job.conn for job in running] + [job.proc.sentinel for job in running],
-                                                timeout=wait)
+        ready = multiprocessing.connection.wait(
+            [job.conn for job in running] + [job.proc.sentinel for job in running], timeout=wait
+        )
         for job in list(running):
             if job.conn in ready or job.proc.sentinel in ready or time.monotonic() >= job.deadline:
                 running.remove(job)
@@ -215,10 +229,16 @@ def grade_all(assignment_dir, submissions_dir, out_dir, jobs=1, timeout=None, pr
     if bar is not None:
         bar.close()
     outcomes = {student: outcomes[student] for student, _ in students}
-    statuses = {student: results["status"] if results else _could_not_grade(notes[student])
-                for student, results in outcomes.items()}
-    write_grades_csv(outcomes, statuses, os.path.join(out_dir, "grades.csv"),
-                     {entry: _could_not_grade(reason) for entry, reason in notes.items()})
+    statuses = {
+        student: results["status"] if results else _could_not_grade(notes[student])
+        for student, results in outcomes.items()
+    }
+    write_grades_csv(
+        outcomes,
+        statuses,
+        os.path.join(out_dir, "grades.csv"),
+        {entry: _could_not_grade(reason) for entry, reason in notes.items()},
+    )
     if any(results is not None for results in outcomes.values()):
         plot_skill_pass_rates(outcomes, os.path.join(out_dir, "pass_rates.png"), cfg.name)
     return outcomes, notes
@@ -257,16 +277,32 @@ def add_arguments(parser):
     from .isolation import add_isolation_argument
 
     parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
-    parser.add_argument("submissions", type=existing_folder,
-                        help="folder with one subfolder, .zip or .py file per student")
+    parser.add_argument(
+        "submissions", type=existing_folder, help="folder with one subfolder, .zip or .py file per student"
+    )
     parser.add_argument("--out", required=True, type=output_folder, metavar="OUTDIR", help="folder for the results")
-    parser.add_argument("--jobs", type=positive(int), default=1, metavar="N", help="submissions graded at once (default 1)")
-    parser.add_argument("--timeout", type=positive(float), metavar="SECONDS",
-                        help="wall-clock seconds a submission may run per test (default: assignment.toml)")
-    parser.add_argument("--seed", type=int, help="seed of the hidden tests' random inputs, the same for every "
-                                                 "student, so that a class run can be reproduced (default: fresh)")
-    parser.add_argument("--budget", type=positive(float), default=TOTAL_TIMEOUT, metavar="SECONDS",
-                        help=f"wall-clock seconds for grading one submission in all (default {TOTAL_TIMEOUT:g})")
+    parser.add_argument(
+        "--jobs", type=positive(int), default=1, metavar="N", help="submissions graded at once (default 1)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive(float),
+        metavar="SECONDS",
+        help="wall-clock seconds a submission may run per test (default: assignment.toml)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the hidden tests' random inputs, the same for every "
+        "student, so that a class run can be reproduced (default: fresh)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=positive(float),
+        default=TOTAL_TIMEOUT,
+        metavar="SECONDS",
+        help=f"wall-clock seconds for grading one submission in all (default {TOTAL_TIMEOUT:g})",
+    )
     add_isolation_argument(parser)
 
 
@@ -279,15 +315,25 @@ def run(args):
         raise UsageError(f"argument --isolation: {exc}") from None
     warn_if_unisolated("grade-all", level, (str(args.assignment), str(args.submissions)))
     try:
-        outcomes, notes = grade_all(str(args.assignment), str(args.submissions), str(args.out), jobs=args.jobs,
-                                    timeout=args.timeout, isolation=level, budget=args.budget, seed=args.seed)
+        outcomes, notes = grade_all(
+            str(args.assignment),
+            str(args.submissions),
+            str(args.out),
+            jobs=args.jobs,
+            timeout=args.timeout,
+            isolation=level,
+            budget=args.budget,
+            seed=args.seed,
+        )
     except (GradingError, OSError) as exc:
         print(f"cs231n-pool grade-all: {exc}", file=sys.stderr)
         return 1
     failed = [student for student, results in outcomes.items() if results is None]
     graded = len(outcomes) - len(failed)
-    print(f"Graded {graded} of {len(outcomes)} submissions (isolation: {level}): "
-          f"{os.path.join(args.out, 'grades.csv')}, {os.path.join(args.out, 'pass_rates.png')}")
+    print(
+        f"Graded {graded} of {len(outcomes)} submissions (isolation: {level}): "
+        f"{os.path.join(args.out, 'grades.csv')}, {os.path.join(args.out, 'pass_rates.png')}"
+    )
     for student in failed:
         print(f"could not grade {student}: see {os.path.join(args.out, student, 'error.txt')}", file=sys.stderr)
     for entry, reason in notes.items():

@@ -15,6 +15,7 @@ always writes a results.json: when grading fails on the grader's side it scores 
 failed. Overrides, for local runs: $AUTOGRADER_ROOT replaces /autograder, $AUTOGRADER_PYTHON the
 grading interpreter, and CS231N_POOL_SKIP_APT=1 makes setup.sh install no system packages.
 """
+
 import json
 import os
 import shutil
@@ -37,9 +38,13 @@ class SimulationError(RuntimeError):
 
 def bundle_files(cfg):
     """{name in the zip: (bytes, mode)}."""
-    files = {"setup.sh": (template("gradescope/setup.sh", VENV=VENV).encode(), EXECUTABLE),
-             "run_autograder": (template("gradescope/run_autograder", VENV=VENV,
-                                         GRADER_FAILED=GRADER_FAILED).encode(), EXECUTABLE)}
+    files = {
+        "setup.sh": (template("gradescope/setup.sh", VENV=VENV).encode(), EXECUTABLE),
+        "run_autograder": (
+            template("gradescope/run_autograder", VENV=VENV, GRADER_FAILED=GRADER_FAILED).encode(),
+            EXECUTABLE,
+        ),
+    }
     files.update(installer_files())
     files.update({"assignment/" + rel: (data, 0o644) for rel, data in assignment_files(cfg).items()})
     return files
@@ -53,6 +58,7 @@ def build(cfg, out_path):
 
 
 # --- in the container ---------------------------------------------------------------------------
+
 
 def main(argv=None):
     """run_autograder's driver: grade ROOT/submission into ROOT/results/results.json."""
@@ -69,6 +75,7 @@ def main(argv=None):
 
 
 # --- local simulation ---------------------------------------------------------------------------
+
 
 def _extract(zip_path, dest):
     """Unpack the zip as Gradescope does, keeping the executable bits."""
@@ -96,8 +103,9 @@ def _place_submission(submission, dest):
 
 def _run_logged(cmd, cwd, env, log_path):
     with open(log_path, "wb") as log:
-        return subprocess.run(cmd, check=False, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                              stderr=subprocess.STDOUT).returncode
+        return subprocess.run(
+            cmd, check=False, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        ).returncode
 
 
 def _tail(path, lines=40):
@@ -136,14 +144,17 @@ def simulate(zip_path, submissions, tree=None, report=print):
                 shutil.rmtree(os.path.join(tree, name), ignore_errors=True)
             _place_submission(submission, os.path.join(tree, "submission"))
             os.makedirs(os.path.join(tree, "results"))
-            _run_logged(["bash", os.path.join(tree, "run_autograder")], tree, env,
-                        os.path.join(tree, "results", "stdout"))
+            _run_logged(
+                ["bash", os.path.join(tree, "run_autograder")], tree, env, os.path.join(tree, "results", "stdout")
+            )
             try:
                 with open(os.path.join(tree, "results", "results.json"), encoding="utf-8") as f:
                     data = json.load(f)
             except (OSError, ValueError) as exc:
-                raise SimulationError(f"run_autograder wrote no readable results.json for {submission} ({exc}); "
-                                      f"its output:\n{_tail(os.path.join(tree, 'results', 'stdout'))}") from None
+                raise SimulationError(
+                    f"run_autograder wrote no readable results.json for {submission} ({exc}); "
+                    f"its output:\n{_tail(os.path.join(tree, 'results', 'stdout'))}"
+                ) from None
             outcomes.append((submission, GradingResults.from_dict(data, submission), data))
         return outcomes
     finally:

@@ -15,6 +15,8 @@ This module is imported by the grader and also loaded by file path into the pre-
 (server.py), so it uses the standard library only. The functions that enter a level run in the
 forked process that becomes the student's, before any student code.
 """
+
+import contextlib
 import ctypes
 import os
 import shutil
@@ -24,9 +26,9 @@ import time
 
 LEVELS = ("full", "uid", "none")
 CHOICES = ("auto", *LEVELS)
-UID_BASE = 0x60000000   # session uid = UID_BASE + the keeper's pid: unique among live sessions
-INNER_ID = 1000         # the student's uid and gid inside the user namespace
-MAX_PROCESSES = 64      # RLIMIT_NPROC of the session uid: bounds a fork bomb
+UID_BASE = 0x60000000  # session uid = UID_BASE + the keeper's pid: unique among live sessions
+INNER_ID = 1000  # the student's uid and gid inside the user namespace
+MAX_PROCESSES = 64  # RLIMIT_NPROC of the session uid: bounds a fork bomb
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable places swept at the uid level
 
 CLONE_NEWNS = 0x00020000
@@ -67,6 +69,7 @@ def mount(source, target, fstype, flags, data=None):
 
 
 # --- choosing a level --------------------------------------------------------------------------
+
 
 def _probe(level):
     """Whether a forked child can enter `level`: its namespaces (with the uid/gid maps a
@@ -111,7 +114,7 @@ def _probe(level):
     return os.waitstatus_to_exitcode(status) == 0
 
 
-_AVAILABLE = {}
+_AVAILABLE: dict[str, bool] = {}
 
 
 def available(level):
@@ -128,31 +131,45 @@ def resolve_level(requested="auto"):
     if requested == "auto":
         return next(level for level in LEVELS if available(level))
     if not available(requested):
-        why = ("the grader is not running as root, so it cannot switch to another uid" if os.geteuid() != 0
-               else "this machine does not permit user, mount, PID, IPC and network namespaces")
+        why = (
+            "the grader is not running as root, so it cannot switch to another uid"
+            if os.geteuid() != 0
+            else "this machine does not permit user, mount, PID, IPC and network namespaces"
+        )
         raise IsolationUnavailable(f"--isolation {requested} is not available: {why}")
     return requested
 
 
 def add_isolation_argument(parser):
-    parser.add_argument("--isolation", choices=CHOICES, default="auto",
-                        help="how student code is isolated: full (own uid in namespaces), uid (own uid only), "
-                             "none (the grader's user); auto picks the strongest available (default)")
+    parser.add_argument(
+        "--isolation",
+        choices=CHOICES,
+        default="auto",
+        help="how student code is isolated: full (own uid in namespaces), uid (own uid only), "
+        "none (the grader's user); auto picks the strongest available (default)",
+    )
 
 
 def warn_if_unisolated(command, level, paths=()):
     """Say loudly what student code can reach at the levels below full."""
     if level == "none":
-        print(f"cs231n-pool {command}: WARNING: isolation level 'none': student code runs as your own user and "
-              f"can read and write what you can, including the hidden tests. Grade untrusted code as root "
-              f"(levels 'full' or 'uid'); see docs/isolation.md.", file=sys.stderr)
+        print(
+            f"cs231n-pool {command}: WARNING: isolation level 'none': student code runs as your own user and "
+            f"can read and write what you can, including the hidden tests. Grade untrusted code as root "
+            f"(levels 'full' or 'uid'); see docs/isolation.md.",
+            file=sys.stderr,
+        )
     readable = exposed(paths) if level == "uid" else []
     if readable:
-        print(f"cs231n-pool {command}: WARNING: isolation level 'uid' cannot hide files every user may read, "
-              f"and these are: {', '.join(readable)} (chmod o-rwx them, or grade at level 'full')", file=sys.stderr)
+        print(
+            f"cs231n-pool {command}: WARNING: isolation level 'uid' cannot hide files every user may read, "
+            f"and these are: {', '.join(readable)} (chmod o-rwx them, or grade at level 'full')",
+            file=sys.stderr,
+        )
 
 
 # --- the session's identity and cleanup (run by the keeper, as root) ---------------------------
+
 
 def session_uid(keeper_pid):
     return UID_BASE + keeper_pid
@@ -183,10 +200,8 @@ def kill_uid(uid, exclude=()):
         if not pids:
             return
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, 9)
-            except (ProcessLookupError, PermissionError):
-                pass
         time.sleep(0.001)
 
 
@@ -218,6 +233,7 @@ def write_id_maps(pid, uid):
 
 # --- entering a level (run in the student's process, before any student code) ------------------
 
+
 def _bind(source, root, readonly=True):
     """Bind `source` at the same path under `root`, read-only, no setuid, no devices."""
     target = root + source
@@ -248,8 +264,13 @@ def build_root(trees, links, disk_mb, inodes=4096):
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,nr_inodes=4096,mode=0755")
     # /tmp first: a tree that lives under /tmp (a venv there) is then bound inside it, not hidden by it
     os.makedirs(root + "/tmp", mode=0o755)
-    mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={disk_mb}m,nr_inodes={inodes},mode=0700,uid={INNER_ID},gid={INNER_ID}")
+    mount(
+        "tmpfs",
+        root + "/tmp",
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={disk_mb}m,nr_inodes={inodes},mode=0700,uid={INNER_ID},gid={INNER_ID}",
+    )
     for tree in ["/usr", *trees]:
         if os.path.exists(tree) and not tree.startswith("/usr/"):
             _bind(tree, root)
@@ -306,10 +327,11 @@ def _world_traversable(path):
 
 def redirect_paths(mapping):
     """Point sys.path and every loaded module's __path__ and __file__ at the paths `mapping` gives."""
+
     def move(path):
         for real, via in mapping.items():
             if path == real or path.startswith(real + os.sep):
-                return via + path[len(real):]
+                return via + path[len(real) :]
         return path
 
     sys.path[:] = [move(p) for p in sys.path]

@@ -4,6 +4,7 @@ Each test file checks one group of skills, so the chart shows where the points w
 plain SVG text (no plotting library in the grading image) and goes into PrairieLearn's results as
 an ``images`` entry, a ``data:image/svg+xml;base64,...`` URL.
 """
+
 import base64
 from xml.sax.saxutils import escape
 
@@ -28,18 +29,25 @@ def points_chart_svg(results):
     rows = points_per_file(results)
     width = LABEL_WIDTH + BAR_WIDTH + POINTS_WIDTH + 2 * PAD
     height = ROW * len(rows) + 2 * PAD
-    header = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-              f'font-family="sans-serif" font-size="12">')
+    header = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="sans-serif" font-size="12">'
+    )
     parts = [header]
     for i, (name, earned, possible) in enumerate(rows):
         y = PAD + i * ROW
         filled = BAR_WIDTH * earned / possible if possible else 0
         parts.append(f'<text x="{PAD}" y="{y + 15}">{escape(name)}</text>')
-        parts.append(f'<rect x="{PAD + LABEL_WIDTH}" y="{y + 4}" width="{BAR_WIDTH}" height="{ROW - 8}" fill="{LOST}"/>')
-        parts.append(f'<rect x="{PAD + LABEL_WIDTH}" y="{y + 4}" width="{filled:.1f}" height="{ROW - 8}" '
-                     f'fill="{EARNED}"/>')
-        parts.append(f'<text x="{PAD + LABEL_WIDTH + BAR_WIDTH + PAD}" y="{y + 15}">'
-                     f'{fmt_points(earned)}/{fmt_points(possible)}</text>')
+        parts.append(
+            f'<rect x="{PAD + LABEL_WIDTH}" y="{y + 4}" width="{BAR_WIDTH}" height="{ROW - 8}" fill="{LOST}"/>'
+        )
+        parts.append(
+            f'<rect x="{PAD + LABEL_WIDTH}" y="{y + 4}" width="{filled:.1f}" height="{ROW - 8}" fill="{EARNED}"/>'
+        )
+        parts.append(
+            f'<text x="{PAD + LABEL_WIDTH + BAR_WIDTH + PAD}" y="{y + 15}">'
+            f"{fmt_points(earned)}/{fmt_points(possible)}</text>"
+        )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

@@ -16,6 +16,7 @@ PrairieLearn gives the container ``/grade/tests`` (the question's tests/), ``/gr
 (`main` below). $CS231N_POOL_GRADE_ROOT replaces /grade and $CS231N_POOL_PYTHON the grading
 interpreter, so the entrypoint also runs without Docker on a /grade-like tree.
 """
+
 import dataclasses
 import html
 import json
@@ -33,8 +34,8 @@ from .points_chart import points_chart_image
 from .results import GRADER_FAILED, GradingResults, prairielearn_json, text_table, write_output
 
 VENV = "/opt/cs231n-pool/venv"  # in the grading image
-TIMEOUT = 600                   # seconds: PrairieLearn's maximum; a submission that times out in
-                                # every test needs about (number of tests) x (per-test limit)
+TIMEOUT = 600  # seconds: PrairieLearn's maximum; a submission that times out in
+# every test needs about (number of tests) x (per-test limit)
 
 
 def info_json(cfg, image):
@@ -62,11 +63,19 @@ def course_files(cfg, image):
     question = f"questions/{cfg.name}"
     files = {
         f"{question}/info.json": (json.dumps(info_json(cfg, image), indent=2).encode() + b"\n", 0o644),
-        f"{question}/question.html": (template("prairielearn/question.html", TITLE=html.escape(cfg.title),
-                                               STUDENT_FILE=html.escape(cfg.student_file),
-                                               NOTEBOOKS=html.escape(", ".join(cfg.graded_notebooks))).encode(), 0o644),
-        f"serverFilesCourse/{cfg.name}/run.sh": (template("prairielearn/run.sh", VENV=VENV,
-                                                          GRADER_FAILED=GRADER_FAILED).encode(), EXECUTABLE),
+        f"{question}/question.html": (
+            template(
+                "prairielearn/question.html",
+                TITLE=html.escape(cfg.title),
+                STUDENT_FILE=html.escape(cfg.student_file),
+                NOTEBOOKS=html.escape(", ".join(cfg.graded_notebooks)),
+            ).encode(),
+            0o644,
+        ),
+        f"serverFilesCourse/{cfg.name}/run.sh": (
+            template("prairielearn/run.sh", VENV=VENV, GRADER_FAILED=GRADER_FAILED).encode(),
+            EXECUTABLE,
+        ),
         "image/Dockerfile": (template("prairielearn/Dockerfile", VENV=VENV).encode(), 0o644),
     }
     for rel, data in assignment_files(cfg).items():
@@ -85,14 +94,14 @@ def build(cfg, out_dir, image):
 
 # --- in the container ---------------------------------------------------------------------------
 
+
 def assemble_assignment(tests_dir, dest):
     """Rebuild the assignment folder (assignment.toml + tests/) from the question's tests/ in dest."""
     if not os.path.isfile(os.path.join(tests_dir, CONFIG_NAME)):
         raise ConfigError(f"{tests_dir} has no {CONFIG_NAME}")
     os.makedirs(dest)
     shutil.copyfile(os.path.join(tests_dir, CONFIG_NAME), os.path.join(dest, CONFIG_NAME))
-    shutil.copytree(tests_dir, os.path.join(dest, "tests"),
-                    ignore=shutil.ignore_patterns(CONFIG_NAME, *SKIP_DIRS))
+    shutil.copytree(tests_dir, os.path.join(dest, "tests"), ignore=shutil.ignore_patterns(CONFIG_NAME, *SKIP_DIRS))
     return load_config(dest)
 
 
@@ -128,7 +137,7 @@ def import_failure(results, student_file):
     if results.status != "does not import":
         return ""
     line = next((line for line in results.output.splitlines() if line.startswith(prefix)), prefix)
-    return f"{student_file} does not import: " + line[len(prefix):]
+    return f"{student_file} does not import: " + line[len(prefix) :]
 
 
 def grade(root):
@@ -156,8 +165,9 @@ def main(argv=None):
     root = argv[0] if argv else os.environ.get("CS231N_POOL_GRADE_ROOT", "/grade")
     results = grade(root)
     images = [points_chart_image(results)] if results.gradable else []
-    write_output(os.path.join(root, "results", "results.json"),
-                 json.dumps(prairielearn_json(results, images), indent=2) + "\n")
+    write_output(
+        os.path.join(root, "results", "results.json"), json.dumps(prairielearn_json(results, images), indent=2) + "\n"
+    )
     sys.stdout.write(text_table(results, f"Graded {os.path.join(root, 'student')}"))
     return 0
 

@@ -11,6 +11,7 @@ Provides:
 - a final ``Score: X/Y`` line, and with ``--grading-results FILE`` a JSON file with one
   record per graded test (name, score, max_score, status, output, visibility).
 """
+
 import dataclasses
 import json
 import os
@@ -31,10 +32,16 @@ HIDDEN_VISIBILITY = "after_published"
 
 def pytest_addoption(parser):
     group = parser.getgroup("cs231n-pool grading")
-    group.addoption("--grading-results", metavar="FILE", default=None,
-                    help="write one JSON record per graded test to FILE")
-    group.addoption("--grading-timeout", metavar="SECONDS", type=float, default=None,
-                    help="wall-clock seconds the submission may run per test (default: assignment.toml)")
+    group.addoption(
+        "--grading-results", metavar="FILE", default=None, help="write one JSON record per graded test to FILE"
+    )
+    group.addoption(
+        "--grading-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="wall-clock seconds the submission may run per test (default: assignment.toml)",
+    )
 
 
 def pytest_configure(config):
@@ -54,9 +61,9 @@ def pytest_report_header(config):
 class GradingState:
     def __init__(self, seed):
         self.seed = seed
-        self.graded = []     # items with a points marker, in collection order
-        self.records = {}    # nodeid -> record dict
-        self.configs = {}    # assignment root -> AssignmentConfig
+        self.graded = []  # items with a points marker, in collection order
+        self.records = {}  # nodeid -> record dict
+        self.configs = {}  # assignment root -> AssignmentConfig
 
 
 def _points(item):
@@ -181,8 +188,14 @@ def _results(config):
         if record is None or "name" not in record:
             cfg = _assignment(config, item.path)
             points = _points(item)
-            record = {"name": _test_name(item, cfg), "score": 0, "max_score": points, "status": "failed",
-                      "output": "not run", "visibility": _visibility(item, cfg)}
+            record = {
+                "name": _test_name(item, cfg),
+                "score": 0,
+                "max_score": points,
+                "status": "failed",
+                "output": "not run",
+                "visibility": _visibility(item, cfg),
+            }
         tests.append(record)
     return tests
 

@@ -29,6 +29,7 @@ marker, no line of a solution block, no hidden test and nothing of the grader's 
 (cs231n_pool.grading.diagnosis) is left in DIR; no file but the stub defines a function, class
 or name the stub asks the student to write.
 """
+
 import ast
 import json
 import os
@@ -48,10 +49,10 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MARKER_TEXT = ("BEGIN SOLUTION", "END SOLUTION")
 SCORE_LINE = re.compile(r"^Score: (\S+)/(\S+)$", re.MULTILINE)
 BUNDLE_PYTEST_INI = "[pytest]\ntestpaths = tests\n"
-OVERLAY_DIR = "bundle"             # copied over the bundle's root
-EXPECTED_PACKAGE = "pooltools"     # a bundled package of this name gets expected.npz
+OVERLAY_DIR = "bundle"  # copied over the bundle's root
+EXPECTED_PACKAGE = "pooltools"  # a bundled package of this name gets expected.npz
 EXPECTED_FILE = "expected.npz"
-MIN_SOLUTION_LINE = 30             # solution lines at least this long must not appear in the bundle
+MIN_SOLUTION_LINE = 30  # solution lines at least this long must not appear in the bundle
 
 
 class ReleaseError(RuntimeError):
@@ -59,6 +60,7 @@ class ReleaseError(RuntimeError):
 
 
 # --- stubbing ----------------------------------------------------------------------------------
+
 
 def _enclosing_name(lines, index, indent):
     """Qualified name of the def (and class) that holds line `index`, for the TODO message."""
@@ -120,17 +122,25 @@ def stub_notebook(text, where):
 
 # --- writing -----------------------------------------------------------------------------------
 
+
 def _readme(cfg, total_points):
     template_path = os.path.join(cfg.root, "README_student.md")
     if os.path.isfile(template_path):
         with open(template_path, encoding="utf-8") as f:
             template = f.read()
     else:
-        template = ("# {title}\n\nImplement `{student_file}`, then run `pytest` in this folder: its last line is "
-                    "your score on the public tests, `Score: 0/{points}` until you start.\n"
-                    "The tests need the cs231n_pool kit installed (the copy your instructor gives you).\n")
-    return template.format(title=cfg.title, name=cfg.name, student_file=cfg.student_file,
-                           points=total_points, forbidden=", ".join(f"`{m}`" for m in cfg.forbidden))
+        template = (
+            "# {title}\n\nImplement `{student_file}`, then run `pytest` in this folder: its last line is "
+            "your score on the public tests, `Score: 0/{points}` until you start.\n"
+            "The tests need the cs231n_pool kit installed (the copy your instructor gives you).\n"
+        )
+    return template.format(
+        title=cfg.title,
+        name=cfg.name,
+        student_file=cfg.student_file,
+        points=total_points,
+        forbidden=", ".join(f"`{m}`" for m in cfg.forbidden),
+    )
 
 
 def _copy_tree(src, dest):
@@ -151,8 +161,9 @@ def _notebook_paths(cfg):
 
 def helper_packages(cfg):
     """Names of the package folders (holding __init__.py) directly in the assignment's tests/."""
-    return sorted(name for name in os.listdir(cfg.tests_dir)
-                  if os.path.isfile(os.path.join(cfg.tests_dir, name, "__init__.py")))
+    return sorted(
+        name for name in os.listdir(cfg.tests_dir) if os.path.isfile(os.path.join(cfg.tests_dir, name, "__init__.py"))
+    )
 
 
 def write_bundle(cfg, out_dir):
@@ -188,9 +199,13 @@ def write_bundle(cfg, out_dir):
 
 # --- checking ----------------------------------------------------------------------------------
 
+
 def _bundle_env(submission_dir=None):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PYTEST_") and k not in ("CS231N_POOL_SUBMISSION", "POOLTOOLS_SUBMISSION")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTEST_") and k not in ("CS231N_POOL_SUBMISSION", "POOLTOOLS_SUBMISSION")
+    }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if submission_dir is not None:  # the kit's plugin and the bundle's own plugin
         env["CS231N_POOL_SUBMISSION"] = env["POOLTOOLS_SUBMISSION"] = submission_dir
@@ -199,12 +214,20 @@ def _bundle_env(submission_dir=None):
 
 def _run_bundle_pytest(out_dir, submission_dir=None, extra=()):
     """pytest at the bundle root (as a student runs it); returns (score, total, output)."""
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no", *extra],
-                          cwd=out_dir, env=_bundle_env(submission_dir), capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no", *extra],
+        cwd=out_dir,
+        env=_bundle_env(submission_dir),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     scores = SCORE_LINE.findall(proc.stdout)
     if not scores:
-        raise ReleaseError(f"pytest at the bundle root printed no Score line (status {proc.returncode}):\n"
-                           f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        raise ReleaseError(
+            f"pytest at the bundle root printed no Score line (status {proc.returncode}):\n"
+            f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        )
     score, total = (float(v) for v in scores[-1])
     return score, total, proc.stdout
 
@@ -224,8 +247,9 @@ def write_expected(cfg, out_dir):
         return None
     path = os.path.join(package, EXPECTED_FILE)
     with tempfile.TemporaryDirectory() as solved:
-        score, total, output = _run_bundle_pytest(out_dir, _solution_folder(cfg, solved),
-                                                  ("-p", "cs231n_pool.grading.checks", "--record-expected", path))
+        score, total, output = _run_bundle_pytest(
+            out_dir, _solution_folder(cfg, solved), ("-p", "cs231n_pool.grading.checks", "--record-expected", path)
+        )
     if score != total or not os.path.isfile(path):
         raise ReleaseError(f"recording the expected values: the solution scores {score:g}/{total:g}:\n{output[-3000:]}")
     with np.load(path, allow_pickle=False) as data:
@@ -308,7 +332,8 @@ def _diagnosis_texts():
     from . import diagnosis
 
     return [diagnosis.PREFIX.strip(), "grading.diagnosis"] + sorted(
-        {line[len(diagnosis.PREFIX):][:40] for line in diagnosis.causes().values()})
+        {line[len(diagnosis.PREFIX) :][:40] for line in diagnosis.causes().values()}
+    )
 
 
 def check_contents(cfg, out_dir):
@@ -338,8 +363,9 @@ def check_contents(cfg, out_dir):
                 raise ReleaseError(f"{rel} contains a line of the solution: {leaked.decode()!r}")
             leaked = next((text for text in diagnosis_texts if text in data), None)
             if leaked is not None or name == "diagnosis.py":
-                raise ReleaseError(f"{rel} contains the grader's diagnosis of failed checks: "
-                                   f"{(leaked or name.encode()).decode()!r}")
+                raise ReleaseError(
+                    f"{rel} contains the grader's diagnosis of failed checks: {(leaked or name.encode()).decode()!r}"
+                )
     graded = graded_names(cfg)
     for where, source in _bundle_sources(out_dir, cfg.student_file):
         defined = sorted(_defined_names(source) & graded)
@@ -351,8 +377,9 @@ def check_contents(cfg, out_dir):
 def check_scores(cfg, out_dir):
     """The stub imports and scores 0; the solution scores full marks. Returns the public total."""
     module = os.path.splitext(cfg.student_file)[0]
-    proc = subprocess.run([sys.executable, "-B", "-c", f"import {module}"],
-                          cwd=out_dir, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-B", "-c", f"import {module}"], cwd=out_dir, capture_output=True, text=True, timeout=120
+    )
     if proc.returncode != 0:
         raise ReleaseError(f"the stub {cfg.student_file} does not import:\n{proc.stderr[-3000:]}")
     score, total, output = _run_bundle_pytest(out_dir)
@@ -363,8 +390,10 @@ def check_scores(cfg, out_dir):
     with tempfile.TemporaryDirectory() as solved:
         score, total_solved, output = _run_bundle_pytest(out_dir, _solution_folder(cfg, solved))
     if score != total_solved or total_solved != total:
-        raise ReleaseError(f"the solution scores {score:g}/{total_solved:g} on the public tests, expected "
-                           f"{total:g}/{total:g}:\n{output[-3000:]}")
+        raise ReleaseError(
+            f"the solution scores {score:g}/{total_solved:g} on the public tests, expected "
+            f"{total:g}/{total:g}:\n{output[-3000:]}"
+        )
     return total
 
 
@@ -378,13 +407,21 @@ def release(assignment_dir, out_dir):
     with open(os.path.join(out_dir, "README.md"), "w", encoding="utf-8") as f:
         f.write(_readme(cfg, f"{total:g}"))
     graded = check_contents(cfg, out_dir)
-    return {"out": out_dir, "notebooks": notebooks, "public_points": total, "expected_values": expected_values,
-            "graded": graded, "student_file": cfg.student_file}
+    return {
+        "out": out_dir,
+        "notebooks": notebooks,
+        "public_points": total,
+        "expected_values": expected_values,
+        "graded": graded,
+        "student_file": cfg.student_file,
+    }
 
 
 def add_arguments(parser):
     parser.add_argument("assignment", type=assignment_folder, help="assignment folder (holds assignment.toml)")
-    parser.add_argument("--out", required=True, type=output_folder, metavar="DIR", help="new (or empty) folder for the student bundle")
+    parser.add_argument(
+        "--out", required=True, type=output_folder, metavar="DIR", help="new (or empty) folder for the student bundle"
+    )
 
 
 def run(args):
@@ -394,8 +431,10 @@ def run(args):
         print(f"cs231n-pool release: {exc}", file=sys.stderr)
         return 1
     stored = "" if summary["expected_values"] is None else f"{summary['expected_values']} expected values stored; "
-    print(f"Released {args.assignment} to {summary['out']}: the stub scores 0/{summary['public_points']:g} "
-          f"and the solution {summary['public_points']:g}/{summary['public_points']:g} on the public tests; "
-          f"{len(summary['notebooks'])} notebook(s); {stored}no solution text, hidden test or diagnosis in the bundle, "
-          f"and no file but {summary['student_file']} defines {', '.join(summary['graded'])}.")
+    print(
+        f"Released {args.assignment} to {summary['out']}: the stub scores 0/{summary['public_points']:g} "
+        f"and the solution {summary['public_points']:g}/{summary['public_points']:g} on the public tests; "
+        f"{len(summary['notebooks'])} notebook(s); {stored}no solution text, hidden test or diagnosis in the bundle, "
+        f"and no file but {summary['student_file']} defines {', '.join(summary['graded'])}."
+    )
     return 0

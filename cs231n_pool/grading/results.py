@@ -11,6 +11,7 @@ side, `grader_error` for ours). Every output is written from it:
   ``points``, ``max_points``, ``message``, ``output``; ``images`` given by the caller);
 - `report_json` and `text_table`: the local report of ``cs231n-pool grade``.
 """
+
 import os
 import stat
 from dataclasses import dataclass
@@ -89,12 +90,25 @@ class GradingResults:
     @classmethod
     def from_dict(cls, data, submission=""):
         """Results from the dict `grade.grade_submission` returns (or a JSON report of it)."""
-        tests = tuple(TestResult(name=t["name"], score=t["score"], max_score=t["max_score"],
-                                 passed=t["status"] == "passed", output=t["output"], visibility=t["visibility"])
-                      for t in data["tests"])
-        return cls(tests=tests, execution_time=data.get("execution_time", 0.0), output=data.get("output", ""),
-                   submission=data.get("submission", submission), isolation=data.get("isolation", ""),
-                   status=data.get("status", ""))
+        tests = tuple(
+            TestResult(
+                name=t["name"],
+                score=t["score"],
+                max_score=t["max_score"],
+                passed=t["status"] == "passed",
+                output=t["output"],
+                visibility=t["visibility"],
+            )
+            for t in data["tests"]
+        )
+        return cls(
+            tests=tests,
+            execution_time=data.get("execution_time", 0.0),
+            output=data.get("output", ""),
+            submission=data.get("submission", submission),
+            isolation=data.get("isolation", ""),
+            status=data.get("status", ""),
+        )
 
     @classmethod
     def failed_on_grader(cls, reason, submission=""):
@@ -134,6 +148,7 @@ def gradescope_results(tests, execution_time, output=""):
 
 # --- writers -------------------------------------------------------------------------------------
 
+
 def _problem_text(results):
     """The one-paragraph reason a submission was not graded, for platforms without `gradable`."""
     if results.grader_error:
@@ -150,15 +165,28 @@ def gradescope_json(results):
     ``output`` says why. The isolation level goes in ``extra_data``, Gradescope's field for it."""
     extra = {"extra_data": _isolation(results)} if results.isolation else {}
     if not results.gradable:
-        return {"score": 0, "execution_time": round(results.execution_time, 3),
-                "output": _problem_text(results), "tests": [], **extra}
+        return {
+            "score": 0,
+            "execution_time": round(results.execution_time, 3),
+            "output": _problem_text(results),
+            "tests": [],
+            **extra,
+        }
     return {
         "score": results.score,
         "execution_time": round(results.execution_time, 3),
         "output": results.output,
-        "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score,
-                   "status": "passed" if t.passed else "failed", "output": t.output,
-                   "visibility": t.visibility} for t in results.tests],
+        "tests": [
+            {
+                "name": t.name,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": "passed" if t.passed else "failed",
+                "output": t.output,
+                "visibility": t.visibility,
+            }
+            for t in results.tests
+        ],
         **extra,
     }
 
@@ -178,8 +206,13 @@ def prairielearn_json(results, images=()):
     """
     if not results.gradable:
         errors = [_problem_text(results)] if results.grader_error else list(results.format_errors)
-        return {"gradable": False, "format_errors": errors, "message": errors[0], "output": results.output,
-                **_isolation(results)}
+        return {
+            "gradable": False,
+            "format_errors": errors,
+            "message": errors[0],
+            "output": results.output,
+            **_isolation(results),
+        }
     tests = []
     for t in results.tests:
         verdict = "passed" if t.passed else "failed"
@@ -187,8 +220,16 @@ def prairielearn_json(results, images=()):
             message, output = verdict, "" if t.passed else HIDDEN_OUTPUT
         else:
             message, output = (verdict if t.passed else _first_line(t.output) or verdict), t.output
-        tests.append({"name": t.name, "description": "hidden test" if t.hidden else "public test",
-                      "points": t.score, "max_points": t.max_score, "message": message, "output": output})
+        tests.append(
+            {
+                "name": t.name,
+                "description": "hidden test" if t.hidden else "public test",
+                "points": t.score,
+                "max_points": t.max_score,
+                "message": message,
+                "output": output,
+            }
+        )
     total = results.max_score
     return {
         "gradable": True,

@@ -24,8 +24,10 @@ test that made the call fails with a readable message and the rest of the run go
 The methods a test calls set ``__tracebackhide__`` so pytest shows the test's own line
 and this message, not the sandbox's internals.
 """
+
 import ast
 import atexit
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -40,6 +42,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -53,8 +56,23 @@ ISOLATION_PATH = os.path.join(HERE, "isolation.py")
 STARTUP_SECONDS = 60.0  # numpy import on a loaded machine; no student code runs before "ready"
 ISOLATION_ENV = "CS231N_POOL_ISOLATION"  # the level grade/grade-all chose, for the pytest run
 # Standard modules a submission commonly imports, loaded once by the server.
-PRELOAD = ("math", "itertools", "functools", "collections", "typing", "dataclasses", "time", "random",
-           "numpy.lib.stride_tricks", "importlib.util", "traceback", "resource", "select", "struct", "io")
+PRELOAD = (
+    "math",
+    "itertools",
+    "functools",
+    "collections",
+    "typing",
+    "dataclasses",
+    "time",
+    "random",
+    "numpy.lib.stride_tricks",
+    "importlib.util",
+    "traceback",
+    "resource",
+    "select",
+    "struct",
+    "io",
+)
 
 
 class SubmissionFailure(AssertionError):
@@ -100,12 +118,12 @@ class MissingSubmission(SubmissionFailure):
 
 @dataclass(frozen=True)
 class Limits:
-    timeout: float = 10.0      # wall-clock seconds the submission may run per Submission (= per test)
-    memory_mb: int = 2048      # RLIMIT_AS of the child
+    timeout: float = 10.0  # wall-clock seconds the submission may run per Submission (= per test)
+    memory_mb: int = 2048  # RLIMIT_AS of the child
     output_bytes: int = 10000  # captured student output kept per session
-    file_mb: int = 64          # RLIMIT_FSIZE: largest file the child may write
-    reply_mb: int = 256        # largest reply (sum of its arrays) the grader accepts
-    disk_mb: int = 64          # size of the child's private tmpfs (full isolation)
+    file_mb: int = 64  # RLIMIT_FSIZE: largest file the child may write
+    reply_mb: int = 256  # largest reply (sum of its arrays) the grader accepts
+    disk_mb: int = 64  # size of the child's private tmpfs (full isolation)
 
 
 def describe_exit(returncode):
@@ -123,7 +141,8 @@ def describe_exit(returncode):
 
 # --- static check --------------------------------------------------------------------------
 
-_STATIC_HITS = {}  # (sha256 of the source, forbidden modules) -> find_forbidden_imports result
+# (sha256 of the source, forbidden modules) -> find_forbidden_imports result
+_STATIC_HITS: dict[tuple[bytes, tuple[str, ...]], Any] = {}
 
 
 def find_forbidden_imports(source, forbidden):
@@ -152,7 +171,7 @@ def find_forbidden_imports(source, forbidden):
 
 # --- process bookkeeping -------------------------------------------------------------------
 
-_LIVE_CHILDREN = set()
+_LIVE_CHILDREN: set[int] = set()
 _SUBREAPER = None
 
 
@@ -183,7 +202,7 @@ def _process_table():
                 stat = f.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         table[int(entry)] = int(fields[1])
     return table
 
@@ -195,10 +214,8 @@ def kill_tree(pid):
     while frontier:
         frontier = {p for p, ppid in table.items() if ppid in frontier} - found
         found |= frontier
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     _kill_and_reap(found)
 
 
@@ -209,10 +226,8 @@ def _our_children():
 
 def _kill_and_reap(pids):
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
     for pid in pids:
         _reap(pid)
 
@@ -300,21 +315,42 @@ class _Server:
             os.chmod(self.uid_dir, 0o711)
         stdlib = os.path.dirname(os.path.abspath(os.__file__))
         site = _site_dir()
-        numpy_trees = [os.path.join(site, n) for n in sorted(os.listdir(site))
-                       if n == "numpy" or (n.startswith("numpy") and n.endswith(".libs"))]
+        numpy_trees = [
+            os.path.join(site, n)
+            for n in sorted(os.listdir(site))
+            if n == "numpy" or (n.startswith("numpy") and n.endswith(".libs"))
+        ]
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {
-            "sock_fd": theirs.fileno(), "parent_pid": os.getpid(), "numpy_dir": _numpy_path_dir(self.tmp),
-            "site_dir": site, "stdlib_dirs": [stdlib], "trees": [stdlib, *numpy_trees, *_interpreter_files()],
+            "sock_fd": theirs.fileno(),
+            "parent_pid": os.getpid(),
+            "numpy_dir": _numpy_path_dir(self.tmp),
+            "site_dir": site,
+            "stdlib_dirs": [stdlib],
+            "trees": [stdlib, *numpy_trees, *_interpreter_files()],
             "links": _interpreter_links(),
-            "wire_path": WIRE_PATH, "child_path": CHILD_PATH, "isolation_path": ISOLATION_PATH,
+            "wire_path": WIRE_PATH,
+            "child_path": CHILD_PATH,
+            "isolation_path": ISOLATION_PATH,
             "preload": list(PRELOAD),
         }
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-B", SERVER_PATH, json.dumps(config)],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.tmp, env=env,
-                                     pass_fds=(theirs.fileno(),), start_new_session=True)
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONIOENCODING": "utf-8",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-B", SERVER_PATH, json.dumps(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            cwd=self.tmp,
+            env=env,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+        )
         theirs.close()
 
     def alive(self):
@@ -340,7 +376,7 @@ class _Server:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-_SERVERS = {}
+_SERVERS: dict[str, "_Server"] = {}
 
 
 def start_server(level):
@@ -357,7 +393,7 @@ def _server(level):
     return server
 
 
-_ENDED = []  # children killed at the end of their session whose keeper has not yet reported
+_ENDED: list[Any] = []  # children killed at the end of their session whose keeper has not yet reported
 
 
 def wait_for_sessions(timeout=10.0):
@@ -393,7 +429,7 @@ def _memfd(data):
     return fd
 
 
-_COMPILED = {}  # sha256 of the source -> marshalled code object (b"" when it does not compile)
+_COMPILED: dict[str, bytes] = {}  # sha256 of the source -> marshalled code object (b"" when it does not compile)
 
 
 class _Child:
@@ -401,9 +437,9 @@ class _Child:
 
     def __init__(self, ctl):
         self.ctl = ctl
-        self.pid = None          # the process to kill: the student's, or at full the namespace's init
+        self.pid = None  # the process to kill: the student's, or at full the namespace's init
         self.student_pid = None  # the student's own process
-        self.keeper_pid = None   # its keeper, forked by the server
+        self.keeper_pid = None  # its keeper, forked by the server
         self.uid = None
         self.returncode = None
         self._buffer = b""
@@ -449,6 +485,7 @@ class _Child:
 
 # --- the parent-side API -------------------------------------------------------------------
 
+
 class Handle:
     """An opaque reference to an object that lives in the child (e.g. a cache or a layer).
 
@@ -468,8 +505,9 @@ class Handle:
 
     def __array__(self, *args, **kwargs):
         __tracebackhide__ = True
-        raise SubmissionFailure(f"expected an array from the submission, got {self!r} "
-                                f"(only plain numeric ndarrays cross the sandbox)")
+        raise SubmissionFailure(
+            f"expected an array from the submission, got {self!r} (only plain numeric ndarrays cross the sandbox)"
+        )
 
 
 class Session:
@@ -554,8 +592,11 @@ class Session:
         self.proc.student_pid = started.get("student_pid", self.proc.pid)
         self.proc.keeper_pid = started.get("keeper_pid")
         _LIVE_CHILDREN.add(self.proc.pid)
-        header, _ = self._receive(time.monotonic() + STARTUP_SECONDS, "starting the submission",
-                                  f"the {STARTUP_SECONDS:g} s allowed to start the submission's process")
+        header, _ = self._receive(
+            time.monotonic() + STARTUP_SECONDS,
+            "starting the submission",
+            f"the {STARTUP_SECONDS:g} s allowed to start the submission's process",
+        )
         if header.get("op") != "ready":
             self._fail_protocol("starting the submission", "unexpected first message")
         self._request({"op": "load"}, [], f"importing {os.path.basename(sub.student_file)}")
@@ -569,10 +610,8 @@ class Session:
                 self.proc.ctl.close()
         for fd in (self._req_w, self._resp_r):
             if fd is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
         self._req_w = self._resp_r = None
         if self.capture is not None:
             self.capture.join(timeout=1.0)
@@ -592,10 +631,8 @@ class Session:
             return
         descendants = self._descendants() if self.level == "none" else ()
         for kill in (os.killpg, os.kill):
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 kill(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         _kill_and_reap(descendants)
         if self.level == "none" or reason == "exited":
             self.proc.wait(timeout=5)
@@ -643,8 +680,10 @@ class Session:
             self._timed_out(what, limit_text)
         except wire.WireClosed:
             self._kill("exited")
-            raise StudentCrashed(f"{what}: the submission's process {describe_exit(self.proc.returncode)}"
-                                 f"{self._output_hint()}", self.proc.returncode) from None
+            raise StudentCrashed(
+                f"{what}: the submission's process {describe_exit(self.proc.returncode)}{self._output_hint()}",
+                self.proc.returncode,
+            ) from None
         except wire.WireError as exc:
             self._fail_protocol(what, str(exc))
 
@@ -668,8 +707,10 @@ class Session:
     def _request(self, header, blobs, what):
         __tracebackhide__ = True
         if self.dead_reason is not None:
-            raise StudentCrashed(f"{what}: the submission's process is no longer running "
-                                 f"(it stopped earlier in this test: {self.dead_reason})")
+            raise StudentCrashed(
+                f"{what}: the submission's process is no longer running "
+                f"(it stopped earlier in this test: {self.dead_reason})"
+            )
         sub = self.submission
         limit_text = f"the {self.limits.timeout:g} s (wall clock) the submission may run per test"
         start = time.monotonic()
@@ -681,28 +722,34 @@ class Session:
             self._timed_out(what, limit_text)
         except OSError:
             self._kill("exited")
-            raise StudentCrashed(f"{what}: the submission's process {describe_exit(self.proc.returncode)}",
-                                 self.proc.returncode) from None
+            raise StudentCrashed(
+                f"{what}: the submission's process {describe_exit(self.proc.returncode)}", self.proc.returncode
+            ) from None
         finally:
             sub.spent += time.monotonic() - start
         self._after_call()
         if reply.get("ok") is True:
-            return wire.decode_value(reply.get("body"), reply_blobs,
-                                     lambda ref_id, type_name: Handle(self, ref_id, type_name))
+            return wire.decode_value(
+                reply.get("body"), reply_blobs, lambda ref_id, type_name: Handle(self, ref_id, type_name)
+            )
         error = reply.get("error")
         if reply.get("ok") is not False or not isinstance(error, dict):
             self._fail_protocol(what, "malformed reply")
         fields = {k: wire.safe_text(str(error.get(k) or "")[:8000]) for k in ("type", "message", "traceback")}
         forbidden = wire.safe_text(str(error.get("forbidden") or "")[:200])
         if forbidden:
-            raise ForbiddenImport(f"{what}: the submission imports {forbidden!r}, which this "
-                                  f"assignment forbids", forbidden)
+            raise ForbiddenImport(
+                f"{what}: the submission imports {forbidden!r}, which this assignment forbids", forbidden
+            )
         raise StudentError(what, fields["type"] or "an exception", fields["message"], fields["traceback"])
 
     def _encode_args(self, args, kwargs):
         blobs = []
-        return (wire.encode_value(list(self._localize(args)), blobs),
-                wire.encode_value(self._localize(kwargs), blobs), blobs)
+        return (
+            wire.encode_value(list(self._localize(args)), blobs),
+            wire.encode_value(self._localize(kwargs), blobs),
+            blobs,
+        )
 
     def _localize(self, value):
         """Replace Handles by wire refs, checking they belong to this session."""
@@ -721,8 +768,9 @@ class Session:
         """Call the submission's top-level `name`; arrays and scalars come back as ndarrays."""
         __tracebackhide__ = True
         args_node, kwargs_node, blobs = self._encode_args(args, kwargs)
-        result = self._request({"op": "call", "name": name, "args": args_node, "kwargs": kwargs_node},
-                               blobs, f"{name}()")
+        result = self._request(
+            {"op": "call", "name": name, "args": args_node, "kwargs": kwargs_node}, blobs, f"{name}()"
+        )
         return _scalars_to_arrays(result)
 
     def call_method(self, handle, name, *args, **kwargs):
@@ -730,16 +778,20 @@ class Session:
         __tracebackhide__ = True
         target = self._localize(handle)
         args_node, kwargs_node, blobs = self._encode_args(args, kwargs)
-        result = self._request({"op": "call_method", "target": target.id, "name": name, "args": args_node,
-                                "kwargs": kwargs_node}, blobs, f"{handle.type_name}.{name}()")
+        result = self._request(
+            {"op": "call_method", "target": target.id, "name": name, "args": args_node, "kwargs": kwargs_node},
+            blobs,
+            f"{handle.type_name}.{name}()",
+        )
         return _scalars_to_arrays(result)
 
     def getattr(self, handle, name):
         """`handle.name`: a plain value (array, number, str, None, tuple of those) or a Handle."""
         __tracebackhide__ = True
         target = self._localize(handle)
-        return self._request({"op": "getattr", "target": target.id, "name": name}, [],
-                             f"reading {handle.type_name}.{name}")
+        return self._request(
+            {"op": "getattr", "target": target.id, "name": name}, [], f"reading {handle.type_name}.{name}"
+        )
 
 
 def server_pids():
@@ -769,7 +821,7 @@ class Submission:
         self.forbidden = tuple(forbidden)
         self.module_name = module_name or os.path.splitext(os.path.basename(student_file))[0]
         self.outputs = []  # captured output of every session, in order
-        self.spent = 0.0   # seconds spent waiting for the submission's code, all sessions together
+        self.spent = 0.0  # seconds spent waiting for the submission's code, all sessions together
 
     def check_static(self):
         """The student file's bytes; fails if it is missing or names a forbidden module.
@@ -786,8 +838,11 @@ class Submission:
         hits = _STATIC_HITS[key]
         if hits:
             where = ", ".join(f"line {line}: {name}" for line, name in hits[:5])
-            raise ForbiddenImport(f"the submission imports modules this assignment forbids ({where}); "
-                                  f"every graded test fails until they are removed", hits[0][1])
+            raise ForbiddenImport(
+                f"the submission imports modules this assignment forbids ({where}); "
+                f"every graded test fails until they are removed",
+                hits[0][1],
+            )
         return source
 
     def compiled(self, source):

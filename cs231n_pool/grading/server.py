@@ -17,6 +17,8 @@ forks a *keeper*, which stays root and trusted, and the keeper forks the *studen
    waits for the student process, kills every process left with the session uid, removes
    what that uid left in the shared temp folders, and reports ``{"status"}``.
 """
+
+import contextlib
 import json
 import os
 import signal
@@ -48,7 +50,7 @@ def _children_of(pid):
                 stat = f.read()
         except OSError:
             continue
-        if int(stat[stat.rfind(b")") + 2:].split()[1]) == pid:
+        if int(stat[stat.rfind(b")") + 2 :].split()[1]) == pid:
             found.append(int(entry))
     return found
 
@@ -317,10 +319,8 @@ def main():
     import numpy as np
 
     for name in config["preload"]:  # imported once here, so each session need not read them
-        try:
+        with contextlib.suppress(ImportError):
             __import__(name)
-        except ImportError:
-            pass
     import gc
 
     gc.freeze()  # forked children need not traverse (and so copy) the objects loaded so far

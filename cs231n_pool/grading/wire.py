@@ -14,6 +14,7 @@ run code in the grader. The grader checks every length against its limits before
 This module is loaded by the child driver by file path (it must not import cs231n_pool),
 so it depends on the standard library and numpy only.
 """
+
 import io
 import json
 import math
@@ -135,6 +136,7 @@ def read_frame(fd, deadline=None, max_blob_bytes=None):
 
 
 # --- tagged values -------------------------------------------------------------------------
+
 
 class Ref:
     """Wire-level reference to an object that lives in the child (id only)."""

@@ -5,6 +5,7 @@ every code cell was run, top to bottom in one session, without an error, and no 
 in a cell where code was asked for. Problems are printed as warnings; the zip is written
 anyway, so you can always hand in what you have. Upload submission.zip as your submission.
 """
+
 import argparse
 import ast
 import json
@@ -24,8 +25,12 @@ SCORE = re.compile(r"^Score: (\S+)$", re.MULTILINE)
 
 def public_score():
     """The Score line of the public tests (None when pytest printed none) and pytest's output."""
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"],
-                          cwd=HERE, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+    )
     scores = SCORE.findall(proc.stdout)
     return (scores[-1] if scores else None), proc.stdout + proc.stderr
 
@@ -63,8 +68,10 @@ def notebook_warnings(path):
         if YOUR_CODE in cell.get("metadata", {}).get("tags", []) and TODO.search(source):
             warnings.append(f"cell {number} ({first!r}) still has a TODO")
     if not_run:
-        warnings.append(f"{len(not_run)} code cell(s) were not run (cells {', '.join(map(str, not_run[:8]))}"
-                        f"{', ...' if len(not_run) > 8 else ''})")
+        warnings.append(
+            f"{len(not_run)} code cell(s) were not run (cells {', '.join(map(str, not_run[:8]))}"
+            f"{', ...' if len(not_run) > 8 else ''})"
+        )
     if counts != sorted(counts) or len(set(counts)) != len(counts):
         warnings.append("the cells were not run top to bottom: restart the kernel and run all cells")
     return warnings
@@ -106,8 +113,10 @@ def main(argv=None):
     for text in warnings:
         print(f"warning: {text}")
     if warnings:
-        print(f"{len(warnings)} warning(s): fix them and run `python submit.py` again before the deadline, "
-              f"or submit as is.")
+        print(
+            f"{len(warnings)} warning(s): fix them and run `python submit.py` again before the deadline, "
+            f"or submit as is."
+        )
     return 0
 
 

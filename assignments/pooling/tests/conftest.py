@@ -7,9 +7,11 @@ likely cause when it matches a known misconception (cs231n_pool.grading.diagnosi
 released bundle replaces this file with one that loads pooltools' own plugin and reads the
 expected values stored in pooltools/expected.npz instead, without any diagnosis.
 """
+
+from pooltools import checks, expected
+
 from cs231n_pool.grading.checks import reference
 from cs231n_pool.grading.diagnosis import diagnose
-from pooltools import checks, expected
 
 expected.use_source(reference)
 checks.use_diagnosis(diagnose)

@@ -1,9 +1,10 @@
 """Hidden tests: average pooling forward and backward on inputs drawn at grade time."""
-import pytest
 
-from cs231n_pool.grading.checks import batch
+import pytest
 from pooltools.checks import check_pool_backward, check_pool_forward
 from pooltools.inputs import pool_param
+
+from cs231n_pool.grading.checks import batch
 
 
 @pytest.mark.points(3)

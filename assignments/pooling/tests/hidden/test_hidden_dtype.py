@@ -1,7 +1,7 @@
 """Hidden test: float32 in, float32 out (with the right values), on configurations drawn at grade time."""
+
 import numpy as np
 import pytest
-
 from pooltools.checks import check_col2im, check_im2col, check_maxpool_layer, check_pool_backward, check_pool_forward
 from pooltools.inputs import pool_param
 

@@ -1,8 +1,9 @@
 """Hidden tests: im2col_indices / col2im_indices on inputs drawn at grade time."""
+
 import pytest
+from pooltools.checks import check_col2im, check_im2col
 
 from cs231n_pool.grading.checks import batch
-from pooltools.checks import check_col2im, check_im2col
 
 IMAGES = (2, 4)  # N in 2..3: columns interleave the images, so N = 1 cannot show a wrong order
 

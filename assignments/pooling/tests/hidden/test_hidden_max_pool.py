@@ -2,12 +2,13 @@
 
 Same skills as the public tests, on more configurations. `rng` is seeded per grading run.
 """
+
 import numpy as np
 import pytest
-
-from cs231n_pool.grading.checks import batch, positive_dout
 from pooltools.checks import check_pool_backward, check_pool_forward
 from pooltools.inputs import pool_param
+
+from cs231n_pool.grading.checks import batch, positive_dout
 
 
 def random_input(rng, shape):

@@ -1,9 +1,10 @@
 """Hidden tests: the im2col-based Maxpool layer on inputs drawn at grade time."""
+
 import numpy as np
 import pytest
+from pooltools.checks import check_maxpool_layer
 
 from cs231n_pool.grading.checks import batch, positive_dout
-from pooltools.checks import check_maxpool_layer
 
 
 @pytest.mark.points(3)
@@ -22,8 +23,9 @@ def test_maxpool_default_stride_is_size(submission, rng):
         for size in (2, 3, 4):
             layer = s.call("Maxpool", size)
             x = rng.standard_normal(batch(rng, int(rng.integers(size + 1, 3 * size)), 3 * size))
-            check_maxpool_layer(s, x, size, size, 0, "no stride given", positive_dout(rng), layer=layer,
-                                made=f"Maxpool({size})")
+            check_maxpool_layer(
+                s, x, size, size, 0, "no stride given", positive_dout(rng), layer=layer, made=f"Maxpool({size})"
+            )
 
 
 @pytest.mark.points(2)
@@ -34,8 +36,18 @@ def test_maxpool_second_forward_replaces_state(submission, rng):
         earlier = []
         for call, shape in enumerate(shapes):
             x = rng.standard_normal(shape)
-            check_maxpool_layer(s, x, 2, 1, 0, f"forward call {call + 1}", positive_dout(rng), layer=layer,
-                                made="Maxpool(2, stride=1)", earlier=earlier)
+            check_maxpool_layer(
+                s,
+                x,
+                2,
+                1,
+                0,
+                f"forward call {call + 1}",
+                positive_dout(rng),
+                layer=layer,
+                made="Maxpool(2, stride=1)",
+                earlier=earlier,
+            )
             earlier.append(x)
 
 
@@ -49,5 +61,6 @@ def test_maxpool_ties_and_nan(submission, rng):
         x = rng.standard_normal((1, 2, 4, 4))
         x[0, 0, rng.integers(0, 2), rng.integers(0, 2)] = np.nan
         x[0, 1, 2 + rng.integers(0, 2), rng.integers(0, 2)] = np.nan
-        check_maxpool_layer(s, x, 2, 2, 0, "NaN inside windows", positive_dout(rng), layer=layer,
-                            made="Maxpool(2, stride=2)")
+        check_maxpool_layer(
+            s, x, 2, 2, 0, "NaN inside windows", positive_dout(rng), layer=layer, made="Maxpool(2, stride=2)"
+        )

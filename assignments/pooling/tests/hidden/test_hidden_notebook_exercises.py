@@ -1,11 +1,18 @@
 """Hidden tests: the graded notebook exercises on inputs drawn at grade time."""
+
 import numpy as np
 import pytest
+from pooltools import expected
+from pooltools.checks import (
+    FILTER_ONLY,
+    OUTPUT_SIZES,
+    check_average_filter,
+    check_index_arrays,
+    check_output_size,
+    check_relu_max,
+)
 
 from cs231n_pool.grading.checks import batch
-from pooltools import expected
-from pooltools.checks import (FILTER_ONLY, OUTPUT_SIZES, check_average_filter, check_index_arrays, check_output_size,
-                              check_relu_max)
 
 
 @pytest.mark.notebook_exercise("output_size")
@@ -13,8 +20,13 @@ def test_output_size(exercise, rng):
     rows = []
     while len(rows) < 200:
         kernel = int(rng.integers(1, 7))
-        row = (int(rng.integers(1, 41)), kernel, int(rng.integers(1, 6)), int(rng.integers(0, kernel // 2 + 1)),
-               int(rng.integers(0, 2)))
+        row = (
+            int(rng.integers(1, 41)),
+            kernel,
+            int(rng.integers(1, 6)),
+            int(rng.integers(0, kernel // 2 + 1)),
+            int(rng.integers(0, 2)),
+        )
         if row[0] + 2 * row[3] >= kernel:
             rows.append(row)
     rows = np.array(rows, dtype=np.int64)

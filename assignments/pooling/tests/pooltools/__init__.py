@@ -9,8 +9,21 @@ Most used::
     from pooltools import rel_error, check_layer, eval_numerical_gradient_array
     python -m pooltools gradcheck      # check the backward passes of your pooling_layers.py
 """
-from .gradient_check import (GradCheckReport, check_layer, eval_numerical_gradient, eval_numerical_gradient_array,
-                             grad_check_sparse, rel_error)
 
-__all__ = ["GradCheckReport", "check_layer", "eval_numerical_gradient", "eval_numerical_gradient_array",
-           "grad_check_sparse", "rel_error"]
+from .gradient_check import (
+    GradCheckReport,
+    check_layer,
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    grad_check_sparse,
+    rel_error,
+)
+
+__all__ = [
+    "GradCheckReport",
+    "check_layer",
+    "eval_numerical_gradient",
+    "eval_numerical_gradient_array",
+    "grad_check_sparse",
+    "rel_error",
+]

@@ -7,6 +7,7 @@ the kinks found and PASS/FAIL. The last row uses an input with tied values on pu
 kinks are listed and left out of the verdict. A function that still raises
 NotImplementedError shows as TODO. Exit status 0 when every row passes.
 """
+
 import argparse
 import importlib.util
 import os
@@ -42,8 +43,11 @@ def _rows(module):
     cases = []
     for kind in ("max", "avg"):
         what = f"{kind}_pool_backward_naive"
-        for config, param in (("k=2 s=2", pool_param(2, 2, 2)), ("k=3 s=2 p=1", pool_param(3, 3, 2, 1)),
-                              ("k=(2,3) s=1", pool_param(2, 3, 1))):
+        for config, param in (
+            ("k=2 s=2", pool_param(2, 2, 2)),
+            ("k=3 s=2 p=1", pool_param(3, 3, 2, 1)),
+            ("k=(2,3) s=1", pool_param(2, 3, 1)),
+        ):
             cases.append((what, config, np.float64, lambda k=kind, p=param: _Functions(module, k, p)))
         cases.append((what, "k=2 s=2", np.float32, lambda k=kind: _Functions(module, k, pool_param(2, 2, 2))))
     for config, args in (("k=2", (2,)), ("k=3 s=2 p=1", (3, 2, 1)), ("k=3 s=1", (3, 1))):
@@ -75,18 +79,28 @@ def gradcheck(module, seed=0):
             notes.append(f"ERROR {what} {config} {x.dtype}: {type(exc).__name__}: {exc}")
             continue
         passed += report.passed
-        cells.append((what, config, str(x.dtype), f"{report.max_rel_error:.2e}", str(len(report.kinks)),
-                      "PASS" if report.passed else "FAIL"))
+        cells.append(
+            (
+                what,
+                config,
+                str(x.dtype),
+                f"{report.max_rel_error:.2e}",
+                str(len(report.kinks)),
+                "PASS" if report.passed else "FAIL",
+            )
+        )
         if not report.passed or report.kinks:
             notes.append(f"{what} {config}:\n{report}")
     widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip() for line in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     f64, f32 = np.dtype(np.float64), np.dtype(np.float32)
     print("Gradient check of your backward passes (centred differences of <forward(x), dout>)")
     print("\n".join(lines))
-    print(f"\n{passed}/{len(rows)} checks passed. Thresholds: float64 {THRESHOLD[f64]:.0e} (h={STEP[f64]:.0e}), "
-          f"float32 {THRESHOLD[f32]:.0e} (h={STEP[f32]:.0e}); kinks are excluded from pass/fail.")
+    print(
+        f"\n{passed}/{len(rows)} checks passed. Thresholds: float64 {THRESHOLD[f64]:.0e} (h={STEP[f64]:.0e}), "
+        f"float32 {THRESHOLD[f32]:.0e} (h={STEP[f32]:.0e}); kinks are excluded from pass/fail."
+    )
     for note in notes:
         print(note)
     return passed == len(rows)

@@ -4,6 +4,7 @@ It limits its own address space, refuses the assignment's forbidden imports, loa
 student's file, then answers call requests on stdin/stdout (see wire.py) until stdin closes.
 What the student's code prints goes to stderr, which the test process keeps.
 """
+
 import importlib.abc
 import importlib.util
 import json
@@ -46,7 +47,7 @@ def main():
     os.dup2(2, 1)  # print() of the student goes to stderr, not into the protocol
     for stream in (sys.stdout, sys.stderr):  # unbuffered: the process may be killed at any moment
         stream.reconfigure(line_buffering=True, write_through=True)
-    sys.stdin = open(os.devnull)
+    sys.stdin = open(os.devnull)  # noqa: SIM115  (the student's stdin, open for the process's life)
     _limit_memory(config["memory_mb"])
     sys.meta_path.insert(0, _Forbid(config["forbidden"]))
     objects = {}
@@ -56,13 +57,24 @@ def main():
         return {"t": "ref", "id": len(objects), "type": type(value).__name__}
 
     def reply_error(exc):
-        forbidden = str(exc)[len("forbidden import: "):] if isinstance(exc, ImportError) and str(exc).startswith(
-            "forbidden import: ") else None
+        forbidden = (
+            str(exc)[len("forbidden import: ") :]
+            if isinstance(exc, ImportError) and str(exc).startswith("forbidden import: ")
+            else None
+        )
         frames = traceback.extract_tb(exc.__traceback__)
         student = [f for f in frames if os.path.abspath(f.filename) == config["student_file"]]
         text = "".join(traceback.format_list(student[-5:]))
-        wire.write_frame(channel_out, {"ok": False, "type": type(exc).__name__, "message": str(exc)[:4000],
-                                       "traceback": text, "forbidden": forbidden})
+        wire.write_frame(
+            channel_out,
+            {
+                "ok": False,
+                "type": type(exc).__name__,
+                "message": str(exc)[:4000],
+                "traceback": text,
+                "forbidden": forbidden,
+            },
+        )
 
     wire.write_frame(channel_out, {"ok": True, "op": "ready"})
     module = None

@@ -17,6 +17,7 @@ The course staff's grader may install a *diagnosis* with :func:`use_diagnosis`: 
 that, when a check fails, may name the likely cause in one more line. Nothing is installed
 here.
 """
+
 import numpy as np
 
 from . import expected
@@ -75,8 +76,10 @@ def differences(actual, wanted, rtol, atol):
         return ""
     first = tuple(int(i) for i in bad[0])
     where = "[" + ", ".join(map(str, first)) + "]"
-    return (f"{len(bad)} of {ok.size} values differ; the first at {where}: returned "
-            f"{_fmt_value(np.asarray(actual)[first])}, expected {_fmt_value(np.asarray(wanted)[first])}")
+    return (
+        f"{len(bad)} of {ok.size} values differ; the first at {where}: returned "
+        f"{_fmt_value(np.asarray(actual)[first])}, expected {_fmt_value(np.asarray(wanted)[first])}"
+    )
 
 
 def fail(what, call, problem, actual=None, wanted=None, rtol=None, atol=None):
@@ -97,8 +100,13 @@ def assert_array(actual, wanted, what, call):
     __tracebackhide__ = True
     wanted = np.asarray(wanted)
     if not isinstance(actual, np.ndarray):
-        fail(what, call, f"returned {type(actual).__name__}, expected a numpy array of shape {wanted.shape}",
-             actual, wanted)
+        fail(
+            what,
+            call,
+            f"returned {type(actual).__name__}, expected a numpy array of shape {wanted.shape}",
+            actual,
+            wanted,
+        )
     if actual.shape != wanted.shape:
         fail(what, call, f"returned shape {actual.shape}, expected {wanted.shape}", actual, wanted)
     if actual.dtype != wanted.dtype:
@@ -127,8 +135,11 @@ def _param_args(param):
 
 
 def _forward_call(kind, x, param):
-    return Call(f"{kind}_pool_forward_naive(x, pool_param), x {describe(x)}, pool_param={param}",
-                f"{kind}_pool_forward", (x, *_param_args(param)))
+    return Call(
+        f"{kind}_pool_forward_naive(x, pool_param), x {describe(x)}, pool_param={param}",
+        f"{kind}_pool_forward",
+        (x, *_param_args(param)),
+    )
 
 
 def forward(s, kind, x, param, what):
@@ -139,8 +150,13 @@ def forward(s, kind, x, param, what):
         call = _forward_call(kind, x, param)
         got = describe(result) if isinstance(result, np.ndarray) else type(result).__name__
         call.op = f"{kind}_pool_forward:result"
-        fail(what, call, f"returned {got}, expected a tuple (out, cache)", result,
-             expected.value(f"{kind}_pool_forward", x, *_param_args(param)))
+        fail(
+            what,
+            call,
+            f"returned {got}, expected a tuple (out, cache)",
+            result,
+            expected.value(f"{kind}_pool_forward", x, *_param_args(param)),
+        )
     return result
 
 
@@ -166,9 +182,12 @@ def check_pool_backward(s, kind, x, param, what, draw_dout):
     wanted = expected.value(f"{kind}_pool_backward", x, *args, dout)
     _, cache = forward(s, kind, x, param, what)
     dx = s.call(f"{kind}_pool_backward_naive", dout, cache)
-    call = Call(f"{kind}_pool_backward_naive(dout, cache) after {kind}_pool_forward_naive(x, pool_param), "
-                f"x {describe(x)}, pool_param={param}, dout {describe(dout)}",
-                f"{kind}_pool_backward", (x, *args, dout))
+    call = Call(
+        f"{kind}_pool_backward_naive(dout, cache) after {kind}_pool_forward_naive(x, pool_param), "
+        f"x {describe(x)}, pool_param={param}, dout {describe(dout)}",
+        f"{kind}_pool_backward",
+        (x, *args, dout),
+    )
     assert_array(dx, wanted, what, call)
 
 
@@ -178,8 +197,11 @@ def check_im2col(s, x, fh, fw, padding, stride, what="", wanted=None):
     if wanted is None:
         wanted = expected.value("im2col", x, fh, fw, padding, stride)
     cols = s.call("im2col_indices", x, fh, fw, padding=padding, stride=stride)
-    call = Call(f"im2col_indices(x, {fh}, {fw}, padding={padding}, stride={stride}), x {describe(x)}",
-                "im2col", (x, fh, fw, padding, stride))
+    call = Call(
+        f"im2col_indices(x, {fh}, {fw}, padding={padding}, stride={stride}), x {describe(x)}",
+        "im2col",
+        (x, fh, fw, padding, stride),
+    )
     assert_array(cols, wanted, what, call)
 
 
@@ -191,8 +213,12 @@ def check_col2im(s, x_shape, fh, fw, padding, stride, draw_cols, what="", dtype=
     if wanted is None:
         wanted = expected.value("col2im", cols, *x_shape, fh, fw, padding, stride)
     x = s.call("col2im_indices", cols, x_shape, fh, fw, padding=padding, stride=stride)
-    call = Call(f"col2im_indices(cols, {tuple(x_shape)}, {fh}, {fw}, padding={padding}, stride={stride}), "
-                f"cols {describe(cols)}", "col2im", (cols, *x_shape, fh, fw, padding, stride))
+    call = Call(
+        f"col2im_indices(cols, {tuple(x_shape)}, {fh}, {fw}, padding={padding}, stride={stride}), "
+        f"cols {describe(cols)}",
+        "col2im",
+        (cols, *x_shape, fh, fw, padding, stride),
+    )
     assert_array(x, wanted, what, call)
 
 
@@ -219,8 +245,12 @@ def check_maxpool_layer(s, x, size, stride, padding, what, draw_dout, layer=None
     before = f" after {len(earlier)} earlier forward call(s)" if earlier else ""
     call = Call(f"{made}.forward(x){before}, x {describe(x)}", "maxpool_forward", (x, size, stride, padding), context)
     assert_array(s.call_method(layer, "forward", x), out, what, call)
-    call = Call(f"{made}.backward(dout) after forward(x){before}, x {describe(x)}, dout {describe(dout)}",
-                "maxpool_backward", (x, size, stride, padding, dout), context)
+    call = Call(
+        f"{made}.backward(dout) after forward(x){before}, x {describe(x)}, dout {describe(dout)}",
+        "maxpool_backward",
+        (x, size, stride, padding, dout),
+        context,
+    )
     assert_array(s.call_method(layer, "backward", dout), dx, what, call)
 
 
@@ -244,8 +274,12 @@ def check_output_size(s, rows, wanted, what):
     wrong = np.flatnonzero(got != np.asarray(wanted))
     if len(wrong):
         size, kernel, stride, pad, ceil = cases[wrong[0]]
-        fail(what, call, f"{len(wrong)} of {len(cases)} cases differ; the first: output_size({size}, {kernel}, "
-                         f"{stride}, {pad}, ceil_mode={ceil}) returned {got[wrong[0]]}, expected {wanted[wrong[0]]}")
+        fail(
+            what,
+            call,
+            f"{len(wrong)} of {len(cases)} cases differ; the first: output_size({size}, {kernel}, "
+            f"{stride}, {pad}, ceil_mode={ceil}) returned {got[wrong[0]]}, expected {wanted[wrong[0]]}",
+        )
 
 
 def check_index_arrays(s, x, fh, fw, padding, stride, what):
@@ -267,8 +301,11 @@ def check_index_arrays(s, x, fh, fw, padding, stride, what):
         fail(what, call, f"x_padded[:, k, i, j] fails: {exc}")
     wanted = expected.value("im2col", x, fh, fw, padding, stride)
     if gathered.ndim != 3 or gathered.shape[1:] != (wanted.shape[0], wanted.shape[1] // n):
-        fail(what, call, f"x_padded[:, k, i, j] has shape {gathered.shape}, expected "
-                         f"{(n, wanted.shape[0], wanted.shape[1] // n)}")
+        fail(
+            what,
+            call,
+            f"x_padded[:, k, i, j] has shape {gathered.shape}, expected {(n, wanted.shape[0], wanted.shape[1] // n)}",
+        )
     assert_array(gathered.transpose(1, 2, 0).reshape(wanted.shape), wanted, what, call)
 
 
@@ -295,5 +332,4 @@ def check_average_filter(s, x, k, stride, pad, what):
 def check_relu_max(s, a, b, what):
     """relu_max(a, b) is the elementwise maximum of a and b."""
     __tracebackhide__ = True
-    assert_array(s.call("relu_max", a, b), np.maximum(a, b), what,
-                 Call(f"relu_max(a, b), a and b {describe(a)}"))
+    assert_array(s.call("relu_max", a, b), np.maximum(a, b), what, Call(f"relu_max(a, b), a and b {describe(a)}"))

@@ -1,4 +1,5 @@
 """The data sets of the notebooks, and an independent check for non-overlapping pooling."""
+
 import numpy as np
 
 
@@ -23,8 +24,9 @@ def digits_split(test_size=0.25, seed=0):
 
     digits = load_digits()
     images = digits.images[:, None].astype(np.float64) / 16.0
-    X_train, X_test, y_train, y_test = train_test_split(images, digits.target, test_size=test_size,
-                                                        stratify=digits.target, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(
+        images, digits.target, test_size=test_size, stratify=digits.target, random_state=seed
+    )
     mean = X_train.mean()
     return X_train - mean, X_test - mean, y_train, y_test, mean
 
@@ -36,5 +38,5 @@ def block_pool(x, k, reduce):
     does. A check for pooling with window k and stride k that shares no code with it.
     """
     N, C, H, W = x.shape
-    blocks = x[:, :, :H // k * k, :W // k * k].reshape(N, C, H // k, k, W // k, k)
+    blocks = x[:, :, : H // k * k, : W // k * k].reshape(N, C, H // k, k, W // k, k)
     return reduce(blocks, axis=(3, 5))

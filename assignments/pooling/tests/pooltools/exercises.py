@@ -13,6 +13,7 @@ Loaded as a pytest plugin, this module gives a graded test marked
 ``@pytest.mark.notebook_exercise("NAME")`` its points from ``assignment.toml`` and provides
 the ``exercise`` fixture: ``exercise.session()`` starts a process running the exercise file.
 """
+
 import ast
 import json
 import os
@@ -117,6 +118,7 @@ def exercise_source(path, name):
 
 # --- the pytest plugin ------------------------------------------------------------------------------
 
+
 def _root(path):
     folder = os.path.dirname(os.path.abspath(str(path)))
     while not os.path.isfile(os.path.join(folder, CONFIG_NAME)):
@@ -133,17 +135,24 @@ def graded_exercises(root):
         table = tomllib.load(f).get(SECTION, {})
     exercises = {}
     for name, entry in table.items():
-        if not (isinstance(entry, dict) and isinstance(entry.get("notebook"), str)
-                and all(isinstance(entry.get(k), (int, float)) and entry[k] > 0 for k in ("public", "hidden"))):
-            raise pytest.UsageError(f"{root}/{CONFIG_NAME}: [{SECTION}] {name} = {entry!r} needs notebook = "
-                                    f"\"NAME.ipynb\" and positive public and hidden points")
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("notebook"), str)
+            and all(isinstance(entry.get(k), (int, float)) and entry[k] > 0 for k in ("public", "hidden"))
+        ):
+            raise pytest.UsageError(
+                f"{root}/{CONFIG_NAME}: [{SECTION}] {name} = {entry!r} needs notebook = "
+                f'"NAME.ipynb" and positive public and hidden points'
+            )
         exercises[name] = entry
     return exercises
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "notebook_exercise(name): tests the notebook exercise `name` of "
-                                       "assignment.toml; its points come from there")
+    config.addinivalue_line(
+        "markers",
+        "notebook_exercise(name): tests the notebook exercise `name` of assignment.toml; its points come from there",
+    )
 
 
 def _hidden(item):
@@ -167,8 +176,13 @@ class Exercise:
     """One notebook exercise of the submission; ``session()`` runs its file in a separate process."""
 
     def __init__(self, submission, folder, name, notebook, tmp_dir):
-        self.submission, self.folder, self.name, self.notebook, self.tmp_dir = (submission, folder, name, notebook,
-                                                                              tmp_dir)
+        self.submission, self.folder, self.name, self.notebook, self.tmp_dir = (
+            submission,
+            folder,
+            name,
+            notebook,
+            tmp_dir,
+        )
 
     def session(self, append=""):
         """A session on the exercise file, with the grader's code ``append`` at its end (a function
@@ -177,9 +191,10 @@ class Exercise:
         try:
             source = exercise_source(os.path.join(self.folder, self.notebook), self.name)
         except ExerciseNotFoundError as exc:  # a plain AssertionError: the message is all the student needs
-            raise AssertionError(f"notebook exercise {self.name}: {exc}; it scores 0. Hand in the notebooks "
-                                  f"with your pooling_layers.py (python submit.py puts them in submission.zip)"
-                                  ) from None
+            raise AssertionError(
+                f"notebook exercise {self.name}: {exc}; it scores 0. Hand in the notebooks "
+                f"with your pooling_layers.py (python submit.py puts them in submission.zip)"
+            ) from None
         if append:
             source += "\n\n# added by the grader\n" + append
         path = os.path.join(self.tmp_dir, os.path.splitext(self.notebook)[0].replace("-", "_") + ".py")

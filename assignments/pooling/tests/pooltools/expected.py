@@ -9,6 +9,7 @@ The course staff's tools may install a *source* with :func:`use_source`: a funct
 ``source(op, *args) -> ndarray`` that computes the values instead (the grader does that, and
 so does the release tool when it writes ``expected.npz``).
 """
+
 import hashlib
 import os
 
@@ -62,6 +63,8 @@ def value(op, *args):
             _store = {name: data[name] for name in data.files}
     key = call_key(op, *args)
     if key not in _store:
-        raise MissingExpectedValue(f"no expected value is stored for {_describe(op, args)}: the inputs of this "
-                                   f"check were changed; restore the original tests and notebooks")
+        raise MissingExpectedValue(
+            f"no expected value is stored for {_describe(op, args)}: the inputs of this "
+            f"check were changed; restore the original tests and notebooks"
+        )
     return _store[key]

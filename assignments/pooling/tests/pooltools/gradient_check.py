@@ -20,6 +20,7 @@ float64   1e-5     1e-6        1e-3
 float32   1e-2     1e-2        1e-1
 ========  =======  ==========  ===============
 """
+
 from typing import NamedTuple
 
 import numpy as np
@@ -99,9 +100,10 @@ class GradCheckReport(NamedTuple):
     passed: bool
 
     def __str__(self):
-        lines = [f"gradient check of {self.layer} on x{list(self.shape)} {self.dtype}: "
-                 f"{'PASS' if self.passed else 'FAIL'}",
-                 f"  max relative error {self.max_rel_error:.3e} (threshold {self.threshold:.0e}, h = {self.h:.0e})"]
+        lines = [
+            f"gradient check of {self.layer} on x{list(self.shape)} {self.dtype}: {'PASS' if self.passed else 'FAIL'}",
+            f"  max relative error {self.max_rel_error:.3e} (threshold {self.threshold:.0e}, h = {self.h:.0e})",
+        ]
         if self.worst_index is not None:
             lines.append(f"  worst element x{list(self.worst_index)}")
         lines.append(f"  checked {self.checked} elements, {len(self.kinks)} kink(s) excluded")
@@ -122,8 +124,7 @@ def check_layer(layer, x, dout=None, h=None, threshold=None, seed=0):
     runs once more, so the layer's state belongs to x.
     """
     if not isinstance(x, np.ndarray) or x.dtype not in STEP:
-        raise TypeError(f"x must be a float32 or float64 numpy array, got {type(x).__name__} "
-                        f"{getattr(x, 'dtype', '')}")
+        raise TypeError(f"x must be a float32 or float64 numpy array, got {type(x).__name__} {getattr(x, 'dtype', '')}")
     h = STEP[x.dtype] if h is None else float(h)
     threshold = THRESHOLD[x.dtype] if threshold is None else float(threshold)
     out0 = np.array(layer.forward(x), dtype=np.float64, copy=True)
@@ -156,10 +157,21 @@ def check_layer(layer, x, dout=None, h=None, threshold=None, seed=0):
     kinks = [tuple(int(i) for i in ix) for ix in np.argwhere(is_kink)]
     checked = int(x.size - is_kink.sum())
     if not checked:
-        return GradCheckReport(type(layer).__name__, x.shape, str(x.dtype), h, threshold, float("nan"), None,
-                               kinks, 0, False)
+        return GradCheckReport(
+            type(layer).__name__, x.shape, str(x.dtype), h, threshold, float("nan"), None, kinks, 0, False
+        )
     masked = np.where(is_kink, -np.inf, np.where(np.isnan(errors), np.inf, errors))
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(masked)), x.shape))
     max_error = float(errors[worst])
-    return GradCheckReport(type(layer).__name__, x.shape, str(x.dtype), h, threshold, max_error, worst, kinks,
-                           checked, bool(max_error <= threshold))
+    return GradCheckReport(
+        type(layer).__name__,
+        x.shape,
+        str(x.dtype),
+        h,
+        threshold,
+        max_error,
+        worst,
+        kinks,
+        checked,
+        bool(max_error <= threshold),
+    )

@@ -4,6 +4,7 @@ The values are made from integer arithmetic only (no random-number stream, no li
 they are bit-for-bit the same on every machine and numpy version: an expected value stored
 for them in expected.npz is found again (see expected.py).
 """
+
 import numpy as np
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant of Fibonacci hashing

@@ -1,4 +1,5 @@
 """Plotting helpers of the notebooks: labelled image panels."""
+
 import matplotlib.pyplot as plt
 
 
@@ -14,7 +15,7 @@ def show_image(ax, img, title):
 def show_digits(images, titles, suptitle):
     """A row of 8x8 digit images (N, 1, 8, 8), one title each."""
     fig, axes = plt.subplots(1, len(images), figsize=(1.25 * len(images) + 0.5, 1.9), squeeze=False)
-    for ax, img, title in zip(axes[0], images, titles):
+    for ax, img, title in zip(axes[0], images, titles, strict=False):
         ax.imshow(img[0], cmap="gray_r")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("x [px]", fontsize=7)

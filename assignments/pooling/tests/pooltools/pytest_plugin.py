@@ -8,6 +8,7 @@
   checks), then
   ``Score: X/N`` as the very last line.
 """
+
 import os
 import sys
 
@@ -64,11 +65,15 @@ def submission(request):
     with open(os.path.join(root, CONFIG_NAME), "rb") as f:
         cfg = tomllib.load(f)
     given, default = cfg.get("limits", {}), Limits()
-    limits = Limits(float(given.get("timeout", default.timeout)), int(given.get("memory_mb", default.memory_mb)),
-                    int(given.get("output_bytes", default.output_bytes)))
+    limits = Limits(
+        float(given.get("timeout", default.timeout)),
+        int(given.get("memory_mb", default.memory_mb)),
+        int(given.get("output_bytes", default.output_bytes)),
+    )
     folder = os.environ.get(SUBMISSION_ENV) or root
-    return Submission(os.path.join(folder, cfg["assignment"]["student_file"]), limits,
-                      cfg.get("imports", {}).get("forbidden", []))
+    return Submission(
+        os.path.join(folder, cfg["assignment"]["student_file"]), limits, cfg.get("imports", {}).get("forbidden", [])
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -10,6 +10,7 @@ The time limit is a budget per Submission (the tests make one per test) for load
 and every call; the memory limit caps the process's address space (Linux). A failure
 raises a :class:`SubmissionFailure` (an AssertionError), so the test fails with its message.
 """
+
 import ast
 import json
 import os
@@ -29,8 +30,8 @@ STARTUP_SECONDS = 60.0  # starting Python and importing numpy does not count aga
 
 
 class Limits(NamedTuple):
-    timeout: float = 10.0      # seconds of wall clock per Submission (per test)
-    memory_mb: int = 2048      # address-space limit of the process running the student's code
+    timeout: float = 10.0  # seconds of wall clock per Submission (per test)
+    memory_mb: int = 2048  # address-space limit of the process running the student's code
     output_bytes: int = 10000  # printed output kept per Submission
 
 
@@ -61,8 +62,12 @@ def find_forbidden_imports(source, forbidden):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
-        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)):
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             func = node.func
             called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
             if called in ("__import__", "import_module"):
@@ -96,14 +101,24 @@ class Session:
     def _start(self):
         __tracebackhide__ = True
         sub = self.submission
-        config = {"wire_dir": HERE, "memory_mb": sub.limits.memory_mb, "forbidden": list(sub.forbidden),
-                  "student_file": sub.path, "module_name": sub.module_name}
+        config = {
+            "wire_dir": HERE,
+            "memory_mb": sub.limits.memory_mb,
+            "forbidden": list(sub.forbidden),
+            "student_file": sub.path,
+            "module_name": sub.module_name,
+        }
         self.workdir = tempfile.mkdtemp(prefix="pooltools-")
-        self.output = tempfile.TemporaryFile()
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115  (closed by close(), after the process ends)
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        self.proc = subprocess.Popen([sys.executable, "-I", "-B", os.path.join(HERE, "_child.py"),
-                                      json.dumps(config)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.output, cwd=self.workdir, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", os.path.join(HERE, "_child.py"), json.dumps(config)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.output,
+            cwd=self.workdir,
+            env=env,
+        )
         threading.Thread(target=self._read_replies, daemon=True).start()
         self._wait(time.monotonic() + STARTUP_SECONDS, "starting Python for your code")
         self._request({"op": "load"}, [], f"importing {os.path.basename(sub.path)}")
@@ -123,8 +138,9 @@ class Session:
             for stream in (self.proc.stdin, self.proc.stdout):
                 stream.close()
             self.output.seek(0)
-            self.submission.outputs.append(self.output.read(self.submission.limits.output_bytes).decode(
-                "utf-8", "replace"))
+            self.submission.outputs.append(
+                self.output.read(self.submission.limits.output_bytes).decode("utf-8", "replace")
+            )
             self.output.close()
             self.proc = None
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -142,8 +158,10 @@ class Session:
         try:
             frame = self.replies.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            self._fail(f"{what} did not finish within the time limit "
-                       f"({self.submission.limits.timeout:g} s per test); it was stopped")
+            self._fail(
+                f"{what} did not finish within the time limit "
+                f"({self.submission.limits.timeout:g} s per test); it was stopped"
+            )
         if frame is None:
             code = self.proc.wait()
             hint = " (the memory limit, or a crash)" if code != 0 else ""
@@ -177,6 +195,7 @@ class Session:
             if isinstance(value, Handle) and value.session is self:
                 return {"t": "ref", "id": value.id}
             raise TypeError(f"cannot send {type(value).__name__} to your code's process")
+
         return wire.encode(list(args), blobs, keep), wire.encode(dict(kwargs), blobs, keep), blobs
 
     def call(self, name, *args, **kwargs):
@@ -189,26 +208,30 @@ class Session:
         """``handle.name(*args, **kwargs)`` in the student's process."""
         __tracebackhide__ = True
         a, k, blobs = self._args(args, kwargs)
-        return self._request({"op": "call_method", "target": handle.id, "name": name, "args": a, "kwargs": k},
-                             blobs, f"{handle.type_name}.{name}()")
+        return self._request(
+            {"op": "call_method", "target": handle.id, "name": name, "args": a, "kwargs": k},
+            blobs,
+            f"{handle.type_name}.{name}()",
+        )
 
     def getattr(self, handle, name):
         """``handle.name``, read in the student's process."""
         __tracebackhide__ = True
-        return self._request({"op": "getattr", "target": handle.id, "name": name}, [],
-                             f"reading {handle.type_name}.{name}")
+        return self._request(
+            {"op": "getattr", "target": handle.id, "name": name}, [], f"reading {handle.type_name}.{name}"
+        )
 
 
 class Submission:
     """The student's file under test; ``session()`` starts a process running it."""
 
-    def __init__(self, path, limits=Limits(), forbidden=()):
+    def __init__(self, path, limits=Limits(), forbidden=()):  # noqa: B008  (Limits is immutable)
         self.path = os.path.abspath(path)
         self.limits = limits
         self.forbidden = tuple(forbidden)
         self.module_name = os.path.splitext(os.path.basename(path))[0]
         self.outputs = []  # what the code printed, per session
-        self.spent = 0.0   # seconds the code ran, all sessions together
+        self.spent = 0.0  # seconds the code ran, all sessions together
 
     def session(self):
         __tracebackhide__ = True

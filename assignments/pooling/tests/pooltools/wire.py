@@ -5,6 +5,7 @@ the array in .npy format (``allow_pickle=False``): plain numbers and arrays cros
 pickled object. Values that are neither stay in the student's process and cross as a
 reference ``{"t": "ref", "id": n, "type": "ClassName"}``.
 """
+
 import io
 import json
 import struct

@@ -1,7 +1,7 @@
 """Public test: float32 in, float32 out, with the right values, for every function and the layer."""
+
 import numpy as np
 import pytest
-
 from pooltools.checks import check_col2im, check_im2col, check_maxpool_layer, check_pool_backward, check_pool_forward
 from pooltools.inputs import pool_param, spread
 

@@ -3,9 +3,9 @@
 Each test targets one skill; its failure message says which rule was broken.
 Expected values were computed with PyTorch's semantics and are stored in pooltools/expected.npz.
 """
+
 import numpy as np
 import pytest
-
 from pooltools.checks import check_pool_backward, check_pool_forward
 from pooltools.inputs import distinct, pool_param
 
@@ -20,11 +20,23 @@ def test_max_forward_worked_example(submission):
     """3x3 input 0..8 with a 2x2 window, stride 1 -> [[4, 5], [7, 8]]."""
     with submission.session() as s:
         x = np.arange(9, dtype=np.float64).reshape(1, 1, 3, 3)
-        check_pool_forward(s, "max", x, pool_param(2, 2, 1), "3x3 0..8, 2x2 window, stride 1",
-                           wanted=np.array([[[[4.0, 5.0], [7.0, 8.0]]]]))
+        check_pool_forward(
+            s,
+            "max",
+            x,
+            pool_param(2, 2, 1),
+            "3x3 0..8, 2x2 window, stride 1",
+            wanted=np.array([[[[4.0, 5.0], [7.0, 8.0]]]]),
+        )
         x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
-        check_pool_forward(s, "max", x, pool_param(2, 2, 2), "4x4 0..15, 2x2 window, stride 2",
-                           wanted=np.array([[[[5.0, 7.0], [13.0, 15.0]]]]))
+        check_pool_forward(
+            s,
+            "max",
+            x,
+            pool_param(2, 2, 2),
+            "4x4 0..15, 2x2 window, stride 2",
+            wanted=np.array([[[[5.0, 7.0], [13.0, 15.0]]]]),
+        )
 
 
 @pytest.mark.points(2)
@@ -72,8 +84,7 @@ def test_max_backward_overlapping_windows(submission):
     with submission.session() as s:
         check_pool_backward(s, "max", distinct((1, 2, 5, 5)), pool_param(3, 3, 1), "3x3/1", dout_distinct)
         check_pool_backward(s, "max", distinct((2, 1, 7, 7)), pool_param(3, 3, 2), "3x3/2", dout_distinct)
-        check_pool_backward(s, "max", distinct((1, 2, 5, 6)), pool_param(3, 3, 2, pad=1), "3x3/2, pad 1",
-                            dout_distinct)
+        check_pool_backward(s, "max", distinct((1, 2, 5, 6)), pool_param(3, 3, 2, pad=1), "3x3/2, pad 1", dout_distinct)
         x = np.zeros((1, 1, 3, 3))
         x[0, 0, 1, 1] = 1.0  # the centre is the max of all four 2x2 windows
         check_pool_backward(s, "max", x, pool_param(2, 2, 1), "centre shared by 4 windows", np.ones)
@@ -85,14 +96,13 @@ def test_max_backward_ties_go_to_first_max(submission):
 
     Windows do not overlap here, so this test checks the tie rule alone."""
     with submission.session() as s:
-        check_pool_backward(s, "max", np.zeros((1, 1, 4, 4)), pool_param(2, 2, 2), "constant input, 2x2/2",
-                            dout_distinct)
-        check_pool_backward(s, "max", np.full((1, 2, 6, 5), 3.0), pool_param(3, 2, 3), "constant input, 3x2/3",
-                            dout_distinct)
-        x = np.array([[[[1.0, 2.0, 2.0, 0.0],
-                        [2.0, 0.0, 1.0, 2.0],
-                        [5.0, 5.0, 1.0, 1.0],
-                        [5.0, 5.0, 1.0, 1.0]]]])
+        check_pool_backward(
+            s, "max", np.zeros((1, 1, 4, 4)), pool_param(2, 2, 2), "constant input, 2x2/2", dout_distinct
+        )
+        check_pool_backward(
+            s, "max", np.full((1, 2, 6, 5), 3.0), pool_param(3, 2, 3), "constant input, 3x2/3", dout_distinct
+        )
+        x = np.array([[[[1.0, 2.0, 2.0, 0.0], [2.0, 0.0, 1.0, 2.0], [5.0, 5.0, 1.0, 1.0], [5.0, 5.0, 1.0, 1.0]]]])
         check_pool_backward(s, "max", x, pool_param(2, 2, 2), "plateaus", dout_distinct)
 
 

@@ -3,12 +3,18 @@
 Each runs the exercise's function, taken out of your notebook (pooltools/exercises.py), in a
 separate process. A missing notebook scores 0 here and nowhere else.
 """
+
 import numpy as np
 import pytest
-
 from pooltools import expected
-from pooltools.checks import (FILTER_ONLY, OUTPUT_SIZES, check_average_filter, check_index_arrays, check_output_size,
-                              check_relu_max)
+from pooltools.checks import (
+    FILTER_ONLY,
+    OUTPUT_SIZES,
+    check_average_filter,
+    check_index_arrays,
+    check_output_size,
+    check_relu_max,
+)
 from pooltools.inputs import spread
 
 

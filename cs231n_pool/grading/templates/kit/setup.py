@@ -4,6 +4,7 @@ Every Cython kernel is an optional extension: when it does not compile (no C com
 Python headers) the build goes on without it, and cs231n_pool runs on its numpy kernels.
 Grading calls are small and single-threaded, so no OpenMP is asked for.
 """
+
 import glob
 import os
 
