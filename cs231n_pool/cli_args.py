@@ -68,6 +68,16 @@ def output_folder(text: str) -> Path:
     return path
 
 
+def require(module: str, extra: str, what: str) -> None:
+    """Import `module` now, or say in one line which extra installs it (before any work is done)."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise UsageError(f"{what} needs {module}: pip install 'cs231n_pool[{extra}]'") from None
+
+
 def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     """A number of type `kind` (int or float) that must be > 0."""
 

@@ -185,3 +185,27 @@ def test_student_code_runs_apart_under_limits(python, bundle, tmp_path, case):
     assert result.stdout.strip().splitlines()[-1] == "Score: 0/2"  # only the selected test counts
     if case == "print and raise":
         assert "- printed by your code -" in result.stdout and "\nhello from the student\n" in result.stdout
+
+
+def test_pooltools_is_a_forbidden_import_so_its_stored_answers_are_no_oracle(python, bundle, tmp_path):
+    # The stored expected values would answer the public tests; a file that reaches for them is refused.
+    folder = solved_copy(bundle, tmp_path / "oracle", notebooks=False)
+    (folder / "pooling_layers.py").write_text(
+        "import os\nimport sys\n\nsys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n"
+        "from pooltools import expected  # noqa: E402\n\n\n"
+        "def max_pool_forward_naive(x, pool_param):\n    return expected\n"
+    )
+    score, verdicts = student_pytest(python, folder)
+    assert score == "Score: 0/44" and set(verdicts.values()) == {"FAIL"}
+    result = run(python, folder, "-m", "pytest", "-p", "no:cacheprovider")
+    assert "pooltools" in result.stdout and "forbid" in result.stdout
+
+
+def test_submit_zips_a_notebook_it_cannot_read_and_says_so(python, bundle, tmp_path):
+    folder = solved_copy(bundle, tmp_path / "broken_nb", notebooks=False)
+    (folder / "01_pooling_forward.ipynb").write_text('{"cells": [')
+    result = run(python, folder, "submit.py", "--skip-tests")
+    assert result.returncode == 0, result.stderr
+    assert "01_pooling_forward.ipynb: it cannot be read as a notebook (JSONDecodeError" in result.stdout
+    with zipfile.ZipFile(folder / "submission.zip") as zf:
+        assert "01_pooling_forward.ipynb" in zf.namelist()

@@ -119,6 +119,35 @@ def test_release_leaves_a_missing_out_folder_alone_on_a_usage_mistake(places):
     assert not (places / "never_made").exists()
 
 
+def test_a_missing_optional_package_is_named_with_its_extra(places, tmp_path):
+    # tqdm hidden from the interpreter: grade-all says which extra installs it, before any work.
+    (tmp_path / "tqdm.py").write_text("raise ImportError('hidden for this test')\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); from cs231n_pool.cli import main; "
+            "sys.exit(main(sys.argv[2:]))",
+            str(tmp_path),
+            "grade-all",
+            str(POOLING),
+            str(places / "empty_dir"),
+            "--out",
+            str(places / "o2"),
+        ],
+        cwd=places,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "cs231n-pool grade-all: error: grade-all needs tqdm: pip install 'cs231n_pool[grading]' "
+        "(see cs231n-pool grade-all --help)"
+    ]
+    assert not (places / "o2").exists()
+
+
 def test_version_and_the_exit_statuses_in_help(places):
     from cs231n_pool import __version__
 

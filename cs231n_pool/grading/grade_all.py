@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from ..cli_args import UsageError, assignment_folder, existing_folder, output_folder, positive
+from ..cli_args import UsageError, assignment_folder, existing_folder, output_folder, positive, require
 from .class_report import plot_skill_pass_rates, write_grades_csv
 from .config import load_config
 from .feedback import COULD_NOT_GRADE, feedback_markdown
@@ -308,6 +308,9 @@ def add_arguments(parser):
 
 def run(args):
     from .isolation import IsolationUnavailable, resolve_level, warn_if_unisolated
+
+    for module in ("pytest", "tqdm", "matplotlib"):
+        require(module, "grading", "grade-all")
 
     try:
         level = resolve_level(args.isolation)

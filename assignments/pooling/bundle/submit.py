@@ -50,8 +50,11 @@ def unfinished_functions(path):
 
 def notebook_warnings(path):
     """What is wrong with one notebook, as sentences (empty when it is ready)."""
-    with open(path, encoding="utf-8") as f:
-        cells = json.load(f)["cells"]
+    try:
+        with open(path, encoding="utf-8") as f:
+            cells = json.load(f)["cells"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        return [f"it cannot be read as a notebook ({type(exc).__name__}: {exc}); it is zipped as it is"]
     warnings, counts, not_run = [], [], []
     for number, cell in enumerate(cells, start=1):
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
