@@ -371,8 +371,9 @@ def col2im_onehot(const floating[:, :] values, const int64_t[:, :] rows, Py_ssiz
 
     Column ``(oh*out_w + ow)*N + n`` holds ``values[oh*out_w + ow, n]`` in row
     ``rows[oh*out_w + ow, n]`` (in [0, C*kh*kw)) and zeros elsewhere; values and rows
-    are (out_h*out_w, N), any strides. Returns (N, C, H, W) exactly as col2im of that
-    matrix: overlapping windows sum in col2im's order, padded cells are dropped.
+    are (out_h*out_w, N), any strides. Returns (N, C, H, W) as col2im of that matrix,
+    except that overlapping windows add up in row-major window order (PyTorch's max-pool
+    backward order) rather than col2im's; padded cells are dropped.
     A row outside [0, C*kh*kw) raises ValueError.
     """
     cdef Py_ssize_t P = out_h * out_w, K = kh * kw
@@ -413,11 +414,9 @@ cdef Py_ssize_t _col2im_onehot(const floating[:, :] values, const int64_t[:, :] 
                                Py_ssize_t R, const int64_t* row_h, const int64_t* row_w, const int64_t* row_off,
                                const int64_t* win_h, const int64_t* win_w, const int64_t* corner,
                                const unsigned char* interior, int32_t* tile, Py_ssize_t block) noexcept nogil:
-    # Dense col2im adds each cell's contributions in (i, j, oh, ow) order, zeros
-    # included (adding +0 never changes a sum that starts at +0). Within one cell,
-    # i falls as oh rises and j falls as ow rises, so that order is the windows'
-    # row-major order REVERSED: walking an image's windows from last to first adds
-    # the same non-zeros in the same order, bit for bit, with no sort.
+    # Each image's windows are walked in row-major order, so every cell adds its
+    # contributions in the order PyTorch's max-pool backward does (dense col2im's
+    # (i, j, oh, ow) order would add them in the reverse order).
     # The rows of `block` images are first copied into a tile, image-major: read
     # straight from the (window, image) layout, one image's rows are 8*N bytes
     # apart, and scattering from there ran 2-3x slower (a cache line and a TLB
@@ -438,7 +437,7 @@ cdef Py_ssize_t _col2im_onehot(const floating[:, :] values, const int64_t[:, :] 
         for n in range(nb):
             dst = &dx[n0 + n, 0, 0, 0]
             mine = tile + n * P
-            for p in range(P - 1, -1, -1):
+            for p in range(P):
                 r = mine[p]
                 if r < 0:
                     bad += 1
@@ -512,8 +511,9 @@ def col2im_spread(const floating[:, :] values, Py_ssize_t N, Py_ssize_t C, Py_ss
     """col2im of a column matrix whose every column is constant, without building it.
 
     Column ``(oh*out_w + ow)*N + n`` holds ``values[oh*out_w + ow, n]`` in all its
-    C*kh*kw rows; values is (out_h*out_w, N), any strides. Returns (N, C, H, W) equal
-    to col2im of that matrix bit for bit (same loops, same summation order).
+    C*kh*kw rows; values is (out_h*out_w, N), any strides. Returns (N, C, H, W) as
+    col2im of that matrix, except that each cell adds its windows' values in row-major
+    window order (PyTorch's average-pool backward order) rather than col2im's.
     """
     cdef Py_ssize_t P = out_h * out_w
     if values.shape[0] != P or values.shape[1] != N:
@@ -532,8 +532,10 @@ def col2im_spread(const floating[:, :] values, Py_ssize_t N, Py_ssize_t C, Py_ss
 cdef void _col2im_spread(const floating[:, :] values, floating[:, :, :, ::1] dx, floating* share, Py_ssize_t kh,
                          Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
                          Py_ssize_t dw, Py_ssize_t out_h, Py_ssize_t out_w) noexcept nogil:
-    # col2im's loop order (c, i, j, oh, ow) one image at a time, reading the
-    # image's P values (copied to `share`) in place of each column-matrix row.
+    # col2im's loops one image at a time, reading the image's P values (copied to
+    # `share`) in place of each column-matrix row, but with i and j running
+    # backwards: within one cell, oh rises as i falls (and ow as j falls), so each
+    # cell adds its windows' shares in row-major window order, PyTorch's order.
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t P = out_h * out_w
     cdef Py_ssize_t n, c, i, j, oh, ih, iw0, lo, hi, t, p
@@ -543,8 +545,8 @@ cdef void _col2im_spread(const floating[:, :] values, floating[:, :, :, ::1] dx,
         for p in range(P):
             share[p] = values[p, n]
         for c in range(C):
-            for i in range(kh):
-                for j in range(kw):
+            for i in range(kh - 1, -1, -1):
+                for j in range(kw - 1, -1, -1):
                     iw0 = j * dw - pw
                     lo, hi = _inside(iw0, sw, out_w, W)
                     for oh in range(out_h):

@@ -76,11 +76,38 @@ def col2im(
     out_w: int,
 ) -> FloatArray:
     """Adjoint of im2col: scatter-add every column entry back to its input cell."""
+    return _fold(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, window_order=False)
+
+
+def _fold(
+    cols: FloatArray,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+    window_order: bool,
+) -> FloatArray:
+    """col2im. np.add.at adds in index order, (n, row, window): for one cell, row (i, j) rising
+    means window (oh, ow) falling. ``window_order`` walks each channel's rows backwards, so every
+    cell adds its windows in row-major window order instead (PyTorch's pooling backward order)."""
     far_h = _far_padding(H, ph, kh, sh, dh, out_h)
     far_w = _far_padding(W, pw, kw, sw, dw, out_w)
     padded = np.zeros((N, C, H + ph + far_h, W + pw + far_w), dtype=cols.dtype)
     channels, rows, cols_idx = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
     windows = cols.reshape(C * kh * kw, out_h * out_w, N).transpose(2, 0, 1)
+    if window_order:
+        order = (np.arange(C)[:, None] * (kh * kw) + np.arange(kh * kw - 1, -1, -1)[None, :]).ravel()
+        channels, rows, cols_idx, windows = channels[order], rows[order], cols_idx[order], windows[:, order]
     # numpy's stubs refuse a slice inside a fancy index tuple, which numpy itself accepts
     np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)  # type: ignore[arg-type]
     return np.ascontiguousarray(padded[:, :, ph : ph + H, pw : pw + W])
@@ -149,7 +176,8 @@ def col2im_onehot(
     out_w: int,
 ) -> FloatArray:
     """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in row
-    ``rows[p, n]`` and zeros elsewhere; values and rows are (out_h*out_w, N)."""
+    ``rows[p, n]`` and zeros elsewhere; values and rows are (out_h*out_w, N). Each cell adds
+    its windows' values in row-major window order (PyTorch's max-pool backward order)."""
     P = out_h * out_w
     if values.shape != (P, N) or rows.shape != (P, N):
         raise ValueError(
@@ -163,7 +191,7 @@ def col2im_onehot(
         )
     dcols = np.zeros((C * kh * kw, P * N), dtype=values.dtype)
     dcols[rows, np.arange(P * N)] = values.ravel()
-    return col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+    return _fold(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, window_order=True)
 
 
 def column_mean_planes(cols: FloatArray, divisors: FloatArray) -> FloatArray:
@@ -196,9 +224,12 @@ def col2im_spread(
     out_h: int,
     out_w: int,
 ) -> FloatArray:
-    """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in all its rows."""
+    """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in all its rows;
+    each cell adds its windows' values in row-major window order (PyTorch's average-pool backward order)."""
     P = out_h * out_w
     if values.shape != (P, N):
         raise ValueError(f"values must have shape {(P, N)}, got values.shape={values.shape}")
     dcols = np.broadcast_to(values.reshape(1, P * N), (C * kh * kw, P * N))
-    return col2im(np.ascontiguousarray(dcols), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+    return _fold(
+        np.ascontiguousarray(dcols), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, window_order=True
+    )

@@ -242,13 +242,15 @@ def _argmax_tables(geom: PoolGeometry) -> tuple[IndexArray, IndexArray, IndexArr
 
 def scatter_flat(dout4: FloatArray, indices4: IndexArray, x_shape: Shape, method: str) -> FloatArray:
     """``dx[n, c].flat[indices[n, c, ...]] += dout[n, c, ...]`` for checked arrays; repeated indices
-    accumulate. "im2col": an exact sum (float64 bincount); "direct": the loop kernel."""
+    accumulate in dout's dtype in output order, as PyTorch's max-pool backward adds them.
+    "im2col": numpy's in-order ``np.add.at``; "direct": the loop kernel."""
     if method == "direct":
         return direct.max_pool_backward_direct(np.ascontiguousarray(dout4), np.ascontiguousarray(indices4), x_shape)
     N, C, H, W = x_shape
     plane = np.arange(N * C, dtype=np.int64).reshape(N, C, 1, 1) * (H * W)
-    dx = np.bincount((plane + indices4).ravel(), weights=dout4.ravel().astype(np.float64), minlength=N * C * H * W)
-    return dx.astype(dout4.dtype).reshape(N, C, H, W)
+    dx = np.zeros(N * C * H * W, dtype=dout4.dtype)
+    np.add.at(dx, (plane + indices4).ravel(), dout4.ravel())
+    return dx.reshape(N, C, H, W)
 
 
 # ----------------------------------------------------------------------------- max pooling
@@ -271,7 +273,8 @@ def max_backward_cols(dout4: FloatArray, max_idx: IndexArray, x_shape: Shape, ge
     """im2col max backward: col2im of the column matrix holding dout in each column's argmax row.
 
     That matrix is one-hot per column, so it is never built: col2im_onehot scatters each
-    column's value (summing overlaps in col2im's order, so the result is the same bit for bit).
+    column's value, adding overlapping windows in row-major window order, as PyTorch's CPU
+    backward does (so the gradient is torch's bit for bit).
     """
     N, C, H, W = x_shape
     P = geom.out_h * geom.out_w

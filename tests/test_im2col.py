@@ -310,6 +310,25 @@ def _one_hot(values, rows, K):
     return dcols
 
 
+def _fold_in_window_order(dcols, shape, args):
+    """col2im of dcols, adding each cell's entries window by window in row-major order
+    (PyTorch's pooling backward order), then row by row within a window."""
+    N, C, H, W = shape
+    kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w = args
+    p = np.arange(out_h * out_w)
+    r = np.arange(C * kh * kw)
+    c, i, j = r // (kh * kw), (r % (kh * kw)) // kw, r % kw
+    ih = (p // out_w)[:, None, None] * sh - ph + i[None, :, None] * dh  # (window, row, image)
+    iw = (p % out_w)[:, None, None] * sw - pw + j[None, :, None] * dw
+    n = np.arange(N)[None, None, :]
+    inside = (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W) & (n >= 0)
+    flat = ((n * C + c[None, :, None]) * H + ih) * W + iw
+    entries = dcols.reshape(C * kh * kw, out_h * out_w, N).transpose(1, 0, 2)  # (window, row, image)
+    dx = np.zeros(N * C * H * W, dtype=dcols.dtype)
+    np.add.at(dx, flat[inside], entries[inside])  # boolean indexing keeps (window, row, image) order
+    return dx.reshape(shape)
+
+
 def _wide_range_values(rng, shape, dtype):
     # Magnitudes from 1e-6 to 1e6: a sum of three or more of them depends on the order.
     return (rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 7, size=shape)).astype(dtype)
@@ -329,7 +348,7 @@ ONEHOT_CASES = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kernels", BACKENDS)
 @pytest.mark.parametrize("shape, kernel, stride, pad, dilation, extra", ONEHOT_CASES)
-def test_col2im_onehot_is_col2im_of_the_one_hot_matrix_bit_for_bit(
+def test_col2im_onehot_is_col2im_of_the_one_hot_matrix_in_window_order(
     kernels, shape, kernel, stride, pad, dilation, extra, dtype
 ):
     rng = np.random.default_rng(21)
@@ -339,23 +358,30 @@ def test_col2im_onehot_is_col2im_of_the_one_hot_matrix_bit_for_bit(
     rows = rng.integers(0, K, size=(P, N))  # includes rows that land in the padding: dropped
     values = _wide_range_values(rng, (N, P), dtype).T  # (P, N) view with strides (item, P*item), as Maxpool passes
     got = kernels.col2im_onehot(values, rows, *shape, *args)
-    want = cython_kernels.col2im(_one_hot(values, rows, K), *shape, *args)
+    dense = _one_hot(values, rows, K)
+    want = _fold_in_window_order(dense, shape, args)
     assert got.dtype == dtype and got.shape == shape
     np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(
+        got, cython_kernels.col2im(dense, *shape, *args), rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5
+    )
 
 
-def test_col2im_onehot_keeps_col2ims_summation_order():
+def test_col2im_onehot_adds_in_window_order_not_col2ims():
     # All nine 3x3 windows of a 5x5 input pick the centre cell, so it sums nine values of very
-    # different sizes: adding them in window order would round differently from col2im.
+    # different sizes: PyTorch's max-pool backward adds them in window order, which rounds
+    # differently from col2im's order (the reverse).
     shape, args = (1, 1, 5, 5), kernel_args((1, 1, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
     P = args[-2] * args[-1]  # window (oh, ow) holds the centre (2, 2) at offset (2 - oh, 2 - ow)
     rows = np.array([(2 - oh) * 3 + (2 - ow) for oh in range(3) for ow in range(3)]).reshape(P, 1)
     values = np.array([1e8, 1.0, -1e8, 3.0, 1e-3, 7.0, -1.0, 1e4, 0.5])[:, None]
-    want = cython_kernels.col2im(_one_hot(values, rows, 9), *shape, *args)
+    col2im_order = cython_kernels.col2im(_one_hot(values, rows, 9), *shape, *args)
     window_order = np.zeros(1)
     for v in values.ravel():
         window_order += v
-    assert want[0, 0, 2, 2] != window_order[0]  # the order matters for these values
+    assert col2im_order[0, 0, 2, 2] != window_order[0]  # the order matters for these values
+    want = np.zeros(shape)
+    want[0, 0, 2, 2] = window_order[0]
     for kernels in (cython_kernels, numpy_kernels):
         np.testing.assert_array_equal(kernels.col2im_onehot(values, rows, *shape, *args), want)
 
@@ -429,7 +455,7 @@ def test_columns_to_planes_rejects_bad_rows_and_sizes(kernels):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kernels", BACKENDS)
 @pytest.mark.parametrize("shape, kernel, stride, pad, dilation, extra", ONEHOT_CASES)
-def test_col2im_spread_is_col2im_of_the_constant_columns_bit_for_bit(
+def test_col2im_spread_is_col2im_of_the_constant_columns_in_window_order(
     kernels, shape, kernel, stride, pad, dilation, extra, dtype
 ):
     rng = np.random.default_rng(22)
@@ -440,7 +466,7 @@ def test_col2im_spread_is_col2im_of_the_constant_columns_bit_for_bit(
     dense = np.ascontiguousarray(np.broadcast_to(values.reshape(1, P * N), (C * kernel[0] * kernel[1], P * N)))
     got = kernels.col2im_spread(values, *shape, *args)
     assert got.dtype == dtype and got.shape == shape
-    np.testing.assert_array_equal(got, cython_kernels.col2im(dense, *shape, *args))
+    np.testing.assert_array_equal(got, _fold_in_window_order(dense, shape, args))
 
 
 @pytest.mark.parametrize("kernels", BACKENDS)
