@@ -1,0 +1,222 @@
+# cython: language_level=3
+"""Fused adaptive pooling kernels on C-contiguous (P, H, W) planes (P = N*C), float32/float64.
+
+The bins come from the caller (geometry.adaptive_bins): output row oh reads input rows
+``[hs[oh], he[oh])``, output column ow reads columns ``[ws[ow], we[ow])``; bins may overlap
+or share cells. Each kernel runs an OpenMP ``prange`` over the planes (serially when the
+extension was built without OpenMP). The caller (cs231n_pool.ops) validates everything;
+these kernels trust their arguments.
+
+The orders are PyTorch's CPU orders, so the results are torch's bit for bit:
+
+* max: each bin is scanned row-major from -inf with its first cell's index, and a value
+  replaces the running max when it is greater or NaN (ties: first maximum; NaN: last NaN).
+* average: each bin's cells are added row-major in the input dtype from 0, then divided by
+  kh and then by kw. The backward adds ``dout / kh / kw`` to every cell of the bin, bins in
+  row-major order. For a 1x1 output (``mean``) torch computes a mean instead: its backward
+  adds ``dout / (H*W)``, which ``avg_backward(mean=True)`` does too; its forward is torch's
+  vectorised sum, which these kernels do not reproduce: ``avg_forward(mean=True)`` sums each
+  plane in numpy's pairwise order (what ``plane.sum()`` gives) and divides once by H*W.
+
+Inside an output row the loops run across the output columns (rows of the bin outer, the
+bin's column offset t next, output column inner), so the running values of a whole output
+row are updated together: the bins are short and of varying width, so looping over one bin
+at a time would mispredict a branch per bin. A column past a bin's end is masked, and its
+load is clamped into the bin. In the backward, t runs backwards, so that each cell still
+gets its bins in row-major order (a cell's larger t belongs to an earlier bin).
+"""
+import numpy as np
+
+from cython cimport floating
+from cython.parallel cimport prange, threadid
+from libc.math cimport INFINITY
+from libc.stdint cimport int64_t
+from libc.string cimport memset
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    static int cs231n_pool_adaptive_openmp(void) { return 1; }
+    #else
+    static int cs231n_pool_adaptive_openmp(void) { return 0; }
+    #endif
+    """
+    int cs231n_pool_adaptive_openmp() noexcept nogil
+
+HAVE_OPENMP = bool(cs231n_pool_adaptive_openmp())
+
+cdef enum:
+    # Planes summed side by side by the 1x1 mean: four independent chains of eight
+    # accumulators hide the add latency (one plane at a time was 3-4x slower on S1).
+    LANES = 4
+    # numpy's pairwise-sum leaf size
+    PW_BLOCKSIZE = 128
+
+
+def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:, :, ::1] idx,
+                const Py_ssize_t[::1] hs, const Py_ssize_t[::1] he, const Py_ssize_t[::1] ws,
+                const Py_ssize_t[::1] we, int threads):
+    """Adaptive max of every plane into out (P, OH, OW), with flat ``ih*W + iw`` indices in idx."""
+    cdef Py_ssize_t p, P = x.shape[0], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    cdef Py_ssize_t kw_max = _widest(ws, we)
+    if P == 0:
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+        _max_plane(&x[p, 0, 0], &out[p, 0, 0], &idx[p, 0, 0], W, OH, OW, &hs[0], &he[0], &ws[0], &we[0], kw_max)
+
+
+cdef Py_ssize_t _widest(const Py_ssize_t[::1] ws, const Py_ssize_t[::1] we) noexcept nogil:
+    cdef Py_ssize_t ow, widest = 0
+    for ow in range(ws.shape[0]):
+        widest = max(widest, we[ow] - ws[ow])
+    return widest
+
+
+cdef void _max_plane(const floating* x, floating* o, int64_t* idx, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
+                     const Py_ssize_t* hs, const Py_ssize_t* he, const Py_ssize_t* ws, const Py_ssize_t* we,
+                     Py_ssize_t kw_max) noexcept nogil:
+    cdef Py_ssize_t oh, ow, a, t, col, cell
+    cdef const floating* row
+    cdef floating v, cur
+    cdef bint inside, take
+    for oh in range(OH):
+        for ow in range(OW):
+            o[ow] = -INFINITY
+            idx[ow] = hs[oh] * W + ws[ow]
+        for a in range(hs[oh], he[oh]):
+            row = x + a * W
+            for t in range(kw_max):
+                for ow in range(OW):
+                    col = ws[ow] + t
+                    inside = col < we[ow]
+                    col = col if inside else ws[ow]
+                    v = row[col]
+                    cur = o[ow]
+                    take = inside & ((v > cur) | (v != v))
+                    o[ow] = v if take else cur
+                    cell = a * W + col
+                    idx[ow] = cell if take else idx[ow]
+        o += OW
+        idx += OW
+
+
+def avg_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out,
+                const Py_ssize_t[::1] hs, const Py_ssize_t[::1] he, const Py_ssize_t[::1] ws,
+                const Py_ssize_t[::1] we, bint mean, int threads):
+    """Adaptive average of every plane into out (P, OH, OW); ``mean``: a 1x1 output (see the module)."""
+    cdef Py_ssize_t p, g, P = x.shape[0], H = x.shape[1], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    cdef Py_ssize_t kw_max = _widest(ws, we)
+    if P == 0:
+        return
+    if mean:
+        for g in prange((P + LANES - 1) // LANES, nogil=True, num_threads=threads, schedule="static"):
+            _mean_planes(&x[g * LANES, 0, 0], &out[g * LANES, 0, 0], H * W, min(<Py_ssize_t>LANES, P - g * LANES))
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+        _avg_plane(&x[p, 0, 0], &out[p, 0, 0], W, OH, OW, &hs[0], &he[0], &ws[0], &we[0], kw_max)
+
+
+cdef void _avg_plane(const floating* x, floating* o, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
+                     const Py_ssize_t* hs, const Py_ssize_t* he, const Py_ssize_t* ws, const Py_ssize_t* we,
+                     Py_ssize_t kw_max) noexcept nogil:
+    # A masked cell adds +0, which never changes a sum that starts at +0 (such a sum is never -0).
+    cdef Py_ssize_t oh, ow, a, t, col
+    cdef const floating* row
+    cdef floating v
+    for oh in range(OH):
+        for ow in range(OW):
+            o[ow] = 0
+        for a in range(hs[oh], he[oh]):
+            row = x + a * W
+            for t in range(kw_max):
+                for ow in range(OW):
+                    col = ws[ow] + t
+                    v = row[col] if col < we[ow] else 0
+                    o[ow] = o[ow] + v
+        for ow in range(OW):
+            o[ow] = (o[ow] / <floating>(he[oh] - hs[oh])) / <floating>(we[ow] - ws[ow])
+        o += OW
+
+
+cdef void _mean_planes(const floating* x, floating* o, Py_ssize_t n, Py_ssize_t lanes) noexcept nogil:
+    """o[l] = (0 + pairwise sum of plane l) / n for the `lanes` (<= LANES) planes of n cells from x."""
+    cdef floating sums[LANES]
+    cdef Py_ssize_t l
+    _pairwise(x, n, n, lanes, sums)
+    for l in range(lanes):
+        o[l] = (0 + sums[l]) / <floating>n
+
+
+cdef void _pairwise(const floating* a, Py_ssize_t n, Py_ssize_t stride, Py_ssize_t lanes,
+                    floating* res) noexcept nogil:
+    """numpy's pairwise sum of n cells, for `lanes` arrays `stride` apart at once (res[l] for array l)."""
+    cdef floating r[LANES * 8]
+    cdef floating right[LANES]
+    cdef Py_ssize_t i, j, l, n2
+    if n < 8:
+        for l in range(lanes):
+            res[l] = -0.0
+            for i in range(n):
+                res[l] = res[l] + a[l * stride + i]
+    elif n <= PW_BLOCKSIZE:
+        for l in range(lanes):
+            for j in range(8):
+                r[l * 8 + j] = a[l * stride + j]
+        i = 8
+        while i < n - (n % 8):
+            for l in range(lanes):
+                for j in range(8):
+                    r[l * 8 + j] = r[l * 8 + j] + a[l * stride + i + j]
+            i += 8
+        for l in range(lanes):
+            res[l] = (((r[l * 8] + r[l * 8 + 1]) + (r[l * 8 + 2] + r[l * 8 + 3]))
+                      + ((r[l * 8 + 4] + r[l * 8 + 5]) + (r[l * 8 + 6] + r[l * 8 + 7])))
+            for j in range(i, n):
+                res[l] = res[l] + a[l * stride + j]
+    else:
+        n2 = n // 2
+        n2 -= n2 % 8
+        _pairwise(a, n2, stride, lanes, res)
+        _pairwise(a + n2, n - n2, stride, lanes, right)
+        for l in range(lanes):
+            res[l] = res[l] + right[l]
+
+
+def avg_backward(const floating[:, :, ::1] dout, floating[:, :, ::1] dx,
+                 const Py_ssize_t[::1] hs, const Py_ssize_t[::1] he, const Py_ssize_t[::1] ws,
+                 const Py_ssize_t[::1] we, bint mean, floating[:, ::1] scratch, int threads):
+    """dx = 0, then each bin's ``dout / kh / kw`` (``mean``: ``dout / (H*W)``) added to its cells.
+
+    scratch: (threads, OW), one row of shares per thread.
+    """
+    cdef Py_ssize_t p, P = dx.shape[0], H = dx.shape[1], W = dx.shape[2], OH = dout.shape[1], OW = dout.shape[2]
+    cdef Py_ssize_t kw_max = _widest(ws, we)
+    if P == 0:
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="static"):
+        _avg_back_plane(&dout[p, 0, 0], &dx[p, 0, 0], &scratch[threadid(), 0], H, W, OH, OW,
+                        &hs[0], &he[0], &ws[0], &we[0], kw_max, mean)
+
+
+cdef void _avg_back_plane(const floating* g, floating* dx, floating* share, Py_ssize_t H, Py_ssize_t W,
+                          Py_ssize_t OH, Py_ssize_t OW, const Py_ssize_t* hs, const Py_ssize_t* he,
+                          const Py_ssize_t* ws, const Py_ssize_t* we, Py_ssize_t kw_max,
+                          bint mean) noexcept nogil:
+    # A masked cell gets +0, which never changes a sum that starts at +0.
+    cdef Py_ssize_t oh, ow, a, t, col
+    cdef floating* row
+    memset(dx, 0, H * W * sizeof(floating))
+    for oh in range(OH):
+        for ow in range(OW):
+            if mean:
+                share[ow] = g[ow] / <floating>(H * W)
+            else:
+                share[ow] = (g[ow] / <floating>(he[oh] - hs[oh])) / <floating>(we[ow] - ws[ow])
+        for a in range(hs[oh], he[oh]):
+            row = dx + a * W
+            for t in range(kw_max - 1, -1, -1):
+                for ow in range(OW):
+                    col = ws[ow] + t
+                    if col < we[ow]:
+                        row[col] = row[col] + share[ow]
+        g += OW
