@@ -14,7 +14,7 @@ The orders are PyTorch's CPU orders, so the results are torch's bit for bit:
 * average: each bin's cells are added row-major in the input dtype from 0, then divided by
   kh and then by kw. The backward adds ``dout / kh / kw`` to every cell of the bin, bins in
   row-major order. For a 1x1 output (``mean``) torch computes a mean instead: its backward
-  adds ``dout / (H*W)``, which ``avg_backward(mean=True)`` does too; its forward is torch's
+  sets every cell to ``dout / (H*W)``, which ``avg_backward(mean=True)`` does too; its forward is torch's
   vectorised sum, which these kernels do not reproduce: ``avg_forward(mean=True)`` sums each
   plane in numpy's pairwise order (what ``plane.sum()`` gives) and divides once by H*W.
 
@@ -40,8 +40,30 @@ cdef extern from *:
     #else
     static int cs231n_pool_adaptive_openmp(void) { return 0; }
     #endif
+    /* numpy's pairwise-sum leaf (8 <= n <= 128) of four arrays `stride` apart at once:
+       eight accumulators each, added as numpy adds them. Constant trip counts, so the
+       compiler keeps the 32 accumulators in vector registers. */
+    #define CS231N_POOL_LEAF4(NAME, T)                                                  \
+    static void NAME(const T* a, Py_ssize_t n, Py_ssize_t stride, T* res) {            \
+        T r[4][8];                                                                     \
+        Py_ssize_t i, end = n - n % 8;                                                 \
+        int l, j;                                                                      \
+        for (l = 0; l < 4; l++) for (j = 0; j < 8; j++) r[l][j] = a[l * stride + j];   \
+        for (i = 8; i < end; i += 8)                                                   \
+            for (l = 0; l < 4; l++) for (j = 0; j < 8; j++) r[l][j] += a[l * stride + i + j]; \
+        for (l = 0; l < 4; l++) {                                                      \
+            T sum = ((r[l][0] + r[l][1]) + (r[l][2] + r[l][3]))                        \
+                  + ((r[l][4] + r[l][5]) + (r[l][6] + r[l][7]));                       \
+            for (i = end; i < n; i++) sum += a[l * stride + i];                        \
+            res[l] = sum;                                                              \
+        }                                                                              \
+    }
+    CS231N_POOL_LEAF4(cs231n_pool_leaf4_f, float)
+    CS231N_POOL_LEAF4(cs231n_pool_leaf4_d, double)
     """
     int cs231n_pool_adaptive_openmp() noexcept nogil
+    void cs231n_pool_leaf4_f(const float* a, Py_ssize_t n, Py_ssize_t stride, float* res) noexcept nogil
+    void cs231n_pool_leaf4_d(const double* a, Py_ssize_t n, Py_ssize_t stride, double* res) noexcept nogil
 
 HAVE_OPENMP = bool(cs231n_pool_adaptive_openmp())
 
@@ -51,6 +73,9 @@ cdef enum:
     LANES = 4
     # numpy's pairwise-sum leaf size
     PW_BLOCKSIZE = 128
+    # Bins at least this wide are scanned one at a time (long runs along a row); narrower
+    # ones across the output row (S1 to 1x1, 32-wide bins: 18 -> 3 ms with this switch).
+    WIDE_BIN = 16
 
 
 def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:, :, ::1] idx,
@@ -79,6 +104,9 @@ cdef void _max_plane(const floating* x, floating* o, int64_t* idx, Py_ssize_t W,
     cdef const floating* row
     cdef floating v, cur
     cdef bint inside, take
+    if kw_max >= WIDE_BIN:
+        _max_plane_wide(x, o, idx, W, OH, OW, hs, he, ws, we)
+        return
     for oh in range(OH):
         for ow in range(OW):
             o[ow] = -INFINITY
@@ -96,6 +124,31 @@ cdef void _max_plane(const floating* x, floating* o, int64_t* idx, Py_ssize_t W,
                     o[ow] = v if take else cur
                     cell = a * W + col
                     idx[ow] = cell if take else idx[ow]
+        o += OW
+        idx += OW
+
+
+cdef void _max_plane_wide(const floating* x, floating* o, int64_t* idx, Py_ssize_t W, Py_ssize_t OH,
+                          Py_ssize_t OW, const Py_ssize_t* hs, const Py_ssize_t* he, const Py_ssize_t* ws,
+                          const Py_ssize_t* we) noexcept nogil:
+    # One bin at a time, the running max in registers. A new maximum is rare once a scan
+    # is under way, so the branch is well predicted and costs less than the select chain.
+    cdef Py_ssize_t oh, ow, a, b, best
+    cdef const floating* row
+    cdef floating v, cur
+    for oh in range(OH):
+        for ow in range(OW):
+            cur = -INFINITY
+            best = hs[oh] * W + ws[ow]
+            for a in range(hs[oh], he[oh]):
+                row = x + a * W
+                for b in range(ws[ow], we[ow]):
+                    v = row[b]
+                    if v > cur or v != v:
+                        cur = v
+                        best = a * W + b
+            o[ow] = cur
+            idx[ow] = best
         o += OW
         idx += OW
 
@@ -158,6 +211,11 @@ cdef void _pairwise(const floating* a, Py_ssize_t n, Py_ssize_t stride, Py_ssize
             res[l] = -0.0
             for i in range(n):
                 res[l] = res[l] + a[l * stride + i]
+    elif n <= PW_BLOCKSIZE and lanes == LANES:
+        if floating is float:
+            cs231n_pool_leaf4_f(a, n, stride, res)
+        else:
+            cs231n_pool_leaf4_d(a, n, stride, res)
     elif n <= PW_BLOCKSIZE:
         for l in range(lanes):
             for j in range(8):
@@ -203,17 +261,26 @@ cdef void _avg_back_plane(const floating* g, floating* dx, floating* share, Py_s
                           const Py_ssize_t* ws, const Py_ssize_t* we, Py_ssize_t kw_max,
                           bint mean) noexcept nogil:
     # A masked cell gets +0, which never changes a sum that starts at +0.
-    cdef Py_ssize_t oh, ow, a, t, col
+    cdef Py_ssize_t oh, ow, a, t, col, k
     cdef floating* row
+    cdef floating s
+    if mean:  # torch's mean backward: every cell is dout / (H*W) itself (a -0 stays -0)
+        s = g[0] / <floating>(H * W)
+        for k in range(H * W):
+            dx[k] = s
+        return
     memset(dx, 0, H * W * sizeof(floating))
     for oh in range(OH):
         for ow in range(OW):
-            if mean:
-                share[ow] = g[ow] / <floating>(H * W)
-            else:
-                share[ow] = (g[ow] / <floating>(he[oh] - hs[oh])) / <floating>(we[ow] - ws[ow])
+            share[ow] = (g[ow] / <floating>(he[oh] - hs[oh])) / <floating>(we[ow] - ws[ow])
         for a in range(hs[oh], he[oh]):
             row = dx + a * W
+            if kw_max >= WIDE_BIN:  # bin by bin, a run of cells each (still bins in order)
+                for ow in range(OW):
+                    s = share[ow]
+                    for col in range(ws[ow], we[ow]):
+                        row[col] = row[col] + s
+                continue
             for t in range(kw_max - 1, -1, -1):
                 for ow in range(OW):
                     col = ws[ow] + t

@@ -54,7 +54,6 @@ from .geometry import (
 )
 from .im2col import (
     col2im_spread_geometry,
-    column_argmax,
     column_argmax_into,
     column_mean_planes,
     columns_to_planes,
@@ -660,10 +659,9 @@ def adaptive_avg_backward_numpy(dout: FloatArray, plan: AdaptivePlan, H: int, W:
     P = dout.shape[0]
     dtype = dout.dtype.type
     kh, kw = plan.he - plan.hs, plan.we - plan.ws
-    if plan.mean:
-        share = dout / dtype(H * W)
-    else:
-        share = dout / kh.astype(dtype)[:, None] / kw.astype(dtype)[None, :]
+    if plan.mean:  # torch's mean backward: every cell is dout / (H*W) itself
+        return np.ascontiguousarray(np.broadcast_to(dout / dtype(H * W), (P, H, W)))
+    share = dout / kh.astype(dtype)[:, None] / kw.astype(dtype)[None, :]
     bins, cells = [], []  # every (bin, cell) pair, bin-major, then row-major in the bin
     for oh in range(plan.size[0]):
         rows = np.arange(plan.hs[oh], plan.he[oh])
