@@ -265,8 +265,10 @@ def scatter_flat(dout4: FloatArray, indices4: IndexArray, x_shape: Shape, method
 # The column matrix is built and reduced a band of output rows at a time, about this many
 # bytes each: the band stays in cache between im2col and the argmax, and no call allocates
 # (and page-faults in) the whole matrix, which is 9x the input for 3x3 windows at stride 1.
-# Measured in a training loop (other work between calls), one thread: S4 forward
-# 30 -> 12 ms with the whole matrix already in the heap, 90 -> 12 ms when it is not.
+# Measured in a training loop (other work between calls, python -m cs231n_pool.loop_timing),
+# one thread, on a shared machine: S4 forward 30 -> 17 ms when glibc keeps freed memory
+# (MALLOC_MMAP_MAX_=0), 91 -> 18-25 ms with its defaults, where every call page-faulted in
+# the 58 MB matrix.
 BAND_BYTES = 1 << 20
 
 

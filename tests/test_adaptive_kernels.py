@@ -156,3 +156,55 @@ def test_a_strided_input_gives_the_contiguous_results():
     for size in ((5, 4), 1):
         np.testing.assert_array_equal(fn.adaptive_avg_pool2d(view, size), fn.adaptive_avg_pool2d(x, size), strict=True)
         np.testing.assert_array_equal(fn.adaptive_max_pool2d(view, size), fn.adaptive_max_pool2d(x, size), strict=True)
+
+
+# Runs in a fresh interpreter with the _adaptive extension's import blocked.
+WITHOUT_KERNELS = """
+import json, sys, warnings
+import numpy as np
+sys.modules["cs231n_pool._adaptive"] = None
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    from cs231n_pool import _backend, functional as fn
+x = np.arange(30.0).reshape(1, 1, 5, 6)
+out, idx = fn.adaptive_max_pool2d(x, (2, 3), return_indices=True)
+print(json.dumps({
+    "kernels": _backend.adaptive_kernels is None,
+    "warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)],
+    "max": out.tolist(), "idx": idx.tolist(), "avg": fn.adaptive_avg_pool2d(x, (2, 3)).tolist(),
+}))
+"""
+
+
+def _without_kernels(require):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CS231N_POOL_REQUIRE_EXTENSION"}
+    if require:
+        env["CS231N_POOL_REQUIRE_EXTENSION"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_KERNELS], env=env, capture_output=True, text=True, timeout=120
+    )
+    return result, (json.loads(result.stdout) if result.returncode == 0 else None)
+
+
+def test_without_the_adaptive_kernels_numpy_computes_the_same_and_says_so_once():
+    result, report = _without_kernels(require=False)
+    assert result.returncode == 0, result.stderr
+    assert report["kernels"] is True
+    assert len(report["warnings"]) == 1 and "adaptive pooling runs on numpy" in report["warnings"][0]
+    x = np.arange(30.0).reshape(1, 1, 5, 6)
+    out, idx = fn.adaptive_max_pool2d(x, (2, 3), return_indices=True)
+    assert report["max"] == out.tolist() == [[[[13.0, 15.0, 17.0], [25.0, 27.0, 29.0]]]]
+    assert report["idx"] == idx.tolist() == [[[[13, 15, 17], [25, 27, 29]]]]
+    assert report["avg"] == fn.adaptive_avg_pool2d(x, (2, 3)).tolist()
+
+
+def test_a_required_adaptive_extension_that_is_missing_is_an_import_error():
+    result, _ = _without_kernels(require=True)
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr and "CS231N_POOL_REQUIRE_EXTENSION=1" in result.stderr
+    assert "_adaptive" in result.stderr
