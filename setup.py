@@ -69,7 +69,7 @@ class BuildOptionalExtensions(build_ext):
               "so cs231n_pool will use its numpy kernels", file=sys.stderr)
 
 
-OPENMP_EXTENSIONS = {"cs231n_pool._direct"}
+OPENMP_EXTENSIONS = {"cs231n_pool._direct", "cs231n_pool._adaptive"}
 # Warnings on: our C and Cython code builds warning-free with these.
 COMPILE_ARGS = ["-O3", "-Wall", "-Wextra"]
 MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
@@ -87,7 +87,7 @@ def extension(name):
     )
 
 
-KERNEL_MODULES = [name for name in ("_im2col", "_direct") if os.path.exists(f"cs231n_pool/{name}.pyx")]
+KERNEL_MODULES = [name for name in ("_im2col", "_direct", "_adaptive") if os.path.exists(f"cs231n_pool/{name}.pyx")]
 
 def ext_modules():
     if os.environ.get("CS231N_POOL_SKIP_BUILD") == "1":

@@ -1,7 +1,8 @@
 """The backend seam: which kernels run, and the one resolver of ``method``.
 
 Backends: the naive loops (:mod:`cs231n_pool.naive`, called directly), im2col on the
-pure-numpy kernels, im2col on the compiled Cython kernels, and the fused direct kernels.
+pure-numpy kernels, im2col on the compiled Cython kernels, the fused direct kernels, and
+the fused adaptive kernels (``adaptive_kernels``; the adaptive ops fall back to numpy).
 The ops' ``method`` argument picks im2col or direct (:func:`check_method`); which kernels
 the im2col path runs on is :func:`kernels`, the compiled ones when they are built, or
 another set inside ``with use_kernels(...)`` (the benchmark's ``im2col-numpy`` row).
@@ -39,10 +40,14 @@ def _load(name: str) -> ModuleType | None:
 
 direct_kernels = _load("_direct")
 _compiled_im2col = _load("_im2col")
-HAVE_EXTENSION = _compiled_im2col is not None and direct_kernels is not None
+adaptive_kernels = _load("_adaptive")
+"""The fused adaptive pooling kernels, or None: the adaptive ops then run on numpy (same results)."""
+HAVE_EXTENSION = _compiled_im2col is not None and direct_kernels is not None and adaptive_kernels is not None
 if not HAVE_EXTENSION:
-    consequences = ([] if _compiled_im2col else ["im2col runs on the slower pure-numpy kernels"]) + (
-        [] if direct_kernels else ["method='direct' is unavailable"]
+    consequences = (
+        ([] if _compiled_im2col else ["im2col runs on the slower pure-numpy kernels"])
+        + ([] if direct_kernels else ["method='direct' is unavailable"])
+        + ([] if adaptive_kernels else ["adaptive pooling runs on numpy"])
     )
     warnings.warn(
         f"cs231n_pool: compiled kernels not found, so {' and '.join(consequences)} "

@@ -364,16 +364,20 @@ cdef void _avg_back_plane(const floating* dout, floating* dx, floating* g, const
             g[ow] = <floating>(dout[ow] / div[ow])
         whole = (n_in > 0 and row_count[oh] == kw and sw == kw and dw == 1 and
                  _spread_tiles(dx + row_start[oh] * W + ow_lo * sw - pl, dh * W, g + ow_lo, n_in, kw))
+        # Every cell gets its windows' shares in row-major window order, PyTorch's order: the
+        # left border columns, then the interior (j falling, so ow rises within a cell), then
+        # the right border.
         for i in range(row_count[oh]):
             r = row_start[oh] + i * dh
+            for ow in range(ow_lo if n_in > 0 else OW):
+                for j in range(col_count[ow]):
+                    dx[r * W + col_start[ow] + j * dw] += g[ow]
             if n_in > 0 and not whole and kw == 3 and sw == 2 and dw == 1:
                 _spread_3s2(dx + r * W + ow_lo * sw - pl, g + ow_lo, n_in)
             elif n_in > 0 and not whole:
-                for j in range(kw):
+                for j in range(kw - 1, -1, -1):
                     _spread_cells_any_stride(dx + r * W + ow_lo * sw - pl + j * dw, g + ow_lo, n_in, sw)
-            for ow in range(OW):
-                if ow_lo <= ow < ow_hi:
-                    continue
+            for ow in range(ow_hi if n_in > 0 else OW, OW):
                 for j in range(col_count[ow]):
                     dx[r * W + col_start[ow] + j * dw] += g[ow]
         dout += OW

@@ -360,8 +360,8 @@ static CS231N_POOL_NOINLINE void NAME(T* __restrict x0, Py_ssize_t rstride,     
     }                                                                                \
 }
 /* One window row of 3-wide, stride-2 windows (neighbours share one column), written
-   cell by cell so the stores are contiguous: cell 2m gets window m's share, then
-   window m-1's (the order of the j = 0 and j = 2 passes); cell 2m+1 gets window m's. */
+   cell by cell so the stores are contiguous: cell 2m gets window m-1's share, then
+   window m's (row-major window order, as PyTorch adds them); cell 2m+1 gets window m's. */
 #define CS231N_POOL_SPREAD_3S2(NAME, T)                                               \
 static CS231N_POOL_NOINLINE void NAME(T* __restrict x0, const T* __restrict g,        \
                                       Py_ssize_t n) {                                 \
@@ -369,7 +369,7 @@ static CS231N_POOL_NOINLINE void NAME(T* __restrict x0, const T* __restrict g,  
     x0[0] += g[0];                                                                   \
     x0[1] += g[0];                                                                   \
     for (m = 1; m < n; m++) {                                                        \
-        x0[2 * m] = (x0[2 * m] + g[m]) + g[m - 1];                                   \
+        x0[2 * m] = (x0[2 * m] + g[m - 1]) + g[m];                                   \
         x0[2 * m + 1] += g[m];                                                       \
     }                                                                                \
     x0[2 * n] += g[n - 1];                                                           \

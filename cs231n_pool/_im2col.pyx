@@ -7,7 +7,9 @@ Column layout (CS231n's): ``cols`` has shape (C*kh*kw, out_h*out_w*N); row
 input cell (oh*sh - ph + i*dh, ow*sw - pw + j*dw); a cell outside [0, H) x [0, W)
 reads ``pad_value`` in im2col and is dropped in col2im. ph/pw are the top/left
 padding; out_h/out_w come from the caller (geometry.pool_geometry), so ceil mode
-and asymmetric 'same' padding need nothing special here.
+and asymmetric 'same' padding need nothing special here, and im2col with ph
+reduced by oh0*sh and out_h rows gives the band of output rows from oh0 on
+(ph may then be negative).
 
 The caller validates every argument (cs231n_pool.im2col); these kernels trust
 them. Inputs must be C-contiguous.
@@ -16,7 +18,9 @@ import numpy as np
 
 from cython cimport floating
 
+from libc.math cimport INFINITY
 from libc.stdint cimport INT32_MAX, int32_t, int64_t
+from libc.string cimport memset
 
 cdef enum:
     # im2col/col2im tile: N_BLOCK images by W_BLOCK windows (measured on
@@ -35,10 +39,6 @@ cdef enum:
     # tile's lines in a few cache sets).
     TILE_P = 128
     TILE_Q = 16
-    # col2im_onehot copies the argmax rows of up to ONEHOT_IMAGES images at a
-    # time into an int32 tile of at most ONEHOT_TILE entries (256 KB: in L2).
-    ONEHOT_IMAGES = 64
-    ONEHOT_TILE = 65536
 
 
 def im2col(const floating[:, :, :, ::1] x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
@@ -223,19 +223,29 @@ def column_argmax(const floating[:, ::1] cols):
     isnan(val)``, from cur=-inf, row=-1. Ties -> first max, NaN -> last NaN, an
     all -inf column -> row -1 with value -inf. K must be below 2**31.
     """
+    dtype = np.float32 if floating is float else np.float64
+    values = np.empty(cols.shape[1], dtype=dtype)
+    rows = np.empty(cols.shape[1], dtype=np.int64)
+    column_argmax_into(cols, values, rows)
+    return values, rows
+
+
+def column_argmax_into(const floating[:, ::1] cols, floating[::1] values, int64_t[::1] rows):
+    """:func:`column_argmax` into given (M,) arrays (overwritten), e.g. slices of larger ones."""
     cdef Py_ssize_t K = cols.shape[0], M = cols.shape[1]
     if K > INT32_MAX:
         raise ValueError(f"cols must have fewer than 2**31 rows, got cols.shape={(K, M)}")
-    dtype = np.float32 if floating is float else np.float64
-    values = np.full(M, -np.inf, dtype=dtype)
-    rows = np.full(M, -1, dtype=np.int64)
-    cdef floating[::1] best = values
-    cdef int64_t[::1] where = rows
+    if values.shape[0] != M or rows.shape[0] != M:
+        raise ValueError(f"values and rows must have {M} entries (one per column), "
+                         f"got {values.shape[0]} and {rows.shape[0]}")
+    cdef Py_ssize_t m
+    for m in range(M):
+        values[m] = -INFINITY
+        rows[m] = -1
     if K == 0 or M == 0:
-        return values, rows
+        return
     with nogil:
-        _column_argmax(&cols[0, 0], K, M, &best[0], &where[0])
-    return values, rows
+        _column_argmax(&cols[0, 0], K, M, &values[0], &rows[0])
 
 
 cdef void _column_argmax(const floating* cols, Py_ssize_t K, Py_ssize_t M, floating* values,
@@ -364,91 +374,52 @@ cdef Py_ssize_t _columns_to_planes(const floating* values, int64_t* rows, const 
                     indices[q * P + p] = flat_base[p] + flat_offset[r]
     return bad
 
-def col2im_onehot(const floating[:, :] values, const int64_t[:, :] rows, Py_ssize_t N, Py_ssize_t C,
-                  Py_ssize_t H, Py_ssize_t W, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
-                  Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t out_h, Py_ssize_t out_w):
-    """col2im of a column matrix with one non-zero per column, without building it.
+def scatter_planes(const floating[:, ::1] dout, const int64_t[:, ::1] indices, Py_ssize_t plane_size):
+    """The max-pool backward: col2im of the one-hot column matrix, by the flat index of each 1.
 
-    Column ``(oh*out_w + ow)*N + n`` holds ``values[oh*out_w + ow, n]`` in row
-    ``rows[oh*out_w + ow, n]`` (in [0, C*kh*kw)) and zeros elsewhere; values and rows
-    are (out_h*out_w, N), any strides. Returns (N, C, H, W) exactly as col2im of that
-    matrix: overlapping windows sum in col2im's order, padded cells are dropped.
-    A row outside [0, C*kh*kw) raises ValueError.
+    dout, indices: (Q, P), window p of plane q; ``indices[q, p]`` is the flat cell (in
+    [0, plane_size)) that window's argmax points at. Returns dx (Q, plane_size) of dout's
+    dtype: zeros, plus each dout at its index, added plane by plane in window order, so
+    repeated indices sum in PyTorch's order. An index outside the plane raises ValueError.
     """
-    cdef Py_ssize_t P = out_h * out_w, K = kh * kw
-    if values.shape[0] != P or values.shape[1] != N or rows.shape[0] != P or rows.shape[1] != N:
-        raise ValueError(f"values and rows must have shape {(P, N)}, got "
-                         f"values.shape={(values.shape[0], values.shape[1])}, rows.shape={(rows.shape[0], rows.shape[1])}")
-    if C * K > INT32_MAX:
-        raise ValueError(f"C*kh*kw must be below 2**31, got {C * K}")
+    cdef Py_ssize_t Q = dout.shape[0], P = dout.shape[1]
+    if indices.shape[0] != Q or indices.shape[1] != P:
+        raise ValueError(f"indices must have dout's shape {(Q, P)}, got indices.shape="
+                         f"{(indices.shape[0], indices.shape[1])}")
     dtype = np.float32 if floating is float else np.float64
-    x = np.zeros((N, C, H, W), dtype=dtype)
-    cdef floating[:, :, :, ::1] dx = x
-    if x.size == 0 or P == 0:
-        return x
-    # Per row r = c*K + i*kw + j: its cell's offset from the window corner. Per
-    # window p: its corner (negative inside the padding), as a flat offset too,
-    # and whether all its cells are inside the input (then no bounds check).
-    r = np.arange(C * K)
-    i, j = (r % K) // kw, r % kw
-    cdef int64_t[::1] row_h = i * dh, row_w = j * dw
-    cdef int64_t[::1] row_off = (r // K) * (H * W) + i * dh * W + j * dw
-    p = np.arange(P)
-    top, left = (p // out_w) * sh - ph, (p % out_w) * sw - pw
-    inside = (top >= 0) & (top + (kh - 1) * dh < H) & (left >= 0) & (left + (kw - 1) * dw < W)
-    cdef int64_t[::1] win_h = top, win_w = left, corner = top * W + left
-    cdef const unsigned char[::1] interior = inside.view(np.uint8)
-    cdef Py_ssize_t block = max(1, min(<Py_ssize_t>ONEHOT_IMAGES, ONEHOT_TILE // P))
-    cdef int32_t[::1] tile = np.empty(block * P, dtype=np.int32)
+    x = np.empty((Q, plane_size), dtype=dtype)  # each plane is zeroed just before its scatter
+    cdef floating[:, ::1] dx = x
     cdef Py_ssize_t bad = 0
+    if Q == 0 or plane_size == 0:
+        return x
     with nogil:
-        bad = _col2im_onehot(values, rows, dx, C * K, &row_h[0], &row_w[0], &row_off[0], &win_h[0], &win_w[0],
-                             &corner[0], &interior[0], &tile[0], block)
+        bad = _scatter_planes(&dout[0, 0], &indices[0, 0], &dx[0, 0], Q, P, plane_size)
     if bad:
-        raise ValueError(f"rows must lie in [0, {C * K}) (C*kh*kw), got {bad} outside")
+        raise ValueError(f"indices must lie in [0, {plane_size}) (one plane), got {bad} outside")
     return x
 
 
-cdef Py_ssize_t _col2im_onehot(const floating[:, :] values, const int64_t[:, :] rows, floating[:, :, :, ::1] dx,
-                               Py_ssize_t R, const int64_t* row_h, const int64_t* row_w, const int64_t* row_off,
-                               const int64_t* win_h, const int64_t* win_w, const int64_t* corner,
-                               const unsigned char* interior, int32_t* tile, Py_ssize_t block) noexcept nogil:
-    # Dense col2im adds each cell's contributions in (i, j, oh, ow) order, zeros
-    # included (adding +0 never changes a sum that starts at +0). Within one cell,
-    # i falls as oh rises and j falls as ow rises, so that order is the windows'
-    # row-major order REVERSED: walking an image's windows from last to first adds
-    # the same non-zeros in the same order, bit for bit, with no sort.
-    # The rows of `block` images are first copied into a tile, image-major: read
-    # straight from the (window, image) layout, one image's rows are 8*N bytes
-    # apart, and scattering from there ran 2-3x slower (a cache line and a TLB
-    # entry per value).
-    cdef Py_ssize_t N = dx.shape[0], H = dx.shape[2], W = dx.shape[3]
-    cdef Py_ssize_t image = dx.shape[1] * H * W
-    cdef Py_ssize_t P = values.shape[0]
-    cdef Py_ssize_t b, n0, nb, n, p, r, ih, iw, bad = 0
-    cdef floating* dst
-    cdef int32_t* mine
-    for b in range((N + block - 1) // block):
-        n0 = b * block
-        nb = min(block, N - n0)
-        for p in range(P):
-            for n in range(nb):
-                r = rows[p, n0 + n]
-                tile[n * P + p] = <int32_t>r if 0 <= r < R else -1
-        for n in range(nb):
-            dst = &dx[n0 + n, 0, 0, 0]
-            mine = tile + n * P
-            for p in range(P - 1, -1, -1):
-                r = mine[p]
-                if r < 0:
-                    bad += 1
-                elif interior[p]:
-                    dst[corner[p] + row_off[r]] += values[p, n0 + n]
-                else:
-                    ih = win_h[p] + row_h[r]
-                    iw = win_w[p] + row_w[r]
-                    if 0 <= ih < H and 0 <= iw < W:
-                        dst[corner[p] + row_off[r]] += values[p, n0 + n]
+cdef Py_ssize_t _scatter_planes(const floating* dout, const int64_t* indices, floating* dx, Py_ssize_t Q,
+                                Py_ssize_t P, Py_ssize_t plane_size) noexcept nogil:
+    # Plane by plane, in the (window-major) order the columns' argmaxes were gathered to:
+    # reads run along dout and indices, and the writes stay inside one plane. (Scattering
+    # from the argmax rows in column order instead, image by image through a transposing
+    # tile, ran 2-4x slower on S1-S4.)
+    # Each plane is zeroed right before its scatter, while it is in cache (one pass over
+    # dx instead of two).
+    cdef Py_ssize_t q, k, bad = 0
+    cdef int64_t target
+    for q in range(Q):
+        memset(dx, 0, plane_size * sizeof(floating))
+        for k in range(P):
+            target = indices[k]
+            if 0 <= target < plane_size:
+                dx[target] += dout[k]
+            else:
+                bad += 1
+        dout += P
+        indices += P
+        dx += plane_size
     return bad
 
 
@@ -512,8 +483,9 @@ def col2im_spread(const floating[:, :] values, Py_ssize_t N, Py_ssize_t C, Py_ss
     """col2im of a column matrix whose every column is constant, without building it.
 
     Column ``(oh*out_w + ow)*N + n`` holds ``values[oh*out_w + ow, n]`` in all its
-    C*kh*kw rows; values is (out_h*out_w, N), any strides. Returns (N, C, H, W) equal
-    to col2im of that matrix bit for bit (same loops, same summation order).
+    C*kh*kw rows; values is (out_h*out_w, N), any strides. Returns (N, C, H, W) as
+    col2im of that matrix, except that each cell adds its windows' values in row-major
+    window order (PyTorch's average-pool backward order) rather than col2im's.
     """
     cdef Py_ssize_t P = out_h * out_w
     if values.shape[0] != P or values.shape[1] != N:
@@ -532,8 +504,10 @@ def col2im_spread(const floating[:, :] values, Py_ssize_t N, Py_ssize_t C, Py_ss
 cdef void _col2im_spread(const floating[:, :] values, floating[:, :, :, ::1] dx, floating* share, Py_ssize_t kh,
                          Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
                          Py_ssize_t dw, Py_ssize_t out_h, Py_ssize_t out_w) noexcept nogil:
-    # col2im's loop order (c, i, j, oh, ow) one image at a time, reading the
-    # image's P values (copied to `share`) in place of each column-matrix row.
+    # col2im's loops one image at a time, reading the image's P values (copied to
+    # `share`) in place of each column-matrix row, but with i and j running
+    # backwards: within one cell, oh rises as i falls (and ow as j falls), so each
+    # cell adds its windows' shares in row-major window order, PyTorch's order.
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t P = out_h * out_w
     cdef Py_ssize_t n, c, i, j, oh, ih, iw0, lo, hi, t, p
@@ -543,8 +517,8 @@ cdef void _col2im_spread(const floating[:, :] values, floating[:, :, :, ::1] dx,
         for p in range(P):
             share[p] = values[p, n]
         for c in range(C):
-            for i in range(kh):
-                for j in range(kw):
+            for i in range(kh - 1, -1, -1):
+                for j in range(kw - 1, -1, -1):
                     iw0 = j * dw - pw
                     lo, hi = _inside(iw0, sw, out_w, W)
                     for oh in range(out_h):

@@ -154,7 +154,8 @@ def max_pool2d_backward(
     x_shape : tuple of int
         The forward input's shape, (N, C, H, W) or (C, H, W).
     method : {None, 'im2col', 'direct'}
-        "im2col" scatters with an exact float64 sum, "direct" with the loop kernel.
+        "im2col" scatters with numpy, "direct" with the loop kernel; both add repeated indices
+        in output order in dout's dtype, as PyTorch does, so they agree with it bit for bit.
 
     Returns
     -------

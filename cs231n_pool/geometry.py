@@ -461,3 +461,26 @@ def _spans(
     if count_include_pad:
         return ends - starts
     return np.minimum(ends, size) - np.maximum(starts, 0)
+
+
+def adaptive_bins(in_size: int, out_size: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Adaptive pooling's bins along one axis: bin i covers ``[floor(i*In/Out), ceil((i+1)*In/Out))``.
+
+    Parameters
+    ----------
+    in_size, out_size : int
+        The input and output lengths, both >= 1.
+
+    Returns
+    -------
+    starts, ends : ndarray of intp
+        (out_size,) each. Bins may overlap, and with out_size > in_size several share a cell.
+
+    Examples
+    --------
+    >>> from cs231n_pool.geometry import adaptive_bins
+    >>> adaptive_bins(5, 3)
+    (array([0, 1, 3]), array([2, 4, 5]))
+    """
+    i = np.arange(out_size, dtype=np.intp)
+    return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)

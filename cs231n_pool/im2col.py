@@ -57,6 +57,26 @@ def im2col_geometry(x4: FloatArray, geom: PoolGeometry, pad_value: float = 0.0) 
     )
 
 
+def im2col_band(x4: FloatArray, geom: PoolGeometry, oh0: int, oh1: int, pad_value: float = 0.0) -> FloatArray:
+    """The columns of output rows [oh0, oh1) only: (C*kh*kw, (oh1-oh0)*out_w*N), for validated
+    arguments and a C-contiguous x4; equal to those columns of :func:`im2col_geometry`."""
+    _check_plane(x4.shape, geom)
+    return _backend.kernels().im2col(
+        x4,
+        geom.kernel_h,
+        geom.kernel_w,
+        geom.stride_h,
+        geom.stride_w,
+        geom.pad_top - oh0 * geom.stride_h,  # the band's first window row starts oh0*stride_h further down
+        geom.pad_left,
+        geom.dilation_h,
+        geom.dilation_w,
+        oh1 - oh0,
+        geom.out_w,
+        pad_value,
+    )
+
+
 def col2im_geometry(cols: FloatArray, x_shape: Sequence[int], geom: PoolGeometry) -> FloatArray:
     """Adjoint of :func:`im2col_geometry`: (C*kh*kw, out_h*out_w*N) -> (N, C, H, W)."""
     N, C, H, W = x_shape
@@ -86,35 +106,10 @@ def col2im_geometry(cols: FloatArray, x_shape: Sequence[int], geom: PoolGeometry
     )
 
 
-def col2im_onehot_geometry(
-    values: FloatArray, rows: IndexArray, x_shape: Sequence[int], geom: PoolGeometry
-) -> FloatArray:
-    """col2im of a one-hot column matrix, for already-validated arguments.
-
-    values, rows: (out_h*out_w, N), any strides; column ``p*N + n`` holds ``values[p, n]``
-    in row ``rows[p, n]`` (int64, in [0, C*kh*kw)) and zeros elsewhere. Returns
-    (N, C, H, W), equal to :func:`col2im_geometry` of that matrix bit for bit.
-    """
-    N, C, H, W = x_shape
-    _check_plane(x_shape, geom)
-    return _backend.kernels().col2im_onehot(
-        values,
-        rows,
-        N,
-        C,
-        H,
-        W,
-        geom.kernel_h,
-        geom.kernel_w,
-        geom.stride_h,
-        geom.stride_w,
-        geom.pad_top,
-        geom.pad_left,
-        geom.dilation_h,
-        geom.dilation_w,
-        geom.out_h,
-        geom.out_w,
-    )
+def scatter_planes(dout: FloatArray, indices: IndexArray, plane_size: int) -> FloatArray:
+    """Max-pool backward of C-contiguous (Q, P) dout and int64 flat indices: (Q, plane_size)
+    zeros plus each dout at its index, summed plane by plane in window order (PyTorch's)."""
+    return _backend.kernels().scatter_planes(dout, indices, plane_size)
 
 
 def col2im_spread_geometry(values: FloatArray, x_shape: Sequence[int], geom: PoolGeometry) -> FloatArray:
@@ -176,6 +171,12 @@ def column_argmax(cols: FloatArray) -> tuple[FloatArray, IndexArray]:
     if cols.ndim != 2:
         raise ValueError(f"cols must be 2-D (K, M), got cols.ndim={cols.ndim} with cols.shape={cols.shape}")
     return _backend.kernels().column_argmax(np.ascontiguousarray(cols))
+
+
+def column_argmax_into(cols: FloatArray, values: FloatArray, rows: IndexArray) -> None:
+    """:func:`column_argmax` of a C-contiguous (K, M) matrix into given (M,) contiguous arrays
+    (of cols' dtype and int64), e.g. slices of larger ones; for validated arguments."""
+    _backend.kernels().column_argmax_into(cols, values, rows)
 
 
 def _check_window_fits(

@@ -49,7 +49,12 @@ def im2col(
     out_w: int,
     pad_value: float = 0.0,
 ) -> FloatArray:
-    """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N), padding with ``pad_value``."""
+    """(N, C, H, W) -> (C*kh*kw, out_h*out_w*N), padding with ``pad_value``.
+
+    A negative ph starts the windows -ph rows into x (a band of another im2col's output rows)."""
+    if ph < 0:
+        x = x[:, :, -ph:]
+        ph = 0
     N, C, H, W = x.shape
     pad = ((0, 0), (0, 0), (ph, _far_padding(H, ph, kh, sh, dh, out_h)), (pw, _far_padding(W, pw, kw, sw, dw, out_w)))
     padded = np.pad(x, pad, mode="constant", constant_values=pad_value)
@@ -76,11 +81,38 @@ def col2im(
     out_w: int,
 ) -> FloatArray:
     """Adjoint of im2col: scatter-add every column entry back to its input cell."""
+    return _fold(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, window_order=False)
+
+
+def _fold(
+    cols: FloatArray,
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    ph: int,
+    pw: int,
+    dh: int,
+    dw: int,
+    out_h: int,
+    out_w: int,
+    window_order: bool,
+) -> FloatArray:
+    """col2im. np.add.at adds in index order, (n, row, window): for one cell, row (i, j) rising
+    means window (oh, ow) falling. ``window_order`` walks each channel's rows backwards, so every
+    cell adds its windows in row-major window order instead (PyTorch's pooling backward order)."""
     far_h = _far_padding(H, ph, kh, sh, dh, out_h)
     far_w = _far_padding(W, pw, kw, sw, dw, out_w)
     padded = np.zeros((N, C, H + ph + far_h, W + pw + far_w), dtype=cols.dtype)
     channels, rows, cols_idx = window_index_arrays(C, kh, kw, sh, sw, dh, dw, out_h, out_w)
     windows = cols.reshape(C * kh * kw, out_h * out_w, N).transpose(2, 0, 1)
+    if window_order:
+        order = (np.arange(C)[:, None] * (kh * kw) + np.arange(kh * kw - 1, -1, -1)[None, :]).ravel()
+        channels, rows, cols_idx, windows = channels[order], rows[order], cols_idx[order], windows[:, order]
     # numpy's stubs refuse a slice inside a fancy index tuple, which numpy itself accepts
     np.add.at(padded, (slice(None), channels, rows, cols_idx), windows)  # type: ignore[arg-type]
     return np.ascontiguousarray(padded[:, :, ph : ph + H, pw : pw + W])
@@ -93,13 +125,25 @@ def column_argmax(cols: FloatArray) -> tuple[FloatArray, IndexArray]:
     isnan(val)``, starting from cur=-inf, row=-1. So ties -> first max, NaN ->
     last NaN, and an all -inf column -> row -1 with value -inf.
     """
-    values = np.full(cols.shape[1], -np.inf, dtype=cols.dtype)
-    rows = np.full(cols.shape[1], -1, dtype=np.int64)
+    values = np.empty(cols.shape[1], dtype=cols.dtype)
+    rows = np.empty(cols.shape[1], dtype=np.int64)
+    column_argmax_into(cols, values, rows)
+    return values, rows
+
+
+def column_argmax_into(cols: FloatArray, values: FloatArray, rows: IndexArray) -> None:
+    """:func:`column_argmax` into given (M,) arrays (overwritten), e.g. slices of larger ones."""
+    if values.shape != (cols.shape[1],) or rows.shape != (cols.shape[1],):
+        raise ValueError(
+            f"values and rows must have {cols.shape[1]} entries (one per column), "
+            f"got {values.shape[0]} and {rows.shape[0]}"
+        )
+    values[...] = -np.inf
+    rows[...] = -1
     for r, row in enumerate(cols):
         take = (row > values) | np.isnan(row)
         values[take] = row[take]
         rows[take] = r
-    return values, rows
 
 
 def columns_to_planes(
@@ -130,40 +174,22 @@ def columns_to_planes(
     return out, np.ascontiguousarray((flat_base[:, None] + flat_offset[grid]).T)
 
 
-def col2im_onehot(
-    values: FloatArray,
-    rows: IndexArray,
-    N: int,
-    C: int,
-    H: int,
-    W: int,
-    kh: int,
-    kw: int,
-    sh: int,
-    sw: int,
-    ph: int,
-    pw: int,
-    dh: int,
-    dw: int,
-    out_h: int,
-    out_w: int,
-) -> FloatArray:
-    """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in row
-    ``rows[p, n]`` and zeros elsewhere; values and rows are (out_h*out_w, N)."""
-    P = out_h * out_w
-    if values.shape != (P, N) or rows.shape != (P, N):
-        raise ValueError(
-            f"values and rows must have shape {(P, N)}, got values.shape={values.shape}, rows.shape={rows.shape}"
-        )
-    rows = rows.ravel()
-    if rows.size and (rows.min() < 0 or rows.max() >= C * kh * kw):
-        raise ValueError(
-            f"rows must lie in [0, {C * kh * kw}) (C*kh*kw), got "
-            f"{int(((rows < 0) | (rows >= C * kh * kw)).sum())} outside"
-        )
-    dcols = np.zeros((C * kh * kw, P * N), dtype=values.dtype)
-    dcols[rows, np.arange(P * N)] = values.ravel()
-    return col2im(dcols, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+def scatter_planes(dout: FloatArray, indices: IndexArray, plane_size: int) -> FloatArray:
+    """The max-pool backward: col2im of the one-hot column matrix, by the flat index of each 1.
+
+    dout, indices: (Q, P); returns dx (Q, plane_size): zeros plus ``dout[q, p]`` at
+    ``indices[q, p]``, added plane by plane in window order (np.add.at keeps the order), so
+    repeated indices sum in PyTorch's order. An index outside the plane raises ValueError.
+    """
+    if indices.shape != dout.shape:
+        raise ValueError(f"indices must have dout's shape {dout.shape}, got indices.shape={indices.shape}")
+    outside = (indices < 0) | (indices >= plane_size)
+    if outside.any():
+        raise ValueError(f"indices must lie in [0, {plane_size}) (one plane), got {int(outside.sum())} outside")
+    Q = dout.shape[0]
+    dx = np.zeros(Q * plane_size, dtype=dout.dtype)
+    np.add.at(dx, (np.arange(Q, dtype=np.int64)[:, None] * plane_size + indices).ravel(), dout.ravel())
+    return dx.reshape(Q, plane_size)
 
 
 def column_mean_planes(cols: FloatArray, divisors: FloatArray) -> FloatArray:
@@ -196,9 +222,12 @@ def col2im_spread(
     out_h: int,
     out_w: int,
 ) -> FloatArray:
-    """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in all its rows."""
+    """col2im of the column matrix whose column ``p*N + n`` holds ``values[p, n]`` in all its rows;
+    each cell adds its windows' values in row-major window order (PyTorch's average-pool backward order)."""
     P = out_h * out_w
     if values.shape != (P, N):
         raise ValueError(f"values must have shape {(P, N)}, got values.shape={values.shape}")
     dcols = np.broadcast_to(values.reshape(1, P * N), (C * kh * kw, P * N))
-    return col2im(np.ascontiguousarray(dcols), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+    return _fold(
+        np.ascontiguousarray(dcols), N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, window_order=True
+    )

@@ -13,9 +13,13 @@ place, and drops the batch axis again on the way out.
 The taught im2col path of max pooling reads as the lesson: im2col (each window a column)
 -> reduce each column (argmax) -> gather the results back to (N, C, H', W') order;
 :func:`~cs231n_pool.im2col.columns_to_planes` fuses the gather with turning argmax rows
-into flat indices, and the backward scatters through col2im of the one-hot column matrix
-(never built: :func:`~cs231n_pool.im2col.col2im_onehot_geometry`). Average pooling is im2col
--> mean per column -> gather, with col2im of the constant columns for the backward.
+into flat indices. The backward is col2im of the one-hot column matrix (dout in each column's
+argmax row), never built: each 1 sits at the cell its flat index names, so
+:func:`~cs231n_pool.im2col.scatter_planes` adds each dout there. Average pooling is im2col
+-> mean per column -> gather, with col2im of the constant columns for the backward. The
+column matrix is built and reduced a band of output rows at a time (:data:`BAND_BYTES`).
+Every backward adds overlapping windows in PyTorch's order (row-major windows, plane by
+plane), so the gradients are torch's bit for bit.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import direct
-from ._backend import check_method
+from ._backend import adaptive_kernels, check_method
 from .geometry import (
     FloatArray,
     IndexArray,
@@ -36,6 +40,7 @@ from .geometry import (
     PoolArgs,
     PoolGeometry,
     Shape,
+    adaptive_bins,
     as_pair,
     avg_divisors,
     axis_placement,
@@ -48,12 +53,13 @@ from .geometry import (
     window_starts,
 )
 from .im2col import (
-    col2im_onehot_geometry,
     col2im_spread_geometry,
-    column_argmax,
+    column_argmax_into,
     column_mean_planes,
     columns_to_planes,
+    im2col_band,
     im2col_geometry,
+    scatter_planes,
 )
 
 AdaptiveSize: TypeAlias = int | Sequence[int | None] | None
@@ -65,7 +71,7 @@ class Context(NamedTuple):
 
     x_shape: the input as (N, C, H, W) (a (C, H, W) input gains N = 1; ``batched`` says which).
     out_shape: the output as (N, C, H', W'). plan: the op's window placement (a PoolGeometry,
-    its average divisors, or the adaptive output size). indices: the max ops' flat argmax
+    its average divisors, or the adaptive bins, an AdaptivePlan). indices: the max ops' flat argmax
     ``ih*W + iw`` per output, (N, C, H', W'); max_idx: the im2col max path's argmax row of each
     column, (H'*W'*N*C,), or None where the op did not compute it.
     """
@@ -242,42 +248,49 @@ def _argmax_tables(geom: PoolGeometry) -> tuple[IndexArray, IndexArray, IndexArr
 
 def scatter_flat(dout4: FloatArray, indices4: IndexArray, x_shape: Shape, method: str) -> FloatArray:
     """``dx[n, c].flat[indices[n, c, ...]] += dout[n, c, ...]`` for checked arrays; repeated indices
-    accumulate. "im2col": an exact sum (float64 bincount); "direct": the loop kernel."""
+    accumulate in dout's dtype in output order, as PyTorch's max-pool backward adds them.
+    "im2col": the im2col kernels' scatter (col2im of the one-hot columns); "direct": the loop kernel."""
     if method == "direct":
         return direct.max_pool_backward_direct(np.ascontiguousarray(dout4), np.ascontiguousarray(indices4), x_shape)
     N, C, H, W = x_shape
-    plane = np.arange(N * C, dtype=np.int64).reshape(N, C, 1, 1) * (H * W)
-    dx = np.bincount((plane + indices4).ravel(), weights=dout4.ravel().astype(np.float64), minlength=N * C * H * W)
-    return dx.astype(dout4.dtype).reshape(N, C, H, W)
+    planes = (N * C, dout4.shape[2] * dout4.shape[3])
+    dout2 = np.ascontiguousarray(dout4).reshape(planes)
+    dx = scatter_planes(dout2, np.ascontiguousarray(indices4, dtype=np.int64).reshape(planes), H * W)
+    return dx.reshape(N, C, H, W)
 
 
 # ----------------------------------------------------------------------------- max pooling
+
+
+# The column matrix is built and reduced a band of output rows at a time, about this many
+# bytes each: the band stays in cache between im2col and the argmax, and no call allocates
+# (and page-faults in) the whole matrix, which is 9x the input for 3x3 windows at stride 1.
+# Measured in a training loop (other work between calls, python -m cs231n_pool.loop_timing),
+# one thread, on a shared machine: S4 forward 30 -> 17 ms when glibc keeps freed memory
+# (MALLOC_MMAP_MAX_=0), 91 -> 18-25 ms with its defaults, where every call page-faulted in
+# the 58 MB matrix.
+BAND_BYTES = 1 << 20
 
 
 def max_im2col(x4: FloatArray, geom: PoolGeometry) -> tuple[FloatArray, IndexArray, IndexArray]:
     """The taught path: (out, indices, max_idx); max_idx is the argmax row of each column (1-D)."""
     N, C = x4.shape[:2]
     first, corner, offset = _argmax_tables(geom)
-    cols = im2col_geometry(_planes(x4), geom, pad_value=-np.inf)  # 1. im2col: (kh*kw, H'*W'*N*C)
-    values, max_idx = column_argmax(cols)  # 2. reduce each column
+    planes = np.ascontiguousarray(_planes(x4))
+    row_columns = geom.out_w * N * C  # columns per output row; a band's columns are contiguous
+    values = np.empty(geom.out_h * row_columns, dtype=x4.dtype)
+    max_idx = np.empty(geom.out_h * row_columns, dtype=np.int64)
+    band = max(1, BAND_BYTES // (geom.window_size * row_columns * x4.dtype.itemsize))
+    for oh0 in range(0, geom.out_h, band):
+        oh1 = min(oh0 + band, geom.out_h)
+        cols = im2col_band(planes, geom, oh0, oh1, pad_value=-np.inf)  # 1. im2col: (kh*kw, band's columns)
+        done = slice(oh0 * row_columns, oh1 * row_columns)
+        column_argmax_into(cols, values[done], max_idx[done])  # 2. reduce each column
     # 3. gather back to (N, C, H', W') order, with flat indices; an all -inf window's row -1
     #    becomes its first in-bounds cell
     out, indices = columns_to_planes(values, max_idx, first, corner, offset)
     shape = (N, C, geom.out_h, geom.out_w)
     return out.reshape(shape), indices.reshape(shape), max_idx
-
-
-def max_backward_cols(dout4: FloatArray, max_idx: IndexArray, x_shape: Shape, geom: PoolGeometry) -> FloatArray:
-    """im2col max backward: col2im of the column matrix holding dout in each column's argmax row.
-
-    That matrix is one-hot per column, so it is never built: col2im_onehot scatters each
-    column's value (summing overlaps in col2im's order, so the result is the same bit for bit).
-    """
-    N, C, H, W = x_shape
-    P = geom.out_h * geom.out_w
-    values = dout4.reshape(N * C, P).T  # (P, N*C) view: to_columns(dout4) without the copy
-    rows = np.asarray(max_idx, dtype=np.int64).reshape(P, N * C)
-    return col2im_onehot_geometry(values, rows, (N * C, 1, H, W), geom).reshape(N, C, H, W)
 
 
 class MaxPool2d(PoolOp):
@@ -335,11 +348,8 @@ class MaxPool2d(PoolOp):
         return out, (indices, None)
 
     def _backward(self, ctx: Context, dout4: FloatArray) -> FloatArray:
-        if self.method == "im2col":
-            assert ctx.max_idx is not None  # the im2col forward computes it
-            return max_backward_cols(dout4, ctx.max_idx, ctx.x_shape, ctx.plan)
         assert ctx.indices is not None  # set by every forward
-        return scatter_flat(dout4, ctx.indices, ctx.x_shape, "direct")
+        return scatter_flat(dout4, ctx.indices, ctx.x_shape, self.method)
 
 
 # ----------------------------------------------------------------------------- average pooling
@@ -578,23 +588,94 @@ def adaptive_output_size(in_size: Sequence[int], output_size: AdaptiveSize) -> t
     return size
 
 
-def adaptive_bins(in_size: int, out_size: int) -> tuple[NDArray[np.int_], NDArray[np.int_]]:
-    """Bin i covers ``[floor(i*In/Out), ceil((i+1)*In/Out))``; returns (starts, ends)."""
-    i = np.arange(out_size)
-    return (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
+class AdaptivePlan(NamedTuple):
+    """Where adaptive pooling's bins sit (geometry.adaptive_bins): output row oh reads input rows
+    ``[hs[oh], he[oh])``, output column ow columns ``[ws[ow], we[ow])``; ``mean`` marks a 1x1
+    output, which torch computes as a mean of the plane (its own summation and divisor)."""
+
+    size: tuple[int, int]
+    hs: NDArray[np.intp]
+    he: NDArray[np.intp]
+    ws: NDArray[np.intp]
+    we: NDArray[np.intp]
+
+    @property
+    def mean(self) -> bool:
+        return self.size == (1, 1)
 
 
-def _adaptive_windows(in_size: Sequence[int], out_size: Sequence[int]) -> Iterator[tuple[int, ...]]:
-    """Yield ``(i, j, h0, h1, w0, w1)`` for every bin, row-major.
+def adaptive_plan(in_size: Sequence[int], out_size: tuple[int, int]) -> AdaptivePlan:
+    """The bins of an (H, W) plane pooled to out_size."""
+    hs, he = adaptive_bins(int(in_size[0]), out_size[0])
+    ws, we = adaptive_bins(int(in_size[1]), out_size[1])
+    return AdaptivePlan(out_size, hs, he, ws, we)
 
-    A generator: the callers allocate their outputs first, so an absurd output_size fails
-    at once with a MemoryError instead of first building a list of every bin."""
-    (H, W), (out_h, out_w) = in_size, out_size
-    hs, he = adaptive_bins(H, out_h)
-    ws, we = adaptive_bins(W, out_w)
-    for i in range(out_h):
-        for j in range(out_w):
-            yield i, j, hs[i], he[i], ws[j], we[j]
+
+def _adaptive_threads(work: int) -> int:
+    """The direct kernels' thread rule (direct.get_num_threads, capped by the work)."""
+    return direct._resolve_threads(None, work)
+
+
+def _bin_offsets(plan: AdaptivePlan, H: int, W: int) -> Iterator[tuple[NDArray[np.bool_], NDArray[np.intp]]]:
+    """For every cell offset (a, t) of a bin, row-major: which bins (OH, OW) have that cell, and
+    its flat index ``ih*W + iw`` (clamped into the bin where it has none). The numpy kernels
+    walk these, so each bin is scanned in row-major order, as torch scans it."""
+    kh, kw = plan.he - plan.hs, plan.we - plan.ws
+    for a in range(int(kh.max())):
+        rows = np.minimum(plan.hs + a, plan.he - 1)
+        for t in range(int(kw.max())):
+            cols = np.minimum(plan.ws + t, plan.we - 1)
+            yield (a < kh)[:, None] & (t < kw)[None, :], rows[:, None] * W + cols[None, :]
+
+
+def adaptive_max_numpy(planes: FloatArray, plan: AdaptivePlan) -> tuple[FloatArray, IndexArray]:
+    """(out, indices) (P, OH, OW) of (P, H, W) planes: torch's scan rule, the numpy way."""
+    P, H, W = planes.shape
+    flat = planes.reshape(P, H * W)
+    best = np.full((P,) + plan.size, -np.inf, dtype=planes.dtype)
+    where = np.broadcast_to(plan.hs[:, None] * W + plan.ws[None, :], best.shape).astype(np.int64)
+    for valid, cells in _bin_offsets(plan, H, W):
+        v = flat[:, cells]
+        take = valid & ((v > best) | np.isnan(v))
+        best = np.where(take, v, best)
+        where = np.where(take, cells, where)
+    return best, where
+
+
+def adaptive_avg_numpy(planes: FloatArray, plan: AdaptivePlan) -> FloatArray:
+    """(P, OH, OW) bin means of (P, H, W) planes, in the kernels' order (see _adaptive.pyx)."""
+    P, H, W = planes.shape
+    dtype = planes.dtype.type
+    flat = planes.reshape(P, H * W)
+    if plan.mean:  # numpy's pairwise sum of each plane, from 0
+        return ((dtype(0) + flat.sum(axis=1)) / dtype(H * W)).reshape(P, 1, 1)
+    total = np.zeros((P,) + plan.size, dtype=planes.dtype)
+    for valid, cells in _bin_offsets(plan, H, W):
+        total = np.where(valid, total + flat[:, cells], total)
+    kh, kw = (plan.he - plan.hs).astype(dtype), (plan.we - plan.ws).astype(dtype)
+    return total / kh[:, None] / kw[None, :]
+
+
+def adaptive_avg_backward_numpy(dout: FloatArray, plan: AdaptivePlan, H: int, W: int) -> FloatArray:
+    """(P, H, W) gradient of (P, OH, OW) dout: each bin's share to its cells, bins in row-major order."""
+    P = dout.shape[0]
+    dtype = dout.dtype.type
+    kh, kw = plan.he - plan.hs, plan.we - plan.ws
+    if plan.mean:  # torch's mean backward: every cell is dout / (H*W) itself
+        return np.ascontiguousarray(np.broadcast_to(dout / dtype(H * W), (P, H, W)))
+    share = dout / kh.astype(dtype)[:, None] / kw.astype(dtype)[None, :]
+    bins, cells = [], []  # every (bin, cell) pair, bin-major, then row-major in the bin
+    for oh in range(plan.size[0]):
+        rows = np.arange(plan.hs[oh], plan.he[oh])
+        for ow in range(plan.size[1]):
+            block = rows[:, None] * W + np.arange(plan.ws[ow], plan.we[ow])[None, :]
+            cells.append(block.ravel())
+            bins.append(np.full(block.size, oh * plan.size[1] + ow))
+    order, targets = np.concatenate(bins), np.concatenate(cells)
+    dx = np.zeros((P, H * W), dtype=dout.dtype)
+    # np.add.at adds in index order: for each plane, the (bin, cell) pairs in the order above
+    np.add.at(dx, (np.arange(P)[:, None], targets[None, :]), share.reshape(P, -1)[:, order])
+    return dx.reshape(P, H, W)
 
 
 class _Adaptive(PoolOp):
@@ -604,9 +685,9 @@ class _Adaptive(PoolOp):
         adaptive_output_size((1, 1), output_size)
         self.output_size = output_size
 
-    def _plan(self, x_shape: Shape) -> tuple[tuple[int, int], tuple[int, int]]:
+    def _plan(self, x_shape: Shape) -> tuple[AdaptivePlan, tuple[int, int]]:
         size = adaptive_output_size(x_shape[2:], self.output_size)
-        return size, size
+        return adaptive_plan(x_shape[2:], size), size
 
 
 class AdaptiveMaxPool2d(_Adaptive):
@@ -630,20 +711,19 @@ class AdaptiveMaxPool2d(_Adaptive):
     def _no_planes(self, out_shape: Shape) -> tuple[IndexArray, None]:
         return np.empty(out_shape, dtype=np.int64), None
 
-    def _forward(self, x4: FloatArray, out_size: tuple[int, int]) -> tuple[FloatArray, tuple[IndexArray, None]]:
-        x4 = np.ascontiguousarray(x4)
+    def _forward(self, x4: FloatArray, plan: AdaptivePlan) -> tuple[FloatArray, tuple[IndexArray, None]]:
         N, C, H, W = x4.shape
-        out_h, out_w = out_size
-        planes = x4.reshape(N * C, H, W)
-        out = np.empty((N * C, out_h, out_w), dtype=x4.dtype)
-        indices = np.empty((N * C, out_h, out_w), dtype=np.int64)
-        for i, j, h0, h1, w0, w1 in _adaptive_windows((H, W), out_size):
-            cols = planes[:, h0:h1, w0:w1].reshape(N * C, (h1 - h0) * (w1 - w0)).T  # one column per plane
-            values, rows = column_argmax(cols)
-            rows = np.maximum(rows, 0)  # all -inf: the first cell (no padding here)
-            out[:, i, j] = values
-            indices[:, i, j] = (h0 + rows // (w1 - w0)) * W + w0 + rows % (w1 - w0)
-        return out.reshape(N, C, out_h, out_w), (indices.reshape(N, C, out_h, out_w), None)
+        planes = np.ascontiguousarray(x4).reshape(N * C, H, W)
+        if adaptive_kernels is None:
+            out, indices = adaptive_max_numpy(planes, plan)
+        else:
+            out = np.empty((N * C,) + plan.size, dtype=x4.dtype)
+            indices = np.empty(out.shape, dtype=np.int64)
+            adaptive_kernels.max_forward(
+                planes, out, indices, plan.hs, plan.he, plan.ws, plan.we, _adaptive_threads(x4.size)
+            )
+        shape = (N, C) + plan.size
+        return out.reshape(shape), (indices.reshape(shape), None)
 
     def _backward(self, ctx: Context, dout4: FloatArray) -> FloatArray:
         assert ctx.indices is not None  # set by every forward
@@ -668,20 +748,29 @@ class AdaptiveAvgPool2d(_Adaptive):
     (array([[[[7.5]]]]), array([0.0625, 0.0625, 0.0625, 0.0625]))
     """
 
-    def _forward(self, x4: FloatArray, out_size: tuple[int, int]) -> tuple[FloatArray, tuple[None, None]]:
-        x4 = np.ascontiguousarray(x4)  # one summation order whatever the memory layout
+    def _forward(self, x4: FloatArray, plan: AdaptivePlan) -> tuple[FloatArray, tuple[None, None]]:
         N, C, H, W = x4.shape
-        out = np.empty((N, C) + out_size, dtype=x4.dtype)
-        for i, j, h0, h1, w0, w1 in _adaptive_windows((H, W), out_size):
-            out[:, :, i, j] = x4[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / x4.dtype.type((h1 - h0) * (w1 - w0))
-        return out, (None, None)
+        planes = np.ascontiguousarray(x4).reshape(N * C, H, W)  # one summation order whatever the layout
+        if adaptive_kernels is None:
+            out = adaptive_avg_numpy(planes, plan)
+        else:
+            out = np.empty((N * C,) + plan.size, dtype=x4.dtype)
+            adaptive_kernels.avg_forward(
+                planes, out, plan.hs, plan.he, plan.ws, plan.we, plan.mean, _adaptive_threads(x4.size)
+            )
+        return out.reshape((N, C) + plan.size), (None, None)
 
     def _backward(self, ctx: Context, dout4: FloatArray) -> FloatArray:
-        dtype = ctx.dtype
-        dx = np.zeros(ctx.x_shape, dtype=dtype)
-        for i, j, h0, h1, w0, w1 in _adaptive_windows(ctx.x_shape[2:], ctx.plan):
-            dx[:, :, h0:h1, w0:w1] += (dout4[:, :, i, j] / dtype.type((h1 - h0) * (w1 - w0)))[:, :, None, None]
-        return dx
+        N, C, H, W = ctx.x_shape
+        plan: AdaptivePlan = ctx.plan
+        dout = np.ascontiguousarray(dout4).reshape((N * C,) + plan.size)
+        if adaptive_kernels is None:
+            return adaptive_avg_backward_numpy(dout, plan, H, W).reshape(ctx.x_shape)
+        dx = np.empty((N * C, H, W), dtype=ctx.dtype)
+        threads = _adaptive_threads(dx.size)
+        scratch = np.empty((threads, plan.size[1]), dtype=ctx.dtype)
+        adaptive_kernels.avg_backward(dout, dx, plan.hs, plan.he, plan.ws, plan.we, plan.mean, scratch, threads)
+        return dx.reshape(ctx.x_shape)
 
 
 OPS: dict[str, type] = {

@@ -304,10 +304,29 @@ def test_public_functions_accept_an_empty_batch_and_read_only_input():
 
 
 def _one_hot(values, rows, K):
-    """The dense (K, P*N) column matrix that col2im_onehot stands for."""
+    """The dense (K, P*N) one-hot column matrix: column p*N + n holds values[p, n] in row rows[p, n]."""
     dcols = np.zeros((K, values.size), dtype=values.dtype)
     dcols[rows.ravel(), np.arange(values.size)] = values.ravel()
     return dcols
+
+
+def _fold_in_window_order(dcols, shape, args):
+    """col2im of dcols, adding each cell's entries window by window in row-major order
+    (PyTorch's pooling backward order), then row by row within a window."""
+    N, C, H, W = shape
+    kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w = args
+    p = np.arange(out_h * out_w)
+    r = np.arange(C * kh * kw)
+    c, i, j = r // (kh * kw), (r % (kh * kw)) // kw, r % kw
+    ih = (p // out_w)[:, None, None] * sh - ph + i[None, :, None] * dh  # (window, row, image)
+    iw = (p % out_w)[:, None, None] * sw - pw + j[None, :, None] * dw
+    n = np.arange(N)[None, None, :]
+    inside = (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W) & (n >= 0)
+    flat = ((n * C + c[None, :, None]) * H + ih) * W + iw
+    entries = dcols.reshape(C * kh * kw, out_h * out_w, N).transpose(1, 0, 2)  # (window, row, image)
+    dx = np.zeros(N * C * H * W, dtype=dcols.dtype)
+    np.add.at(dx, flat[inside], entries[inside])  # boolean indexing keeps (window, row, image) order
+    return dx.reshape(shape)
 
 
 def _wide_range_values(rng, shape, dtype):
@@ -326,62 +345,82 @@ ONEHOT_CASES = [
 ]
 
 
+def _argmax_cells(rng, shape, args):
+    """A random in-bounds cell of every window of every plane, as a max pooling would pick:
+    (rows (P, Q) of the one-hot column matrix, flat indices (Q, P) within each plane, and which
+    (Q, P) windows lie wholly in the padding: their row and index are 0, to carry a 0)."""
+    Q, _, H, W = shape
+    kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w = args
+    P = out_h * out_w
+    top, left = (np.arange(P) // out_w * sh - ph)[:, None], (np.arange(P) % out_w * sw - pw)[:, None]
+    i, j = np.zeros((P, Q), dtype=np.int64), np.zeros((P, Q), dtype=np.int64)
+    todo = np.ones((P, Q), dtype=bool)
+    for _ in range(200):  # redraw the cells that fell in the padding
+        i[todo], j[todo] = rng.integers(0, kh, size=todo.sum()), rng.integers(0, kw, size=todo.sum())
+        ih, iw = top + i * dh, left + j * dw
+        todo = (ih < 0) | (ih >= H) | (iw < 0) | (iw >= W)
+    i[todo] = j[todo] = 0
+    flat = np.where(todo, 0, (top + i * dh) * W + left + j * dw)
+    return i * kw + j, np.ascontiguousarray(flat.T), np.ascontiguousarray(todo.T)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kernels", BACKENDS)
 @pytest.mark.parametrize("shape, kernel, stride, pad, dilation, extra", ONEHOT_CASES)
-def test_col2im_onehot_is_col2im_of_the_one_hot_matrix_bit_for_bit(
+def test_scatter_planes_is_col2im_of_the_one_hot_matrix_in_window_order(
     kernels, shape, kernel, stride, pad, dilation, extra, dtype
 ):
     rng = np.random.default_rng(21)
-    N, C = shape[:2]
-    args = kernel_args(shape, kernel, stride, pad, dilation, extra)
-    K, P = C * kernel[0] * kernel[1], args[-2] * args[-1]
-    rows = rng.integers(0, K, size=(P, N))  # includes rows that land in the padding: dropped
-    values = _wide_range_values(rng, (N, P), dtype).T  # (P, N) view with strides (item, P*item), as Maxpool passes
-    got = kernels.col2im_onehot(values, rows, *shape, *args)
-    want = cython_kernels.col2im(_one_hot(values, rows, K), *shape, *args)
-    assert got.dtype == dtype and got.shape == shape
-    np.testing.assert_array_equal(got, want)
+    planes = (shape[0] * shape[1], 1) + shape[2:]  # the pooling layout: every channel pools alone
+    args = kernel_args(planes, kernel, stride, pad, dilation, extra)
+    rows, flat, empty = _argmax_cells(rng, planes, args)
+    values = np.where(empty, 0, _wide_range_values(rng, flat.shape, dtype)).astype(dtype)  # (Q, P)
+    got = kernels.scatter_planes(values, flat, shape[2] * shape[3])
+    dense = _one_hot(values.T, rows, kernel[0] * kernel[1])
+    assert got.dtype == dtype and got.shape == (planes[0], shape[2] * shape[3])
+    np.testing.assert_array_equal(got.reshape(planes), _fold_in_window_order(dense, planes, args))
+    tolerance = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.reshape(planes), cython_kernels.col2im(dense, *planes, *args), **tolerance)
 
 
-def test_col2im_onehot_keeps_col2ims_summation_order():
+def test_scatter_planes_adds_in_window_order_not_col2ims():
     # All nine 3x3 windows of a 5x5 input pick the centre cell, so it sums nine values of very
-    # different sizes: adding them in window order would round differently from col2im.
+    # different sizes: PyTorch's max-pool backward adds them in window order, which rounds
+    # differently from col2im's order (the reverse).
     shape, args = (1, 1, 5, 5), kernel_args((1, 1, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
     P = args[-2] * args[-1]  # window (oh, ow) holds the centre (2, 2) at offset (2 - oh, 2 - ow)
     rows = np.array([(2 - oh) * 3 + (2 - ow) for oh in range(3) for ow in range(3)]).reshape(P, 1)
     values = np.array([1e8, 1.0, -1e8, 3.0, 1e-3, 7.0, -1.0, 1e4, 0.5])[:, None]
-    want = cython_kernels.col2im(_one_hot(values, rows, 9), *shape, *args)
+    col2im_order = cython_kernels.col2im(_one_hot(values, rows, 9), *shape, *args)
     window_order = np.zeros(1)
     for v in values.ravel():
         window_order += v
-    assert want[0, 0, 2, 2] != window_order[0]  # the order matters for these values
+    assert col2im_order[0, 0, 2, 2] != window_order[0]  # the order matters for these values
+    want = np.zeros(25)
+    want[12] = window_order[0]
     for kernels in (cython_kernels, numpy_kernels):
-        np.testing.assert_array_equal(kernels.col2im_onehot(values, rows, *shape, *args), want)
+        np.testing.assert_array_equal(kernels.scatter_planes(values.T.copy(), np.full((1, 9), 12), 25)[0], want)
 
 
 @pytest.mark.parametrize("kernels", BACKENDS)
-def test_col2im_onehot_accepts_read_only_and_broadcast_values(kernels):
-    shape, args = (3, 1, 4, 4), kernel_args((3, 1, 4, 4), (2, 2), (1, 1), (0, 0), (1, 1))
-    P = args[-2] * args[-1]
-    values = np.broadcast_to(np.float32(2.0), (P, 3))
-    rows = np.zeros((P, 3), dtype=np.int64)
-    rows.flags.writeable = False
-    want = np.zeros(shape, dtype=np.float32)
-    want[:, :, :3, :3] = 2.0
-    np.testing.assert_array_equal(kernels.col2im_onehot(values, rows, *shape, *args), want)
+def test_scatter_planes_accepts_read_only_input(kernels):
+    values = np.arange(6, dtype=np.float32).reshape(2, 3)
+    indices = np.array([[0, 3, 0], [1, 1, 2]])
+    values.flags.writeable = indices.flags.writeable = False
+    got = kernels.scatter_planes(values, indices, 4)
+    np.testing.assert_array_equal(got, [[2, 0, 0, 1], [0, 7, 5, 0]])
+    assert got.dtype == np.float32
 
 
 @pytest.mark.parametrize("kernels", BACKENDS)
 @pytest.mark.parametrize("bad", [-1, 4])
-def test_col2im_onehot_rejects_rows_outside_the_window(kernels, bad):
-    shape, args = (2, 1, 4, 4), kernel_args((2, 1, 4, 4), (2, 2), (2, 2), (0, 0), (1, 1))
-    rows = np.zeros((4, 2), dtype=np.int64)
-    rows[3, 1] = bad
-    with pytest.raises(ValueError, match=r"rows must lie in \[0, 4\)"):
-        kernels.col2im_onehot(np.ones((4, 2)), rows, *shape, *args)
-    with pytest.raises(ValueError, match="values and rows must have shape"):
-        kernels.col2im_onehot(np.ones((4, 3)), rows, *shape, *args)
+def test_scatter_planes_rejects_indices_outside_the_plane(kernels, bad):
+    indices = np.zeros((2, 3), dtype=np.int64)
+    indices[1, 2] = bad
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\) \(one plane\), got 1 outside"):
+        kernels.scatter_planes(np.ones((2, 3)), indices, 4)
+    with pytest.raises(ValueError, match=r"indices must have dout's shape \(2, 2\)"):
+        kernels.scatter_planes(np.ones((2, 2)), indices, 4)
 
 
 def _plane_tables(rng, P, K):
@@ -429,7 +468,7 @@ def test_columns_to_planes_rejects_bad_rows_and_sizes(kernels):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kernels", BACKENDS)
 @pytest.mark.parametrize("shape, kernel, stride, pad, dilation, extra", ONEHOT_CASES)
-def test_col2im_spread_is_col2im_of_the_constant_columns_bit_for_bit(
+def test_col2im_spread_is_col2im_of_the_constant_columns_in_window_order(
     kernels, shape, kernel, stride, pad, dilation, extra, dtype
 ):
     rng = np.random.default_rng(22)
@@ -440,7 +479,7 @@ def test_col2im_spread_is_col2im_of_the_constant_columns_bit_for_bit(
     dense = np.ascontiguousarray(np.broadcast_to(values.reshape(1, P * N), (C * kernel[0] * kernel[1], P * N)))
     got = kernels.col2im_spread(values, *shape, *args)
     assert got.dtype == dtype and got.shape == shape
-    np.testing.assert_array_equal(got, cython_kernels.col2im(dense, *shape, *args))
+    np.testing.assert_array_equal(got, _fold_in_window_order(dense, shape, args))
 
 
 @pytest.mark.parametrize("kernels", BACKENDS)
@@ -557,7 +596,7 @@ def test_bad_input_names_the_parameter_and_value(call, error, words):
 def test_geometry_wrappers_refuse_a_plane_or_cols_that_do_not_match_the_geometry():
     # the Cython kernels trust the geometry: a mismatch used to read past the end of cols/x
     from cs231n_pool.geometry import pool_geometry
-    from cs231n_pool.im2col import col2im_geometry, col2im_onehot_geometry, col2im_spread_geometry, im2col_geometry
+    from cs231n_pool.im2col import col2im_geometry, col2im_spread_geometry, im2col_geometry
 
     geom = pool_geometry((3, 3), 2, 1)  # 2x2 windows, output 2x2
     with pytest.raises(ValueError, match=r"cols.shape=\(4, 1\)"):
@@ -566,8 +605,6 @@ def test_geometry_wrappers_refuse_a_plane_or_cols_that_do_not_match_the_geometry
         im2col_geometry(np.zeros((1, 1, 2, 2)), geom)
     with pytest.raises(ValueError, match=r"x_shape=\(2, 1, 5, 5\)"):
         col2im_spread_geometry(np.zeros((4, 2)), (2, 1, 5, 5), geom)
-    with pytest.raises(ValueError, match=r"x_shape=\(2, 1, 5, 5\)"):
-        col2im_onehot_geometry(np.zeros((4, 2)), np.zeros((4, 2), dtype=np.int64), (2, 1, 5, 5), geom)
 
 
 @pytest.mark.parametrize(
