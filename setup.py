@@ -8,6 +8,7 @@ supports it; otherwise the kernels are built single-threaded.
 CS231N_POOL_SKIP_BUILD=1 installs without building them at all: the Makefile's
 editable install uses it and then builds the kernels once, in place.
 """
+
 import os
 import shutil
 import sys
@@ -50,7 +51,8 @@ class BuildOptionalExtensions(build_ext):
             self.skip("no working C compiler was found")
             return
         use_openmp = os.environ.get("CS231N_POOL_NO_OPENMP") != "1" and compiles(
-            self.compiler, "#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n", ["-fopenmp"])
+            self.compiler, "#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n", ["-fopenmp"]
+        )
         if not use_openmp:
             print("cs231n_pool: OpenMP not available; building single-threaded kernels", file=sys.stderr)
         for ext in self.extensions:
@@ -65,8 +67,11 @@ class BuildOptionalExtensions(build_ext):
     def skip(self, reason):
         if extension_required():
             raise PlatformError(f"cs231n_pool: {reason}, and CS231N_POOL_REQUIRE_EXTENSION=1 requires the kernels")
-        print(f"cs231n_pool: {reason}; installing without the compiled kernels, "
-              "so cs231n_pool will use its numpy kernels", file=sys.stderr)
+        print(
+            f"cs231n_pool: {reason}; installing without the compiled kernels, "
+            "so cs231n_pool will use its numpy kernels",
+            file=sys.stderr,
+        )
 
 
 OPENMP_EXTENSIONS = {"cs231n_pool._direct", "cs231n_pool._adaptive"}
@@ -88,6 +93,7 @@ def extension(name):
 
 
 KERNEL_MODULES = [name for name in ("_im2col", "_direct", "_adaptive") if os.path.exists(f"cs231n_pool/{name}.pyx")]
+
 
 def ext_modules():
     if os.environ.get("CS231N_POOL_SKIP_BUILD") == "1":

@@ -113,8 +113,12 @@ class Variant(NamedTuple):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", type=output_file, metavar="FILE", help="write every timing and the run's metadata to FILE")
-    parser.add_argument("--plot", type=output_file, metavar="FILE.png", help="draw a bar chart of the medians (needs matplotlib)")
+    parser.add_argument(
+        "--json", type=output_file, metavar="FILE", help="write every timing and the run's metadata to FILE"
+    )
+    parser.add_argument(
+        "--plot", type=output_file, metavar="FILE.png", help="draw a bar chart of the medians (needs matplotlib)"
+    )
     parser.add_argument(
         "--threads",
         default="1",

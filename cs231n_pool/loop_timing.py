@@ -18,6 +18,7 @@ faster. The machine may be shared: compare ratios of one run, not absolute times
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +33,7 @@ MAX_SHAPES = {  # (N, C, H, W), kernel, stride, padding: the benchmark's S1-S4
     "S3": ((8, 3, 224, 224), 2, 2, 0),
     "S4": ((64, 32, 28, 28), 3, 1, 1),
 }
-ADAPTIVE_CASES = {  # (N, C, H, W), output size
+ADAPTIVE_CASES: dict[str, tuple[tuple[int, int, int, int], int | tuple[int, int]]] = {  # (N, C, H, W), output size
     "S1->1": ((64, 64, 32, 32), 1),
     "S1->7": ((64, 64, 32, 32), 7),
     "S1->13": ((64, 64, 32, 32), 13),
@@ -130,8 +131,8 @@ def benchmark(rounds: int = 11, mode: str = "loop", cases: str = "all", seed: in
             out = layers.Maxpool(k, s, p).forward(x)
             dout = rng.standard_normal(out.shape).astype(np.float32)
             ours = _ours_maxpool(x, k, s, p, dout)
-            theirs = _torch_pair(torch, x, lambda t, k=k, s=s, p=p: F.max_pool2d(t, k, s, p, return_indices=True), dout)
-            contenders[(name, "im2col max fwd+bwd")] = (*ours, *theirs)
+            pool = functools.partial(F.max_pool2d, kernel_size=k, stride=s, padding=p, return_indices=True)
+            contenders[(name, "im2col max fwd+bwd")] = (*ours, *_torch_pair(torch, x, pool, dout))
     if cases in ("all", "adaptive"):
         for name, (shape, size) in ADAPTIVE_CASES.items():
             x = rng.standard_normal(shape).astype(np.float32)
@@ -142,17 +143,17 @@ def benchmark(rounds: int = 11, mode: str = "loop", cases: str = "all", seed: in
     times: dict[tuple[str, str], list[list[float]]] = {key: [[], [], [], []] for key in contenders}
     for r in range(rounds + 1):
         for key, (of, ob, tf, tb) in contenders.items():
-            ours = _round(of, ob, buffer)
-            theirs = _round(tf, tb, buffer)
+            ours_s = _round(of, ob, buffer)
+            theirs_s = _round(tf, tb, buffer)
             if r:  # round 0 warms up
-                for series, value in zip(times[key], ours + theirs, strict=True):
+                for series, value in zip(times[key], ours_s + theirs_s, strict=True):
                     series.append(value)
     rows = []
-    for (case, op), (of, ob, tf, tb) in times.items():
+    for (case, op), (of_s, ob_s, tf_s, tb_s) in times.items():
         for direction, ours_t, theirs_t in (
-            ("forward", of, tf),
-            ("backward", ob, tb),
-            ("forward+backward", np.add(of, ob), np.add(tf, tb)),
+            ("forward", of_s, tf_s),
+            ("backward", ob_s, tb_s),
+            ("forward+backward", np.add(of_s, ob_s), np.add(tf_s, tb_s)),
         ):
             ours_ms, torch_ms = 1e3 * float(np.median(ours_t)), 1e3 * float(np.median(theirs_t))
             rows.append(dict(case=case, op=f"{op} {direction}", ours_ms=ours_ms, torch_ms=torch_ms,
