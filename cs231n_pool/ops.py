@@ -287,6 +287,10 @@ class MaxPool2d(PoolOp):
     ----------
     kernel_size, stride, padding, dilation, ceil_mode, method
         As in :func:`cs231n_pool.functional.max_pool2d`; checked here, once.
+    indices : bool
+        Keep the argmax (backward needs it). False lets the direct kernels skip writing the
+        indices (a third of the bytes); the values are the same bit for bit, but then a direct
+        forward keeps no indices and :meth:`backward` raises.
 
     Raises
     ------
@@ -314,9 +318,11 @@ class MaxPool2d(PoolOp):
         dilation: IntOrPair = 1,
         ceil_mode: bool = False,
         method: str | None = None,
+        indices: bool = True,
     ) -> None:
         self.args: PoolArgs = pool_args(kernel_size, stride, padding, dilation, ceil_mode)
         self.method = check_method(method)
+        self.indices = bool(indices)
 
     def _plan(self, x_shape: Shape) -> tuple[PoolGeometry, tuple[int, int]]:
         geom = place_windows(self.args, x_shape[2:])
@@ -329,8 +335,10 @@ class MaxPool2d(PoolOp):
         if self.method == "im2col":
             out, indices, max_idx = max_im2col(x4, geom)
             return out, (indices, max_idx)
-        # the direct kernels give flat indices only; Maxpool.max_idx derives the rows on first use
         _check_windows(geom)
+        if not self.indices:
+            return direct.max_pool_values_direct(x4, geom), (None, None)
+        # the direct kernels give flat indices only; Maxpool.max_idx derives the rows on first use
         out, indices = direct.max_pool_forward_direct(x4, geom)
         return out, (indices, None)
 
@@ -338,7 +346,10 @@ class MaxPool2d(PoolOp):
         if self.method == "im2col":
             assert ctx.max_idx is not None  # the im2col forward computes it
             return max_backward_cols(dout4, ctx.max_idx, ctx.x_shape, ctx.plan)
-        assert ctx.indices is not None  # set by every forward
+        if ctx.indices is None:
+            raise ValueError(
+                "this MaxPool2d was built with indices=False: its forward kept no indices to backpropagate through"
+            )
         return scatter_flat(dout4, ctx.indices, ctx.x_shape, "direct")
 
 
