@@ -419,6 +419,12 @@ cdef extern from "_direct_planes.h":
                                   const float* dv, Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil
     void cs231n_pool_avg_values_d(const double* xp, Py_ssize_t ld, double* o, Py_ssize_t OH, Py_ssize_t OW,
                                   const double* dv, Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_avg_back_plane_f(const float* dout, float* dx, const float* dv, float* gp, Py_ssize_t H,
+                                      Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel, int tiles,
+                                      Py_ssize_t stride, Py_ssize_t pt, Py_ssize_t pl) noexcept nogil
+    void cs231n_pool_avg_back_plane_d(const double* dout, double* dx, const double* dv, double* gp, Py_ssize_t H,
+                                      Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel, int tiles,
+                                      Py_ssize_t stride, Py_ssize_t pt, Py_ssize_t pl) noexcept nogil
 
 
 cdef void _values_plane(const floating* x, floating* o, floating* xp, floating* h, const floating* dv,
@@ -476,3 +482,47 @@ def plane_values(const floating[:, :, ::1] x, floating[:, :, ::1] out, floating[
     for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
         _values_plane(&x[p, 0, 0], &out[p, 0, 0], &padded[threadid(), 0], &runs[threadid(), 0], &divisors[0, 0],
                       average, pad, H, W, Hp, Wp, OH, OW, kernel, stride, pt, pl)
+
+
+def avg_backward_planes(const floating[:, :, ::1] dout, floating[:, :, ::1] dx, const floating[:, ::1] divisors,
+                        floating[:, ::1] scratch, Py_ssize_t kernel, bint tiles, Py_ssize_t stride,
+                        Py_ssize_t pt, Py_ssize_t pl, int threads):
+    """Average backward in PyTorch's order, for kernel x kernel windows (kernel 2 or 3, undilated).
+
+    tiles: stride == kernel, no padding, and the tiles cover the plane exactly; else stride 1, or
+    stride 2 with kernel 3, padding pt, pl <= kernel // 2. divisors: (OH, OW) in dout's dtype.
+    scratch: one row per thread of avg_backward_scratch(...) entries.
+    """
+    cdef Py_ssize_t p, P = dx.shape[0], H = dx.shape[1], W = dx.shape[2], OH = dout.shape[1], OW = dout.shape[2]
+    if kernel not in (2, 3) or (tiles and (H != OH * kernel or W != OW * kernel or stride != kernel)) \
+            or pt > kernel // 2 or pl > kernel // 2 or (not tiles and (stride, kernel) not in ((1, 2), (1, 3), (2, 3))):
+        raise ValueError(f"avg_backward_planes got a geometry it does not handle: kernel={kernel}, "
+                         f"stride={stride}, tiles={tiles}")
+    if not tiles and stride == 1 and (OH > H + pt or OW > W + pl):
+        raise ValueError("avg_backward_planes: the output does not fit a stride-1 geometry of dx")
+    if not tiles and stride == 2 and ((H - 1 + pt) // 2 + 1 > OH + 2 or (W + pl + 1) // 2 + 1 > OW + 3
+                                      or W + pl > 2 * (OW + 3)):
+        raise ValueError("avg_backward_planes: the output does not fit a stride-2 geometry of dx")
+    if scratch.shape[0] < threads or scratch.shape[1] < avg_backward_scratch(H, W, OH, OW, kernel, tiles, stride):
+        raise ValueError("avg_backward_planes: the scratch needs one big enough row per thread")
+    if (divisors.shape[0], divisors.shape[1]) != (OH, OW) or dout.shape[0] != P:
+        raise ValueError("avg_backward_planes: divisors must be (OH, OW) and dout must have dx's planes")
+    if P == 0:
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
+        if floating is float:
+            cs231n_pool_avg_back_plane_f(&dout[p, 0, 0], &dx[p, 0, 0], &divisors[0, 0], &scratch[threadid(), 0],
+                                         H, W, OH, OW, kernel, tiles, stride, pt, pl)
+        else:
+            cs231n_pool_avg_back_plane_d(&dout[p, 0, 0], &dx[p, 0, 0], &divisors[0, 0], &scratch[threadid(), 0],
+                                         H, W, OH, OW, kernel, tiles, stride, pt, pl)
+
+
+def avg_backward_scratch(Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel, bint tiles,
+                         Py_ssize_t stride):
+    """Entries of one thread's scratch row for avg_backward_planes."""
+    if tiles:
+        return OW
+    if stride == 2:
+        return (OH + 3) * (OW + 3) + 2 * (OW + 3)
+    return (H + kernel - 1) * (W + kernel - 1)

@@ -93,9 +93,8 @@ static CS231N_POOL_NOINLINE_AVX2 void NAME(const T* __restrict xp, Py_ssize_t ld
 }
 
 /* Average of one plane: each window's K x K cells summed from +0 in row-major order, then
-   divided by its divisor (dv: (OH, OW) in T; direct.py passes T divisors only where T
-   division gives the same result as the float64 division of the other paths). */
-#define CS231N_POOL_AVG_VALUES(NAME, T, K, S)                                          \
+   divided by its divisor (dv: (OH, OW) in T; DIV a literal: 0 leaves the sums undivided). */
+#define CS231N_POOL_AVG_VALUES(NAME, T, K, S, DIV)                                     \
 static CS231N_POOL_NOINLINE_AVX2 void NAME(const T* __restrict xp, Py_ssize_t ld,     \
         T* __restrict o, Py_ssize_t OH, Py_ssize_t OW, const T* __restrict dv) {       \
     Py_ssize_t oh, k;                                                                  \
@@ -103,13 +102,81 @@ static CS231N_POOL_NOINLINE_AVX2 void NAME(const T* __restrict xp, Py_ssize_t ld
     for (oh = 0; oh < OH; oh++) {                                                      \
         const T* __restrict x0 = xp + oh * (S) * ld;                                   \
         T* __restrict oo = o + oh * OW;                                                \
-        const T* __restrict d0 = dv + oh * OW;                                         \
+        const T* __restrict d0 = (DIV) ? dv + oh * OW : dv;                            \
         for (k = 0; k < OW; k++) {                                                     \
             T total = 0;                                                               \
             for (i = 0; i < (K); i++)                                                  \
                 for (j = 0; j < (K); j++) total += x0[i * ld + k * (S) + j];           \
-            oo[k] = total / d0[k];                                                     \
+            oo[k] = (DIV) ? total / d0[k] : total;                                     \
         }                                                                              \
+    }                                                                                  \
+}
+
+/* Average backward at stride 1 as a gather: the windows holding cell (r, c) are (r + pt - i,
+   c + pl - j), so with the shares dout / divisor placed at (oh + K-1 - pt, ow + K-1 - pl) of a
+   zeroed (H + K-1, W + K-1) plane gp, dx[r][c] is the K x K block sum of gp at (r, c), taken in
+   row-major order: the windows' own row-major order, in which PyTorch's CPU kernel adds their
+   shares to a zeroed dx (and the zeros of gp leave the sum unchanged, as above). */
+#define CS231N_POOL_SHARES(NAME, T)                                                    \
+static void NAME(const T* __restrict dout, const T* __restrict dv, T* __restrict gp,  \
+        Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t Hg, Py_ssize_t Wg, Py_ssize_t top,    \
+        Py_ssize_t left) {                                                             \
+    Py_ssize_t oh, ow;                                                                 \
+    memset(gp, 0, (size_t)(Hg * Wg) * sizeof(T));                                     \
+    for (oh = 0; oh < OH; oh++) {                                                      \
+        T* __restrict row = gp + (oh + top) * Wg + left;                               \
+        for (ow = 0; ow < OW; ow++) row[ow] = dout[oh * OW + ow] / dv[oh * OW + ow];   \
+    }                                                                                  \
+}
+
+/* Average backward of K x K tiles that cover the plane exactly (stride K, no padding): each
+   cell gets one share, +0 + dout / divisor, as PyTorch adds it to a zeroed dx. */
+#define CS231N_POOL_AVG_TILES(NAME, T, K)                                              \
+static CS231N_POOL_NOINLINE_AVX2 void NAME(const T* __restrict dout, T* __restrict dx, \
+        Py_ssize_t OH, Py_ssize_t OW, const T* __restrict dv, T* __restrict g) {       \
+    Py_ssize_t oh, ow, W = OW * (K);                                                   \
+    int i, j;                                                                          \
+    for (oh = 0; oh < OH; oh++) {                                                      \
+        for (ow = 0; ow < OW; ow++) g[ow] = (T)0 + dout[oh * OW + ow] / dv[oh * OW + ow]; \
+        for (i = 0; i < (K); i++) {                                                    \
+            T* __restrict row = dx + (oh * (K) + i) * W;                               \
+            for (ow = 0; ow < OW; ow++)                                                \
+                for (j = 0; j < (K); j++) row[ow * (K) + j] = g[ow];                   \
+        }                                                                              \
+    }                                                                                  \
+}
+
+/* Average backward of 3 x 3 windows at stride 2 as a gather. Cell b of a row (b = c + pl) lies
+   in windows n-1 and n when b = 2n, in window n alone when b = 2n+1; rows likewise. gp: the
+   (Hg, Wg) shares plane with share (oh, ow) at (oh + 1, ow + 1), zero elsewhere, so the windows
+   outside the output add +0. Each cell sums its windows' shares in the windows' row-major order
+   (PyTorch's CPU order), the even and odd cells of a row in two vectorised streams. t: scratch
+   for one row of 2 * Wg cells. */
+#define CS231N_POOL_AVG_BACK_3S2(NAME, T)                                              \
+static CS231N_POOL_NOINLINE_AVX2 void NAME(const T* __restrict gp, Py_ssize_t Wg,     \
+        T* __restrict dx, Py_ssize_t H, Py_ssize_t W, Py_ssize_t pt, Py_ssize_t pl,     \
+        T* __restrict t) {                                                             \
+    Py_ssize_t r, n, a, nn = (W + pl + 1) / 2;                                         \
+    for (r = 0; r < H; r++) {                                                          \
+        a = r + pt;                                                                    \
+        const T* __restrict g0 = gp + ((a >> 1) + ((a & 1) ? 1 : 0)) * Wg;             \
+        const T* __restrict g1 = gp + ((a >> 1) + 1) * Wg;                             \
+        if (a & 1) {  /* one window row */                                             \
+            for (n = 0; n < nn; n++) {                                                 \
+                T e = 0, o = 0;                                                        \
+                e += g0[n]; e += g0[n + 1];                                            \
+                o += g0[n + 1];                                                        \
+                t[2 * n] = e; t[2 * n + 1] = o;                                        \
+            }                                                                          \
+        } else {                                                                       \
+            for (n = 0; n < nn; n++) {                                                 \
+                T e = 0, o = 0;                                                        \
+                e += g0[n]; e += g0[n + 1]; e += g1[n]; e += g1[n + 1];                \
+                o += g0[n + 1]; o += g1[n + 1];                                        \
+                t[2 * n] = e; t[2 * n + 1] = o;                                        \
+            }                                                                          \
+        }                                                                              \
+        memcpy(dx + r * W, t + pl, (size_t)W * sizeof(T));                             \
     }                                                                                  \
 }
 
@@ -118,10 +185,38 @@ CS231N_POOL_MAX_VALUES(cs231n_pool_maxv2_1##SUFFIX, T, UT, 2, 1)                
 CS231N_POOL_MAX_VALUES(cs231n_pool_maxv2_2##SUFFIX, T, UT, 2, 2)                           \
 CS231N_POOL_MAX_VALUES(cs231n_pool_maxv3_1##SUFFIX, T, UT, 3, 1)                           \
 CS231N_POOL_MAX_VALUES(cs231n_pool_maxv3_2##SUFFIX, T, UT, 3, 2)                           \
-CS231N_POOL_AVG_VALUES(cs231n_pool_avgv2_1##SUFFIX, T, 2, 1)                           \
-CS231N_POOL_AVG_VALUES(cs231n_pool_avgv2_2##SUFFIX, T, 2, 2)                           \
-CS231N_POOL_AVG_VALUES(cs231n_pool_avgv3_1##SUFFIX, T, 3, 1)                           \
-CS231N_POOL_AVG_VALUES(cs231n_pool_avgv3_2##SUFFIX, T, 3, 2)                           \
+CS231N_POOL_AVG_VALUES(cs231n_pool_avgv2_1##SUFFIX, T, 2, 1, 1)                        \
+CS231N_POOL_AVG_VALUES(cs231n_pool_avgv2_2##SUFFIX, T, 2, 2, 1)                        \
+CS231N_POOL_AVG_VALUES(cs231n_pool_avgv3_1##SUFFIX, T, 3, 1, 1)                        \
+CS231N_POOL_AVG_VALUES(cs231n_pool_avgv3_2##SUFFIX, T, 3, 2, 1)                        \
+CS231N_POOL_AVG_VALUES(cs231n_pool_sumv2##SUFFIX, T, 2, 1, 0)                          \
+CS231N_POOL_AVG_VALUES(cs231n_pool_sumv3##SUFFIX, T, 3, 1, 0)                          \
+CS231N_POOL_SHARES(cs231n_pool_shares##SUFFIX, T)                                      \
+CS231N_POOL_AVG_TILES(cs231n_pool_avg_tiles2##SUFFIX, T, 2)                            \
+CS231N_POOL_AVG_TILES(cs231n_pool_avg_tiles3##SUFFIX, T, 3)                            \
+CS231N_POOL_AVG_BACK_3S2(cs231n_pool_avg_back3s2##SUFFIX, T)                           \
+/* one plane of the average backward: kernel in {2, 3}; tiles: stride == kernel covering the \
+   plane; stride 2 (kernel 3): the gather above; else stride 1. gp: scratch for the shares   \
+   plane, (H + K-1) x (W + K-1) at stride 1, (OH + 3) x (OW + 3) plus a 2 * (OW + 3) row at \
+   stride 2; OW entries for tiles. */                                                  \
+static void cs231n_pool_avg_back_plane##SUFFIX(const T* dout, T* dx, const T* dv, T* gp, \
+        Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel,   \
+        int tiles, Py_ssize_t stride, Py_ssize_t pt, Py_ssize_t pl) {                  \
+    Py_ssize_t Hg = H + kernel - 1, Wg = W + kernel - 1;                              \
+    if (stride == 2 && !tiles) {                                                       \
+        cs231n_pool_shares##SUFFIX(dout, dv, gp, OH, OW, OH + 3, OW + 3, 1, 1);        \
+        cs231n_pool_avg_back3s2##SUFFIX(gp, OW + 3, dx, H, W, pt, pl, gp + (OH + 3) * (OW + 3)); \
+        return;                                                                        \
+    }                                                                                  \
+    if (tiles) {                                                                       \
+        if (kernel == 2) cs231n_pool_avg_tiles2##SUFFIX(dout, dx, OH, OW, dv, gp);     \
+        else cs231n_pool_avg_tiles3##SUFFIX(dout, dx, OH, OW, dv, gp);                 \
+        return;                                                                        \
+    }                                                                                  \
+    cs231n_pool_shares##SUFFIX(dout, dv, gp, OH, OW, Hg, Wg, kernel - 1 - pt, kernel - 1 - pl); \
+    if (kernel == 2) cs231n_pool_sumv2##SUFFIX(gp, Wg, dx, H, W, NULL);                \
+    else cs231n_pool_sumv3##SUFFIX(gp, Wg, dx, H, W, NULL);                            \
+}                                                                                      \
 /* one plane; kernel in {2, 3}, stride in {1, 2} (direct.py checks) */                 \
 static void cs231n_pool_max_values##SUFFIX(const T* xp, Py_ssize_t ld, T* o, Py_ssize_t OH, \
         Py_ssize_t OW, T* h, Py_ssize_t kernel, Py_ssize_t stride) {                   \

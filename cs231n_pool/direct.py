@@ -390,17 +390,42 @@ def avg_pool_backward_direct(
 ) -> FloatArray:
     """Gradient of average pooling: ``dout / divisor`` added to each window's in-bounds cells.
 
+    Square undilated 2x2 and 3x3 windows at stride 1, 3x3 at stride 2, and tiles that cover the plane exactly,
+    add the shares to each cell in the windows' row-major order (PyTorch's CPU order, so the
+    result is PyTorch's bit for bit); other geometries spread a window row at a time.
+
     dout4: (N, C, out_h, out_w) float; x_shape: (N, C, H, W). Returns dx of dout4's dtype.
     """
     kernels = _require_extension()
     N, C, H, W = _check_x_shape(x_shape, geom)
     _check_float4(dout4, "dout", (N, C, geom.out_h, geom.out_w))
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
+    divisors = _check_divisors(divisors, geom)
+    case = _plane_case(geom)
+    if case is not None:
+        kernel, stride, pad = case
+        tiles = stride == kernel and not pad and (geom.out_h * kernel, geom.out_w * kernel) == (H, W)
+        if tiles or stride == 1 or kernel == 3:
+            n_threads = _resolve_threads(threads, dx.size)
+            cells = kernels.avg_backward_scratch(H, W, geom.out_h, geom.out_w, kernel, tiles, stride)
+            kernels.avg_backward_planes(
+                _planes(dout4),
+                dx.reshape(N * C, H, W),
+                _divisors_as(divisors, dout4.dtype),
+                np.empty((n_threads, cells + 16), dtype=dout4.dtype),  # padded: no shared cache line
+                kernel,
+                tiles,
+                stride,
+                geom.pad_top,
+                geom.pad_left,
+                n_threads,
+            )
+            return dx
     scratch = np.empty((N * C, geom.out_w), dtype=dout4.dtype)
     kernels.avg_backward(
         _planes(dout4),
         dx.reshape(N * C, H, W),
-        _check_divisors(divisors, geom),
+        divisors,
         scratch,
         *_layout(geom),
         _resolve_threads(threads, dx.size),

@@ -549,3 +549,47 @@ def test_max_op_without_indices_has_no_backward():
     np.testing.assert_array_equal(out, MaxPool2d(2, method="direct").forward(x)[0])
     with pytest.raises(ValueError, match="built with indices=False: its forward kept no indices"):
         op.backward(ctx, np.ones_like(out))
+
+
+AVG_BACK_GRID = [
+    (hw, k, s, p, ceil, cip, dtype)
+    for hw, k, s, p, ceil, cip, dtype in itertools.product(
+        [(7, 6), (9, 9), (8, 11)], [2, 3], [1, 2, 3], [0, 1], [False, True], [True, False], [np.float32, np.float64]
+    )
+    if s <= k
+]
+
+
+@pytest.mark.parametrize("hw,kernel,stride,pad,ceil,count_include_pad,dtype", AVG_BACK_GRID)
+def test_avg_backward_is_torch_bit_for_bit_where_it_gathers(hw, kernel, stride, pad, ceil, count_include_pad, dtype):
+    """Stride 1, 3x3 at stride 2 and exactly covering tiles add each window's share in PyTorch's order."""
+    geom = pool_geometry(hw, kernel, stride, pad, 1, ceil)
+    planes = direct._plane_case(geom) is not None and (
+        stride == 1
+        or kernel == 3
+        or (stride == kernel and not pad and hw == (geom.out_h * kernel, geom.out_w * kernel))
+    )
+    dout = _specials((2, 3, geom.out_h, geom.out_w), dtype, seed=hw[0] + kernel + stride)
+    dout[np.isnan(dout)] = 1.5  # torch's NaN payloads are its own
+    dx = direct.avg_pool_backward_direct(dout, geom, avg_divisors(geom, count_include_pad), (2, 3) + hw, threads=2)
+    torch = _torch()
+    xt = torch.zeros((2, 3) + hw, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True)
+    torch.nn.functional.avg_pool2d(xt, kernel, stride, pad, ceil, count_include_pad).backward(torch.from_numpy(dout))
+    if planes:
+        np.testing.assert_array_equal(_bits(dx), _bits(xt.grad.numpy()))
+    else:
+        np.testing.assert_allclose(dx, xt.grad.numpy(), **TOL[dtype])
+
+
+def test_avg_backward_planes_refuses_geometries_it_does_not_handle():
+    kernels = _backend.direct_kernels
+    dout, dx = np.zeros((1, 3, 3), np.float32), np.zeros((1, 6, 6), np.float32)
+    div, scratch = np.ones((3, 3), np.float32), np.zeros((1, 256), np.float32)
+    with pytest.raises(ValueError, match="kernel=2, stride=3, tiles=False"):
+        kernels.avg_backward_planes(dout, dx, div, scratch, 2, False, 3, 0, 0, 1)
+    with pytest.raises(ValueError, match="kernel=3, stride=2, tiles=True"):
+        kernels.avg_backward_planes(dout, dx, div, scratch, 3, True, 2, 0, 0, 1)
+    with pytest.raises(ValueError, match="one big enough row per thread"):
+        kernels.avg_backward_planes(dout, dx, div, scratch[:, :2], 2, True, 2, 0, 0, 1)
+    with pytest.raises(ValueError, match="divisors must be"):
+        kernels.avg_backward_planes(dout, dx, div[:2], scratch, 2, True, 2, 0, 0, 1)
