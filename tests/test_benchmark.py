@@ -102,8 +102,9 @@ def test_tiny_bench_writes_json_and_png(tmp_path):
             )
             assert line.endswith(f"{direct['vs_peer']:.2f} ({direct['fastest_peer']})")
     targets = {t["target"] for t in report["targets"]}
-    for label in benchmark.PEER_OPS.values():
-        assert f"direct {label} / fastest peer" in targets and f"direct {label} / bandwidth floor" in targets
+    for (pool, direction), label in benchmark.PEER_OPS.items():
+        against = "torch 1-thread" if (pool, direction) == ("max", "forward") else "fastest peer"
+        assert f"direct {label} / {against}" in targets and f"direct {label} / bandwidth floor" in targets
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -268,7 +269,7 @@ def test_targets_compare_ratios_with_their_limits():
     values = checks["direct max forward, no indices / fastest peer"]
     assert values["value"] == pytest.approx(1.0 / 1.2) and values["limit"] == 0.8 and not values["met"]
     assert checks["direct max forward, no indices / bandwidth floor"]["met"]  # 2 <= 3
-    assert checks["direct max forward with int64 indices / fastest peer"]["met"]  # 0.1 <= 0.2
+    assert checks["direct max forward with int64 indices / torch 1-thread"]["met"]  # 0.1 <= 0.2
     assert not checks["direct max forward with int64 indices / bandwidth floor"]["met"]  # 5 > 3
     backward = checks["direct max backward / fastest peer"]
     assert backward["value"] == pytest.approx(1.5) and not backward["met"]  # torch, not jax, is the fastest
