@@ -331,7 +331,9 @@ class MaxPool2d(PoolOp):
     def _no_planes(self, out_shape: Shape) -> tuple[IndexArray, IndexArray]:
         return np.empty(out_shape, dtype=np.int64), np.empty(0, dtype=np.int64)
 
-    def _forward(self, x4: FloatArray, geom: PoolGeometry) -> tuple[FloatArray, tuple[IndexArray, IndexArray | None]]:
+    def _forward(
+        self, x4: FloatArray, geom: PoolGeometry
+    ) -> tuple[FloatArray, tuple[IndexArray | None, IndexArray | None]]:
         if self.method == "im2col":
             out, indices, max_idx = max_im2col(x4, geom)
             return out, (indices, max_idx)
