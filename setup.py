@@ -8,7 +8,7 @@ supports it; otherwise the kernels are built single-threaded.
 CS231N_POOL_SKIP_BUILD=1 installs without building them at all: the Makefile's
 editable install uses it and then builds the kernels once, in place.
 """
-
+import glob
 import os
 import shutil
 import sys
@@ -84,7 +84,7 @@ def extension(name):
     return Extension(
         f"cs231n_pool.{name}",
         [f"cs231n_pool/{name}.pyx"],
-        depends=[f"cs231n_pool/{name}_kernels.h"] if os.path.exists(f"cs231n_pool/{name}_kernels.h") else [],
+        depends=sorted(glob.glob(f"cs231n_pool/{name}_*.h")),  # its C headers: rebuilt on change, shipped in the sdist
         include_dirs=[np.get_include()],
         define_macros=MACROS,
         extra_compile_args=list(COMPILE_ARGS),

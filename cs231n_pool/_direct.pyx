@@ -27,6 +27,7 @@ generic cell-at-a-time loops, with the same scan order.
 """
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int32_t, int64_t
+from libc.math cimport INFINITY
 from libc.string cimport memset
 
 ctypedef fused floating:
@@ -402,3 +403,130 @@ def avg_backward(const floating[:, :, ::1] dout, floating[:, :, ::1] dx, const d
         _avg_back_plane(&dout[p, 0, 0], &dx[p, 0, 0], &scratch[p, 0], &divisors[0, 0], HW, W, OH, OW,
                         kw, sw, pl, dh, dw, &row_start[0], &row_count[0], &col_start[0], &col_count[0],
                         ow_lo, ow_hi)
+
+
+# ---------------------------------------------------------------- whole planes through a padded copy
+
+# Undilated K x K windows (K 2 or 3) at stride 1 or 2: max values without indices, and the
+# average forward. Each plane is copied with its padding into per-thread scratch, so every
+# window is a full block (exact: see _direct_planes.h).
+cdef extern from "_direct_planes.h":
+    void cs231n_pool_pad_plane_f(const float* x, Py_ssize_t H, Py_ssize_t W, float* xp, Py_ssize_t Hp,
+                                 Py_ssize_t Wp, Py_ssize_t pt, Py_ssize_t pl, float fill) noexcept nogil
+    void cs231n_pool_pad_plane_d(const double* x, Py_ssize_t H, Py_ssize_t W, double* xp, Py_ssize_t Hp,
+                                 Py_ssize_t Wp, Py_ssize_t pt, Py_ssize_t pl, double fill) noexcept nogil
+    void cs231n_pool_max_values_f(const float* xp, Py_ssize_t ld, float* o, Py_ssize_t OH, Py_ssize_t OW,
+                                  float* h, Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_max_values_d(const double* xp, Py_ssize_t ld, double* o, Py_ssize_t OH, Py_ssize_t OW,
+                                  double* h, Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_avg_values_f(const float* xp, Py_ssize_t ld, float* o, Py_ssize_t OH, Py_ssize_t OW,
+                                  const float* dv, Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_avg_values_d(const double* xp, Py_ssize_t ld, double* o, Py_ssize_t OH, Py_ssize_t OW,
+                                  const double* dv, Py_ssize_t kernel, Py_ssize_t stride) noexcept nogil
+    void cs231n_pool_avg_back_plane_f(const float* dout, float* dx, const float* dv, float* gp, Py_ssize_t H,
+                                      Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel, int tiles,
+                                      Py_ssize_t stride, Py_ssize_t pt, Py_ssize_t pl) noexcept nogil
+    void cs231n_pool_avg_back_plane_d(const double* dout, double* dx, const double* dv, double* gp, Py_ssize_t H,
+                                      Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel, int tiles,
+                                      Py_ssize_t stride, Py_ssize_t pt, Py_ssize_t pl) noexcept nogil
+
+
+cdef void _values_plane(const floating* x, floating* o, floating* xp, floating* h, const floating* dv,
+                        bint average, bint pad, Py_ssize_t H, Py_ssize_t W, Py_ssize_t Hp, Py_ssize_t Wp,
+                        Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel, Py_ssize_t stride,
+                        Py_ssize_t pt, Py_ssize_t pl) noexcept nogil:
+    cdef Py_ssize_t ld = W
+    cdef floating fill = 0
+    if not average:
+        fill = -INFINITY
+    if pad:
+        if floating is float:
+            cs231n_pool_pad_plane_f(x, H, W, xp, Hp, Wp + (Wp % 2 if stride == 2 else 0), pt, pl, fill)
+        else:
+            cs231n_pool_pad_plane_d(x, H, W, xp, Hp, Wp + (Wp % 2 if stride == 2 else 0), pt, pl, fill)
+        x = xp
+        ld = Wp + (Wp % 2 if stride == 2 else 0)  # see plane_values
+    if floating is float:
+        if average:
+            cs231n_pool_avg_values_f(x, ld, o, OH, OW, dv, kernel, stride)
+        else:
+            cs231n_pool_max_values_f(x, ld, o, OH, OW, h, kernel, stride)
+    else:
+        if average:
+            cs231n_pool_avg_values_d(x, ld, o, OH, OW, dv, kernel, stride)
+        else:
+            cs231n_pool_max_values_d(x, ld, o, OH, OW, h, kernel, stride)
+
+
+def plane_values(const floating[:, :, ::1] x, floating[:, :, ::1] out, floating[:, ::1] padded,
+                 floating[:, ::1] runs, const floating[:, ::1] divisors, bint average, bint pad,
+                 Py_ssize_t kernel, Py_ssize_t stride, Py_ssize_t pt, Py_ssize_t pl, int threads):
+    """Max values (no indices) or averages of every plane, for kernel x kernel windows at stride.
+
+    The window block of output (oh, ow) starts at row oh*stride - pt, column ow*stride - pl.
+    pad: copy each plane into padded[thread] as a (Hp, ld) block with Hp = (OH-1)*stride + kernel,
+    Wp likewise and ld = Wp rounded up to even at stride 2 (so the max's run pass is one flat loop),
+    padding -inf (max) or 0 (average); without pad every block lies inside x (ld = W).
+    runs: max only, (threads, Hp * ld) scratch for the row-run maxima. divisors: average only,
+    (OH, OW) in x's dtype.
+    """
+    cdef Py_ssize_t p, P = x.shape[0], H = x.shape[1], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    cdef Py_ssize_t Hp = (OH - 1) * stride + kernel, Wp = (OW - 1) * stride + kernel
+    cdef Py_ssize_t ld = Wp + (Wp % 2 if stride == 2 else 0) if pad else W
+    if kernel not in (2, 3) or stride not in (1, 2):
+        raise ValueError(f"plane_values handles kernel 2 or 3 at stride 1 or 2, got kernel={kernel}, stride={stride}")
+    if P == 0 or OH == 0 or OW == 0:
+        return
+    if (pad and padded.shape[1] < Hp * ld) or (not pad and (Hp + pt > H or Wp + pl > W or pt or pl)):
+        raise ValueError("the padded scratch is too small, or an unpadded window leaves the plane")
+    if (not average and runs.shape[1] < Hp * ld) or (average and (divisors.shape[0], divisors.shape[1]) != (OH, OW)):
+        raise ValueError("the run scratch is too small, or divisors is not (OH, OW)")
+    if padded.shape[0] < threads or runs.shape[0] < threads:
+        raise ValueError("the scratch needs one row per thread")
+    for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
+        _values_plane(&x[p, 0, 0], &out[p, 0, 0], &padded[threadid(), 0], &runs[threadid(), 0], &divisors[0, 0],
+                      average, pad, H, W, Hp, Wp, OH, OW, kernel, stride, pt, pl)
+
+
+def avg_backward_planes(const floating[:, :, ::1] dout, floating[:, :, ::1] dx, const floating[:, ::1] divisors,
+                        floating[:, ::1] scratch, Py_ssize_t kernel, bint tiles, Py_ssize_t stride,
+                        Py_ssize_t pt, Py_ssize_t pl, int threads):
+    """Average backward in PyTorch's order, for kernel x kernel windows (kernel 2 or 3, undilated).
+
+    tiles: stride == kernel, no padding, and the tiles cover the plane exactly; else stride 1, or
+    stride 2 with kernel 3, padding pt, pl <= kernel // 2. divisors: (OH, OW) in dout's dtype.
+    scratch: one row per thread of avg_backward_scratch(...) entries.
+    """
+    cdef Py_ssize_t p, P = dx.shape[0], H = dx.shape[1], W = dx.shape[2], OH = dout.shape[1], OW = dout.shape[2]
+    if kernel not in (2, 3) or (tiles and (H != OH * kernel or W != OW * kernel or stride != kernel)) \
+            or pt > kernel // 2 or pl > kernel // 2 or (not tiles and (stride, kernel) not in ((1, 2), (1, 3), (2, 3))):
+        raise ValueError(f"avg_backward_planes got a geometry it does not handle: kernel={kernel}, "
+                         f"stride={stride}, tiles={tiles}")
+    if not tiles and stride == 1 and (OH > H + pt or OW > W + pl):
+        raise ValueError("avg_backward_planes: the output does not fit a stride-1 geometry of dx")
+    if not tiles and stride == 2 and ((H - 1 + pt) // 2 + 1 > OH + 2 or (W + pl + 1) // 2 + 1 > OW + 3
+                                      or W + pl > 2 * (OW + 3)):
+        raise ValueError("avg_backward_planes: the output does not fit a stride-2 geometry of dx")
+    if scratch.shape[0] < threads or scratch.shape[1] < avg_backward_scratch(H, W, OH, OW, kernel, tiles, stride):
+        raise ValueError("avg_backward_planes: the scratch needs one big enough row per thread")
+    if (divisors.shape[0], divisors.shape[1]) != (OH, OW) or dout.shape[0] != P:
+        raise ValueError("avg_backward_planes: divisors must be (OH, OW) and dout must have dx's planes")
+    if P == 0:
+        return
+    for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
+        if floating is float:
+            cs231n_pool_avg_back_plane_f(&dout[p, 0, 0], &dx[p, 0, 0], &divisors[0, 0], &scratch[threadid(), 0],
+                                         H, W, OH, OW, kernel, tiles, stride, pt, pl)
+        else:
+            cs231n_pool_avg_back_plane_d(&dout[p, 0, 0], &dx[p, 0, 0], &divisors[0, 0], &scratch[threadid(), 0],
+                                         H, W, OH, OW, kernel, tiles, stride, pt, pl)
+
+
+def avg_backward_scratch(Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kernel, bint tiles,
+                         Py_ssize_t stride):
+    """Entries of one thread's scratch row for avg_backward_planes."""
+    if tiles:
+        return OW
+    if stride == 2:
+        return (OH + 3) * (OW + 3) + 2 * (OW + 3)
+    return (H + kernel - 1) * (W + kernel - 1)

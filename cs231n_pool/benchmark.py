@@ -60,6 +60,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import peers
 from .cli_args import output_file
 from .opinfo import OPINFOS
 
@@ -72,7 +73,19 @@ SHAPES = {
 }
 TINY = {"tiny": (2, 4, 12, 12, 3, 2, 1)}
 BENCHED = {info.bench.pool: info for info in OPINFOS if info.bench is not None}  # the registry's timed ops
-OPS = tuple((pool, direction) for pool in BENCHED for direction in ("forward", "backward"))
+# max pooling's "forward" returns its indices; "values" is the forward without them
+OPS = tuple(
+    (pool, direction)
+    for pool, info in BENCHED.items()
+    for direction in (("forward", "values", "backward") if info.indices else ("forward", "backward"))
+)
+PEER_OPS = {  # the peer table's rows
+    ("max", "values"): "max forward, no indices",
+    ("max", "forward"): "max forward with int64 indices",
+    ("max", "backward"): "max backward",
+    ("avg", "forward"): "avg forward",
+    ("avg", "backward"): "avg backward",
+}
 MALLOC_ENV = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
 # a timed call counts as disturbed when this process's threads waited for a CPU longer than this
 DISTURBED_WAIT_S, DISTURBED_WAIT_SHARE = 50e-6, 0.05
@@ -271,29 +284,11 @@ def _direct_variant(pool, direction, case, x, dout, threads, rounds):
     return Variant("direct", threads, lambda: None, run, rounds, True, True)
 
 
-def _torch_variant(pool, direction, case, x, dout, threads, rounds, torch):
-    info = BENCHED[pool]
-    torch_op = getattr(torch.nn.functional, info.torch_name)
-    args, kwargs = (case.kernel, case.stride, case.pad), info.bench.torch_kwargs
-    xt, dt = torch.from_numpy(x), torch.from_numpy(dout)
-
-    def op(t):
-        result = torch_op(t, *args, **kwargs)
-        return result[0] if isinstance(result, tuple) else result
-
-    def prepare():
-        torch.set_num_threads(threads)
-        if direction == "forward":
-            return None
-        leaf = xt.detach().requires_grad_()
-        return op(leaf)
-
-    def run(out):
-        if direction == "forward":
-            return torch_op(xt, *args, **kwargs)
-        out.backward(dt)
-
-    return Variant("torch", threads, prepare, run, rounds, True, False)
+def _peer_variants(pool, direction, case, x, dout, threads, rounds, libs):
+    return [
+        Variant(c.method, c.threads, c.prepare, c.run, rounds, True, False)
+        for c in peers.peer_calls(BENCHED[pool], direction, case, x, dout, threads, libs)
+    ]
 
 
 def _floor_variant(direction, x, out_shape, rounds):
@@ -315,7 +310,7 @@ def _floor_variant(direction, x, out_shape, rounds):
         np.copyto(dst_big[: step * used].reshape(step, used), small[:used])
         np.copyto(dst_big[step * used :], small[: n_in - step * used])
 
-    return Variant("floor", 1, lambda: None, forward if direction == "forward" else backward, rounds, True, False)
+    return Variant("floor", 1, lambda: None, backward if direction == "backward" else forward, rounds, True, False)
 
 
 def build_variants(
@@ -327,20 +322,22 @@ def build_variants(
     threads_list: list[int],
     repeat: int,
     naive_repeat: int,
-    torch: Any,
+    libs: peers.Libraries,
 ) -> list[Variant]:
+    """The timed methods of one op: ours (the "values" rows: the direct kernels only, as the layers
+    always keep their indices), then every installed peer, then the floor."""
     variants: list[Variant] = []
-    if naive_repeat:
-        variants.append(_naive_variant(pool, direction, case, x, dout, min(naive_repeat, repeat)))
-    variants.append(
-        _layer_variant(pool, direction, case, x, dout, "im2col", "im2col-numpy", repeat, True, numpy_kernels=True)
-    )
-    variants.append(_layer_variant(pool, direction, case, x, dout, "im2col", "im2col", repeat, True))
+    if direction != "values":
+        if naive_repeat:
+            variants.append(_naive_variant(pool, direction, case, x, dout, min(naive_repeat, repeat)))
+        variants.append(
+            _layer_variant(pool, direction, case, x, dout, "im2col", "im2col-numpy", repeat, True, numpy_kernels=True)
+        )
+        variants.append(_layer_variant(pool, direction, case, x, dout, "im2col", "im2col", repeat, True))
     for n in threads_list:
         variants.append(_direct_variant(pool, direction, case, x, dout, n, repeat))
-    if torch is not None:
-        for n in threads_list:
-            variants.append(_torch_variant(pool, direction, case, x, dout, n, repeat, torch))
+    for n in threads_list:
+        variants.extend(_peer_variants(pool, direction, case, x, dout, n, repeat, libs))
     variants.append(_floor_variant(direction, x, dout.shape, repeat))
     return variants
 
@@ -442,7 +439,7 @@ def run_case(
     threads_list: list[int],
     repeat: int,
     naive_repeat: int,
-    torch: Any,
+    libs: peers.Libraries,
     retries: int = 0,
     hot: bool = True,
     seed: int = 0,
@@ -455,7 +452,7 @@ def run_case(
     dout = rng.standard_normal((case.N, case.C, geom.out_h, geom.out_w)).astype(case.dtype)
     rows = []
     for pool, direction in OPS:
-        variants = build_variants(pool, direction, case, x, dout, threads_list, repeat, naive_repeat, torch)
+        variants = build_variants(pool, direction, case, x, dout, threads_list, repeat, naive_repeat, libs)
         samples = time_round_robin(variants, repeat, retries, hot=hot)
         for v, t in zip(variants, samples, strict=True):
             extra = extra_memory(v) if v.method != "naive" or case.name == "tiny" else None
@@ -487,9 +484,17 @@ def _add_ratios(rows):
 
     torch1 = {key(r): r["median_ms"] for r in rows if r["method"] == "torch" and r["threads"] == 1}
     floor = {key(r): r["median_ms"] for r in rows if r["method"] == "floor"}
+    fastest: dict[tuple, dict] = {}  # per op and thread count, the fastest peer's row
+    for r in rows:
+        k = key(r) + (r["threads"],)
+        if r["method"] in peers.PEERS and (k not in fastest or r["median_ms"] < fastest[k]["median_ms"]):
+            fastest[k] = r
     for r in rows:
         r["vs_torch1"] = r["median_ms"] / torch1[key(r)] if key(r) in torch1 else None
         r["vs_floor"] = r["median_ms"] / floor[key(r)]
+        best = fastest.get(key(r) + (r["threads"],))
+        r["fastest_peer"] = None if best is None else best["method"]
+        r["vs_peer"] = None if best is None else r["median_ms"] / best["median_ms"]
 
 
 # ----------------------------------------------------------------------------- output
@@ -502,28 +507,74 @@ def _fmt(value, spec, missing="n/a"):
 def format_table(rows: list[dict]) -> str:
     lines = []
     header = (
-        f"{'method':<14}{'threads':>8}{'ms':>10}{'x torch1':>10}{'x floor':>9}{'extra MB':>10}{'x input':>9}"
+        f"{'method':<14}{'threads':>8}{'ms':>10}{'x torch1':>10}{'x peer':>8}{'x floor':>9}{'extra MB':>10}"
+        f"{'x input':>9}"
         f"{'runs':>6}{'disturbed':>11}{'rerun':>7}"
     )
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["shape"], r["dtype"], r["pool"], r["direction"]), []).append(r)
     for (shape, dtype, pool, direction), group in groups.items():
-        lines.append(f"\n{shape} {dtype} {pool} pooling, {direction}")
+        what = "forward without indices" if direction == "values" else direction
+        lines.append(f"\n{shape} {dtype} {pool} pooling, {what}")
         lines.append(header)
         for r in group:
             extra_mb = None if r["extra_bytes"] is None else r["extra_bytes"] / 2**20
             lines.append(
                 f"{r['method']:<14}{r['threads']:>8}{r['median_ms']:>10.3f}{_fmt(r['vs_torch1'], '.3f'):>10}"
-                f"{r['vs_floor']:>9.1f}{_fmt(extra_mb, '.1f'):>10}{_fmt(r['extra_vs_input'], '.2f'):>9}"
+                f"{_fmt(r['vs_peer'], '.2f'):>8}{r['vs_floor']:>9.1f}{_fmt(extra_mb, '.1f'):>10}"
+                f"{_fmt(r['extra_vs_input'], '.2f'):>9}"
                 f"{r['runs']:>6}{r['disturbed']:>11}{r['retried']:>7}"
             )
     return "\n".join(lines)
 
 
+def format_peer_table(rows: list[dict], threads_list: list[int]) -> str:
+    """Direct kernels / the fastest installed peer, per op, shape and thread count (below 1: ours is faster)."""
+    cases = list(dict.fromkeys((r["shape"], r["dtype"]) for r in rows))
+    cell = {
+        (r["shape"], r["dtype"], r["pool"], r["direction"], r["threads"]): r for r in rows if r["method"] == "direct"
+    }
+    width = 26
+    lines = [
+        "\nPeers: direct / the fastest peer on the same number of threads (below 1: direct is faster); "
+        "the peer is named where it is not ours",
+        f"{'op':<32}{'threads':>8}" + "".join(f"{f'{s} {d}':>{width}}" for s, d in cases),
+    ]
+    for (pool, direction), label in PEER_OPS.items():
+        for n in threads_list:
+            texts = []
+            for shape, dtype in cases:
+                r = cell.get((shape, dtype, pool, direction, n))
+                if r is None or r["vs_peer"] is None:
+                    texts.append("n/a (no peer)")
+                else:
+                    texts.append(f"{r['vs_peer']:.2f} ({r['fastest_peer']})")
+            lines.append(f"{label:<32}{n:>8}" + "".join(f"{t:>{width}}" for t in texts))
+    return "\n".join(lines)
+
+
+# the targets against the fastest peer on one thread (float32), and against the bandwidth floor
+PEER_LIMITS = {
+    ("max", "values"): 0.8,
+    ("max", "backward"): 0.8,
+    ("avg", "forward"): 0.8,
+    ("avg", "backward"): 0.8,
+}
+# max forward with indices, against torch on NCHW tensors (torch-cl, also with indices, is in the
+# peer table: it is 3-10x faster than NCHW torch, and 0.2x of it would be below the floor)
+INDEX_LIMIT = 0.2
+FLOOR_LIMIT = 3.0
+
+
 def targets(rows: list[dict]) -> list[dict]:
     """The performance targets (docs/performance.md), checked on this run's medians (float32 unless the row says)."""
     med = {(r["shape"], r["dtype"], r["pool"], r["direction"], r["method"], r["threads"]): r["median_ms"] for r in rows}
+    direct1 = {
+        (r["shape"], r["dtype"], r["pool"], r["direction"]): r
+        for r in rows
+        if r["method"] == "direct" and r["threads"] == 1
+    }
     checks = []
 
     def check(what, case, value, limit, at_most=True):
@@ -539,17 +590,16 @@ def targets(rows: list[dict]) -> list[dict]:
                 )
             )
 
-    def ratio(case, pool, direction, method, threads=1, ref="torch"):
-        ours = med.get(case + (pool, direction, method, threads))
-        base = med.get(case + (pool, direction, ref, 1))
-        return None if ours is None or base is None else ours / base
-
     for case in dict.fromkeys((r["shape"], r["dtype"]) for r in rows):
-        check("direct max forward / torch 1-thread", case, ratio(case, "max", "forward", "direct"), 0.2)
-        check("direct max forward / bandwidth floor", case, ratio(case, "max", "forward", "direct", ref="floor"), 4.0)
-        check("direct max backward / torch 1-thread", case, ratio(case, "max", "backward", "direct"), 1.0)
-        for direction in ("forward", "backward"):
-            check(f"direct avg {direction} / torch 1-thread", case, ratio(case, "avg", direction, "direct"), 0.5)
+        for (pool, direction), label in PEER_OPS.items():
+            r = direct1.get(case + (pool, direction))
+            if r is None:
+                continue
+            if (pool, direction) == ("max", "forward"):  # against torch's NCHW kernel, as the target is set
+                check(f"direct {label} / torch 1-thread", case, r["vs_torch1"], INDEX_LIMIT)
+            elif r["vs_peer"] is not None:
+                check(f"direct {label} / fastest peer", case, r["vs_peer"], PEER_LIMITS[(pool, direction)])
+            check(f"direct {label} / bandwidth floor", case, r["vs_floor"], FLOOR_LIMIT)
         im2col = [med.get(case + ("max", d, "im2col", 1)) for d in ("forward", "backward")]
         torch1 = [med.get(case + ("max", d, "torch", 1)) for d in ("forward", "backward")]
         mine, theirs = [v for v in im2col if v is not None], [v for v in torch1 if v is not None]
@@ -571,17 +621,17 @@ def targets(rows: list[dict]) -> list[dict]:
 
 
 def format_targets(checks: list[dict]) -> str:
-    lines = ["\nTargets", f"{'target':<48}{'shape':>7}{'dtype':>9}{'value':>9}{'limit':>8}  result"]
+    lines = ["\nTargets", f"{'target':<58}{'shape':>7}{'dtype':>9}{'value':>9}{'limit':>8}  result"]
     for c in checks:
         bound = "<=" if "speed-up" not in c["target"] else ">="
         lines.append(
-            f"{c['target']:<48}{c['shape']:>7}{c['dtype']:>9}{c['value']:>9.3f}{bound:>4}{c['limit']:<4}"
+            f"{c['target']:<58}{c['shape']:>7}{c['dtype']:>9}{c['value']:>9.3f}{bound:>4}{c['limit']:<4}"
             f"  {'met' if c['met'] else 'MISSED'}"
         )
     return "\n".join(lines)
 
 
-def metadata(args: argparse.Namespace, torch: Any, threads_list: list[int]) -> dict:
+def metadata(args: argparse.Namespace, libs: peers.Libraries, threads_list: list[int]) -> dict:
     from . import direct
 
     return dict(
@@ -590,7 +640,10 @@ def metadata(args: argparse.Namespace, torch: Any, threads_list: list[int]) -> d
         machine=dict(platform=platform.platform(), processor=_cpu_model(), cpu_count=os.cpu_count()),
         python=platform.python_version(),
         numpy=np.__version__,
-        torch=None if torch is None else torch.__version__,
+        torch=None if libs.torch is None else libs.torch.__version__,
+        peers=peers.versions(libs),
+        peers_missing=libs.missing,
+        load_average=_load_average(),
         openmp=direct.HAVE_OPENMP,
         openmp_runtimes=openmp_runtimes(),
         threads=threads_list,
@@ -609,6 +662,14 @@ def metadata(args: argparse.Namespace, torch: Any, threads_list: list[int]) -> d
         floor="numpy copies: forward reads x and writes out once, backward reads dout and writes dx once",
         extra_memory="tracemalloc peak during one call minus the returned arrays (torch: not traceable)",
     )
+
+
+def _load_average() -> list[float] | None:
+    """The machine's 1, 5 and 15-minute load averages when the run ends (None where unknown)."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def openmp_runtimes() -> list[str]:
@@ -631,8 +692,9 @@ def methodology(args: argparse.Namespace, threads_list: list[int]) -> str:
     lines = [
         f"method: one process; every round runs each method once in turn (round-robin); 1 warm-up round, "
         f"then the median of {args.repeat} rounds; floor = numpy copies of the same bytes, in the same rounds",
-        f"        threads {','.join(map(str, threads_list))} for the direct kernels and torch "
-        f"(torch.set_num_threads before each torch call); {_calls(args)}",
+        f"        threads {','.join(map(str, threads_list))} for the direct kernels and the peers "
+        f"(torch.set_num_threads before each torch call, one ONNX Runtime session per count, "
+        f"jax on 1 thread only); {_calls(args)}",
     ]
     if run_queue_wait() is None:
         lines.append("        disturbance by other processes is not measurable here (no /proc schedstat): no re-runs")
@@ -668,9 +730,11 @@ def plot(rows: list[dict], path: str) -> None:
 
     cases = list(dict.fromkeys((r["shape"], r["dtype"]) for r in rows))
     labels = list(dict.fromkeys((r["method"], r["threads"]) for r in rows))
-    fig, axes = plt.subplots(2, 2, figsize=(14, 9), sharey=False)
+    fig, axes = plt.subplots((len(OPS) + 1) // 2, 2, figsize=(14, 4.5 * ((len(OPS) + 1) // 2)), sharey=False)
+    for ax in axes.flat[len(OPS) :]:
+        ax.set_visible(False)
     width = 0.8 / len(labels)
-    for ax, (pool, direction) in zip(axes.flat, OPS, strict=True):
+    for ax, (pool, direction) in zip(axes.flat, OPS, strict=False):
         for k, (method, threads) in enumerate(labels):
             values = []
             for shape, dtype in cases:
@@ -688,7 +752,7 @@ def plot(rows: list[dict], path: str) -> None:
                 label=f"{method} ({threads} thr)",
             )
         ax.set_yscale("log")
-        ax.set_title(f"{pool} pooling, {direction}")
+        ax.set_title(f"{pool} pooling, {'forward without indices' if direction == 'values' else direction}")
         ax.set_xticks(np.arange(len(cases)), [f"{s} {d}" for s, d in cases])
         ax.set_xlabel("shape and dtype")
         ax.set_ylabel("median time per call (ms, log scale)")
@@ -700,16 +764,9 @@ def plot(rows: list[dict], path: str) -> None:
     plt.close(fig)
 
 
-def _import_torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def run(args: argparse.Namespace) -> int:
-    torch = _import_torch()
+    libs = peers.import_libraries()
+    torch = libs.torch
     cases = cases_for(args.shapes, args.tiny)
     threads_list = list(dict.fromkeys(args.threads))
     if not all(os.environ.get(k) for k in MALLOC_ENV):
@@ -717,8 +774,8 @@ def run(args: argparse.Namespace) -> int:
             "note: for stable medians run with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 "
             "(glibc otherwise returns big buffers to the OS after every call)"
         )
-    if torch is None:
-        print("note: torch is not installed; no PyTorch column and no ratios to it")
+    for name, why in libs.missing.items():
+        print(f"note: peer {name} is not timed: {why}")
     if args.naive_repeat:
         print(
             f"note: naive runs {min(args.naive_repeat, args.repeat)} rounds without warm-up "
@@ -731,12 +788,13 @@ def run(args: argparse.Namespace) -> int:
         for case in cases:
             print(f"running {case.name} {case.dtype} {case[2:]} ...", flush=True)
             rows.extend(
-                run_case(case, threads_list, args.repeat, args.naive_repeat, torch, args.retries, hot=not args.cold)
+                run_case(case, threads_list, args.repeat, args.naive_repeat, libs, args.retries, hot=not args.cold)
             )
     finally:
         if torch is not None:
             torch.set_num_threads(torch_threads)
     print(format_table(rows))
+    print(format_peer_table(rows, threads_list))
     checks = targets(rows)
     print(format_targets(checks))
     shaky = [r for r in rows if 2 * r["disturbed"] >= r["runs"] and r["method"] != "naive"]
@@ -747,10 +805,11 @@ def run(args: argparse.Namespace) -> int:
             f"{shaky[0]['method']} {shaky[0]['threads']}-thread); their medians overstate the time: "
             f"rerun on a quieter machine or with more --retries"
         )
-    meta = metadata(args, torch, threads_list)
+    meta = metadata(args, libs, threads_list)
     print(
         f"\n{meta['date']}  {meta['machine']['processor']}  ({meta['machine']['cpu_count']} CPUs)  "
-        f"OpenMP: {meta['openmp']}  torch {meta['torch']}"
+        f"OpenMP: {meta['openmp']}  load average {meta['load_average']}  "
+        + "  ".join(f"{k} {v}" for k, v in meta["peers"].items())
     )
     if args.json:
         with open(args.json, "w") as f:

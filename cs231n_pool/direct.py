@@ -214,6 +214,16 @@ def _check_divisors(divisors: ArrayLike, geom: PoolGeometry) -> NDArray[np.float
     return divisors
 
 
+def _divisors_as(divisors: NDArray[np.float64], dtype: np.dtype[Any]) -> FloatArray:
+    """The (integer) divisors in the input dtype, for the whole-plane kernel's division in that dtype.
+
+    For float32 this is PyTorch's rule (the sum divided by the divisor converted to float32), and
+    it equals the float64 division rounded to float32 that the cell-at-a-time kernel does whenever
+    float32 holds the divisor (|d| <= 2**24): a float64 quotient of two float32 values rounds to
+    the correctly rounded float32 quotient, as 53 >= 2*24 + 2 bits."""
+    return divisors.astype(dtype, copy=False)
+
+
 def _planes(a: np.ndarray) -> np.ndarray:
     N, C, H, W = a.shape
     return np.ascontiguousarray(a).reshape(N * C, H, W)
@@ -260,6 +270,63 @@ def max_pool_forward_direct(
     return out, idx
 
 
+@functools.lru_cache(maxsize=64)
+def _plane_case(geom: PoolGeometry) -> tuple[int, int, bool] | None:
+    """(kernel, stride, pad) for the whole-plane kernels, or None where they do not apply: square
+    undilated windows of side 2 or 3 at stride 1 or 2. pad: whether a window reaches outside the
+    plane (padding, or a ceil-mode window past the end), so the planes need a padded copy."""
+    k, s = geom.kernel_h, geom.stride_h
+    if not (k == geom.kernel_w in (2, 3) and s == geom.stride_w in (1, 2) and geom.dilation_h == geom.dilation_w == 1):
+        return None
+    if geom.out_h < 1 or geom.out_w < 1:
+        return None
+    rows, cols = (geom.out_h - 1) * s + k, (geom.out_w - 1) * s + k
+    pad = bool(geom.pad_top or geom.pad_left or rows > geom.in_h or cols > geom.in_w)
+    return k, s, pad
+
+
+def _plane_values(
+    x4: FloatArray, geom: PoolGeometry, out: FloatArray, divisors: FloatArray | None, n_threads: int
+) -> None:
+    """Run the whole-plane kernel (max values when divisors is None, else the average) into out."""
+    kernel, stride, pad = _plane_case(geom)  # type: ignore[misc]  # the callers checked it applies
+    N, C = x4.shape[:2]
+    rows, cols = (geom.out_h - 1) * stride + kernel, (geom.out_w - 1) * stride + kernel
+    ld = (cols + cols % 2 if stride == 2 else cols) if pad else geom.in_w  # the row stride (_direct.pyx)
+    # per-thread rows padded by 16 entries, so two threads never write one cache line
+    padded = np.empty((n_threads, rows * ld + 16 if pad else 1), dtype=x4.dtype)
+    runs = np.empty((n_threads, 1 if divisors is not None else rows * ld + 16), dtype=x4.dtype)
+    _require_extension().plane_values(
+        _planes(x4),
+        out.reshape(N * C, geom.out_h, geom.out_w),
+        padded,
+        runs,
+        np.ones((1, 1), dtype=x4.dtype) if divisors is None else divisors,
+        divisors is not None,
+        pad,
+        kernel,
+        stride,
+        geom.pad_top,
+        geom.pad_left,
+        n_threads,
+    )
+
+
+def max_pool_values_direct(x4: FloatArray, geom: PoolGeometry, threads: int | None = None) -> FloatArray:
+    """Max pooling without indices: the ``out`` of :func:`max_pool_forward_direct`, bit for bit.
+
+    Square undilated 2x2 or 3x3 windows at stride 1 or 2 take a kernel that writes no index
+    (a third of the bytes the indexed kernel writes); other windows run the indexed kernel.
+    """
+    _require_extension()
+    _check_geometry(x4, geom)
+    if _plane_case(geom) is None:
+        return max_pool_forward_direct(x4, geom, threads)[0]
+    out = np.empty(x4.shape[:2] + (geom.out_h, geom.out_w), dtype=x4.dtype)
+    _plane_values(x4, geom, out, None, _resolve_threads(threads, x4.size))
+    return out
+
+
 def max_pool_backward_direct(
     dout4: FloatArray, idx: NDArray[np.integer[Any]], x_shape: Sequence[int], threads: int | None = None
 ) -> FloatArray:
@@ -300,10 +367,14 @@ def avg_pool_forward_direct(
     _check_geometry(x4, geom)
     N, C = x4.shape[:2]
     out = np.empty((N, C, geom.out_h, geom.out_w), dtype=x4.dtype)
+    divisors = _check_divisors(divisors, geom)
+    if _plane_case(geom) is not None:
+        _plane_values(x4, geom, out, _divisors_as(divisors, x4.dtype), _resolve_threads(threads, x4.size))
+        return out
     kernels.avg_forward(
         _planes(x4),
         out.reshape(N * C, geom.out_h, geom.out_w),
-        _check_divisors(divisors, geom),
+        divisors,
         *_layout(geom),
         _resolve_threads(threads, x4.size),
     )
@@ -319,17 +390,42 @@ def avg_pool_backward_direct(
 ) -> FloatArray:
     """Gradient of average pooling: ``dout / divisor`` added to each window's in-bounds cells.
 
+    Square undilated 2x2 and 3x3 windows at stride 1, 3x3 at stride 2, and tiles that cover the plane exactly,
+    add the shares to each cell in the windows' row-major order (PyTorch's CPU order, so the
+    result is PyTorch's bit for bit); other geometries spread a window row at a time.
+
     dout4: (N, C, out_h, out_w) float; x_shape: (N, C, H, W). Returns dx of dout4's dtype.
     """
     kernels = _require_extension()
     N, C, H, W = _check_x_shape(x_shape, geom)
     _check_float4(dout4, "dout", (N, C, geom.out_h, geom.out_w))
     dx = np.empty((N, C, H, W), dtype=dout4.dtype)
+    divisors = _check_divisors(divisors, geom)
+    case = _plane_case(geom)
+    if case is not None:
+        kernel, stride, pad = case
+        tiles = stride == kernel and not pad and (geom.out_h * kernel, geom.out_w * kernel) == (H, W)
+        if tiles or stride == 1 or kernel == 3:
+            n_threads = _resolve_threads(threads, dx.size)
+            cells = kernels.avg_backward_scratch(H, W, geom.out_h, geom.out_w, kernel, tiles, stride)
+            kernels.avg_backward_planes(
+                _planes(dout4),
+                dx.reshape(N * C, H, W),
+                _divisors_as(divisors, dout4.dtype),
+                np.empty((n_threads, cells + 16), dtype=dout4.dtype),  # padded: no shared cache line
+                kernel,
+                tiles,
+                stride,
+                geom.pad_top,
+                geom.pad_left,
+                n_threads,
+            )
+            return dx
     scratch = np.empty((N * C, geom.out_w), dtype=dout4.dtype)
     kernels.avg_backward(
         _planes(dout4),
         dx.reshape(N * C, H, W),
-        _check_divisors(divisors, geom),
+        divisors,
         scratch,
         *_layout(geom),
         _resolve_threads(threads, dx.size),

@@ -135,9 +135,11 @@ def max_pool2d(
     array([[ 5.,  7.],
            [13., 15.]])
     """
-    out, ctx = MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode, method).forward(x)
-    assert ctx.indices is not None  # max pooling always keeps them
-    return (out, unbatch(ctx.indices, ctx.batched)) if return_indices else out
+    out, ctx = MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode, method, return_indices).forward(x)
+    if not return_indices:
+        return out
+    assert ctx.indices is not None  # kept when asked for
+    return out, unbatch(ctx.indices, ctx.batched)
 
 
 def max_pool2d_backward(

@@ -61,19 +61,26 @@ class Bench(NamedTuple):
 
     pool: the name of its rows ("max", "avg"). naive: the CS231n loops' (forward, backward).
     direct: (direction, x, dout, geometry, threads) -> the timed call of the fused kernels (its
-    untimed set-up, such as the forward's indices for a backward, runs before it returns).
+    untimed set-up, such as the forward's indices for a backward, runs before it returns);
+    direction "values" (ops with indices) is the forward without them.
     torch_kwargs: extra arguments of the torch op (max pooling is timed with its indices).
+    onnx_op: the ONNX operator of the ONNX Runtime peer; jax_reducer: the ``lax`` reduction of
+    the JAX peer's ``reduce_window`` ("max", or "add" divided by the window's cell count).
     """
 
     pool: str
     naive: tuple[Callable[..., Any], Callable[..., Any]]
     direct: Callable[[str, np.ndarray, np.ndarray, PoolGeometry, int], Timed]
     torch_kwargs: Kwargs
+    onnx_op: str
+    jax_reducer: str
 
 
 def _max_direct(direction: str, x: np.ndarray, dout: np.ndarray, geom: PoolGeometry, threads: int) -> Timed:
     if direction == "forward":
         return lambda _: direct.max_pool_forward_direct(x, geom, threads)
+    if direction == "values":
+        return lambda _: direct.max_pool_values_direct(x, geom, threads)
     idx = direct.max_pool_forward_direct(x, geom, threads)[1]
     return lambda _: direct.max_pool_backward_direct(dout, idx, x.shape, threads)
 
@@ -183,6 +190,8 @@ OPINFOS: tuple[OpInfo, ...] = (
             (naive.max_pool_forward_naive, naive.max_pool_backward_naive),
             _max_direct,
             dict(return_indices=True),
+            "MaxPool",
+            "max",
         ),
     ),
     OpInfo(
@@ -218,7 +227,14 @@ OPINFOS: tuple[OpInfo, ...] = (
             GradCheck("k=2 divisor_override=3", dict(kernel_size=2, divisor_override=3)),
             GradCheck("k=3 s=2 'same'", dict(kernel_size=3, stride=2, padding="same")),
         ),
-        bench=Bench("avg", (naive.avg_pool_forward_naive, naive.avg_pool_backward_naive), _avg_direct, {}),
+        bench=Bench(
+            "avg",
+            (naive.avg_pool_forward_naive, naive.avg_pool_backward_naive),
+            _avg_direct,
+            {},
+            "AveragePool",
+            "add",
+        ),
     ),
     OpInfo(
         "max_unpool2d",

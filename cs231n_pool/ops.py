@@ -300,6 +300,10 @@ class MaxPool2d(PoolOp):
     ----------
     kernel_size, stride, padding, dilation, ceil_mode, method
         As in :func:`cs231n_pool.functional.max_pool2d`; checked here, once.
+    indices : bool
+        Keep the argmax (backward needs it). False lets the direct kernels skip writing the
+        indices (a third of the bytes); the values are the same bit for bit, but then a direct
+        forward keeps no indices and :meth:`backward` raises.
 
     Raises
     ------
@@ -327,9 +331,11 @@ class MaxPool2d(PoolOp):
         dilation: IntOrPair = 1,
         ceil_mode: bool = False,
         method: str | None = None,
+        indices: bool = True,
     ) -> None:
         self.args: PoolArgs = pool_args(kernel_size, stride, padding, dilation, ceil_mode)
         self.method = check_method(method)
+        self.indices = bool(indices)
 
     def _plan(self, x_shape: Shape) -> tuple[PoolGeometry, tuple[int, int]]:
         geom = place_windows(self.args, x_shape[2:])
@@ -338,17 +344,24 @@ class MaxPool2d(PoolOp):
     def _no_planes(self, out_shape: Shape) -> tuple[IndexArray, IndexArray]:
         return np.empty(out_shape, dtype=np.int64), np.empty(0, dtype=np.int64)
 
-    def _forward(self, x4: FloatArray, geom: PoolGeometry) -> tuple[FloatArray, tuple[IndexArray, IndexArray | None]]:
+    def _forward(
+        self, x4: FloatArray, geom: PoolGeometry
+    ) -> tuple[FloatArray, tuple[IndexArray | None, IndexArray | None]]:
         if self.method == "im2col":
             out, indices, max_idx = max_im2col(x4, geom)
             return out, (indices, max_idx)
-        # the direct kernels give flat indices only; Maxpool.max_idx derives the rows on first use
         _check_windows(geom)
+        if not self.indices:
+            return direct.max_pool_values_direct(x4, geom), (None, None)
+        # the direct kernels give flat indices only; Maxpool.max_idx derives the rows on first use
         out, indices = direct.max_pool_forward_direct(x4, geom)
         return out, (indices, None)
 
     def _backward(self, ctx: Context, dout4: FloatArray) -> FloatArray:
-        assert ctx.indices is not None  # set by every forward
+        if ctx.indices is None:  # a direct forward built with indices=False
+            raise ValueError(
+                "this MaxPool2d was built with indices=False: its forward kept no indices to backpropagate through"
+            )
         return scatter_flat(dout4, ctx.indices, ctx.x_shape, self.method)
 
 

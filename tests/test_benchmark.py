@@ -11,6 +11,19 @@ import pytest
 from cs231n_pool import benchmark
 
 METHODS = {"naive", "im2col-numpy", "im2col", "direct", "floor"}
+# the peers the test extra installs, and which rows each one has: ONNX Runtime is an inference
+# runtime (forward only, no indices), JAX has no indices and one thread (cs231n_pool.peers)
+PEER_ROWS = {
+    ("max", "forward"): {"torch", "torch-cl"},
+    ("max", "values"): {"torch", "torch-cl", "onnxruntime", "jax"},
+    ("max", "backward"): {"torch", "torch-cl", "jax"},
+    ("avg", "forward"): {"torch", "torch-cl", "onnxruntime", "jax"},
+    ("avg", "backward"): {"torch", "torch-cl", "jax"},
+}
+# the test extra installs every peer; onnxruntime and jax have no wheels below Python 3.11, where
+# the bench must say that it leaves them out
+INSTALLED = {"torch", "torch-cl"} | ({"onnxruntime", "jax"} if sys.version_info >= (3, 11) else set())
+PEER_ROWS = {op: peers & INSTALLED for op, peers in PEER_ROWS.items()}
 
 
 def _entry_point():
@@ -24,10 +37,12 @@ def test_tiny_bench_writes_json_and_png(tmp_path):
         _entry_point() + ["bench", "--tiny", "--threads", "1,2", "--json", str(out_json), "--plot", str(out_png)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
     )
     assert proc.returncode == 0, proc.stderr
     assert "x torch1" in proc.stdout and "x floor" in proc.stdout and "round-robin" in proc.stdout
+    for peer in ("onnxruntime", "jax"):
+        assert (f"note: peer {peer} is not timed" in proc.stdout) == (peer not in INSTALLED)
 
     report = json.loads(out_json.read_text())
     meta, rows = report["meta"], report["results"]
@@ -37,6 +52,9 @@ def test_tiny_bench_writes_json_and_png(tmp_path):
         "machine",
         "numpy",
         "torch",
+        "peers",
+        "peers_missing",
+        "load_average",
         "openmp",
         "openmp_runtimes",
         "threads",
@@ -47,23 +65,77 @@ def test_tiny_bench_writes_json_and_png(tmp_path):
     ):
         assert key in meta
     assert meta["threads"] == [1, 2] and "bench" in meta["command"]
-    have_torch = meta["torch"] is not None
-    expected = METHODS | ({"torch"} if have_torch else set())
+    assert set(meta["peers_missing"]) == {"onnxruntime", "jax"} - INSTALLED
+    assert {k for k, v in meta["peers"].items() if v} >= {"torch", "onnx"} | (INSTALLED & {"onnxruntime", "jax"})
+    assert set(benchmark.OPS) == set(PEER_ROWS)
     for pool, direction in benchmark.OPS:
         group = [r for r in rows if (r["pool"], r["direction"]) == (pool, direction)]
-        assert {r["method"] for r in group} == expected
+        ours = {"direct", "floor"} if direction == "values" else METHODS
+        assert {r["method"] for r in group} == ours | PEER_ROWS[(pool, direction)]
         assert {r["threads"] for r in group if r["method"] == "direct"} == {1, 2}
+        for peer in PEER_ROWS[(pool, direction)]:
+            assert {r["threads"] for r in group if r["method"] == peer} == ({1} if peer == "jax" else {1, 2})
         for r in group:
             assert r["shape"] == "tiny" and r["dtype"] == "float32"
             assert r["median_ms"] > 0 and len(r["times_ms"]) == len(r["wait_ms"]) == r["runs"] >= 1
             assert 0 <= r["disturbed"] <= r["runs"] and r["retried"] >= 0
             assert r["median_ms"] == pytest.approx(float(np.median(r["times_ms"])))
-            assert r["vs_floor"] > 0
-            assert (r["vs_torch1"] is not None) == have_torch
+            assert r["vs_floor"] > 0 and r["vs_torch1"] is not None
+            # the fastest peer on the row's thread count, and the ratio to it
+            same = [p for p in group if p["method"] in PEER_ROWS[(pool, direction)] and p["threads"] == r["threads"]]
+            best = min(same, key=lambda p: p["median_ms"])
+            assert r["fastest_peer"] == best["method"]
+            assert r["vs_peer"] == pytest.approx(r["median_ms"] / best["median_ms"])
         floor = next(r for r in group if r["method"] == "floor")
         assert floor["vs_floor"] == pytest.approx(1.0)
-        assert next(r for r in group if r["method"] == "im2col")["extra_bytes"] > 0
+        if direction != "values":
+            assert next(r for r in group if r["method"] == "im2col")["extra_bytes"] > 0
+    # the peer table: one line per op and thread count, each naming its fastest peer
+    table = proc.stdout[proc.stdout.index("Peers: direct / the fastest peer") :]
+    for (pool, direction), label in benchmark.PEER_OPS.items():
+        for n in (1, 2):
+            (line,) = [ln for ln in table.splitlines() if ln.startswith(label) and ln[32:40].strip() == str(n)]
+            direct = next(
+                r
+                for r in rows
+                if (r["pool"], r["direction"], r["method"], r["threads"]) == (pool, direction, "direct", n)
+            )
+            assert line.endswith(f"{direct['vs_peer']:.2f} ({direct['fastest_peer']})")
+    targets = {t["target"] for t in report["targets"]}
+    for (pool, direction), label in benchmark.PEER_OPS.items():
+        against = "torch 1-thread" if (pool, direction) == ("max", "forward") else "fastest peer"
+        assert f"direct {label} / {against}" in targets and f"direct {label} / bandwidth floor" in targets
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(2, 3, 9, 8, 3, 2, 1), (1, 2, 7, 7, 3, 1, 1), (2, 2, 8, 6, 2, 2, 0)])
+def test_every_peer_computes_what_it_is_compared_with(shape, dtype):
+    """Each peer's timed call pools with the case's geometry: its result equals ours."""
+    from cs231n_pool import functional as F
+    from cs231n_pool import peers
+
+    libs = peers.import_libraries()
+    assert set(libs.missing) == {"onnxruntime", "jax"} - INSTALLED
+    case = benchmark.Case("t", dtype, *shape)
+    x = np.random.default_rng(1).standard_normal(shape[:4]).astype(dtype)
+    geometry = dict(kernel_size=case.kernel, stride=case.stride, padding=case.pad)
+    for pool, direction in benchmark.OPS:
+        if direction == "backward":
+            continue
+        info = benchmark.BENCHED[pool]
+        want = getattr(F, info.name)(x, **geometry)
+        calls = peers.peer_calls(info, direction, case, x, np.zeros_like(want), 1, libs)
+        expected = PEER_ROWS[(pool, direction)]
+        if dtype not in peers.ONNX_DTYPES[info.bench.onnx_op]:
+            expected = expected - {"onnxruntime"}
+        assert {c.method for c in calls} == expected
+        for c in calls:
+            got = c.run(c.prepare())
+            got = got[0] if isinstance(got, (tuple, list)) else got
+            got = np.asarray(got.detach() if hasattr(got, "detach") else got)
+            assert got.dtype == x.dtype and got.shape == want.shape, c.method
+            np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == "float32" else 1e-12, err_msg=c.method)
 
 
 def test_cases_cover_the_shapes_and_s1_in_both_dtypes():
@@ -179,17 +251,46 @@ def test_targets_compare_ratios_with_their_limits():
         )
 
     rows = [
+        row("direct", 1, 1.0, direction="values"),
+        row("torch", 1, 3.0, direction="values"),
+        row("torch-cl", 1, 1.2, direction="values"),  # the fastest peer
+        row("floor", 1, 0.5, direction="values"),
         row("direct", 1, 1.0),
         row("direct", 2, 0.5),
         row("torch", 1, 10.0),
         row("floor", 1, 0.2),
         row("direct", 1, 3.0, direction="backward"),
         row("torch", 1, 2.0, direction="backward"),
+        row("jax", 1, 4.0, direction="backward"),
+        row("floor", 1, 1.0, direction="backward"),
     ]
+    benchmark._add_ratios(rows)
     checks = {c["target"]: c for c in benchmark.targets(rows)}
-    assert checks["direct max forward / torch 1-thread"]["met"]  # 0.1 <= 0.2
-    assert not checks["direct max forward / bandwidth floor"]["met"]  # 5 > 4
-    assert not checks["direct max backward / torch 1-thread"]["met"]  # 1.5 > 1
+    values = checks["direct max forward, no indices / fastest peer"]
+    assert values["value"] == pytest.approx(1.0 / 1.2) and values["limit"] == 0.8 and not values["met"]
+    assert checks["direct max forward, no indices / bandwidth floor"]["met"]  # 2 <= 3
+    assert checks["direct max forward with int64 indices / torch 1-thread"]["met"]  # 0.1 <= 0.2
+    assert not checks["direct max forward with int64 indices / bandwidth floor"]["met"]  # 5 > 3
+    backward = checks["direct max backward / fastest peer"]
+    assert backward["value"] == pytest.approx(1.5) and not backward["met"]  # torch, not jax, is the fastest
+    assert checks["direct max backward / bandwidth floor"]["met"]  # 3 <= 3
     assert checks["direct max forward: 2-thread speed-up"]["value"] == pytest.approx(2.0)
     assert checks["direct max forward: 2-thread speed-up"]["met"]
+    assert not any("avg" in target for target in checks)  # no rows, no checks
     assert "MISSED" in benchmark.format_targets(list(checks.values()))
+
+
+@pytest.mark.skipif("onnxruntime" not in INSTALLED, reason="onnxruntime has no wheel for this Python")
+def test_onnxruntime_lacks_exactly_the_dtypes_the_bench_leaves_out():
+    """ONNX_DTYPES is what ONNX Runtime supports: a session of a left-out dtype fails to build."""
+    from cs231n_pool import peers
+
+    libs = peers.import_libraries()
+    case = benchmark.Case("t", "float64", 1, 1, 4, 4, 2, 2, 0)
+    for op, dtypes in peers.ONNX_DTYPES.items():
+        for dtype in ("float32", "float64"):
+            if dtype in dtypes:
+                peers.onnx_session(op, case, np.dtype(dtype), 1, libs.onnx, libs.onnxruntime)
+            else:
+                with pytest.raises(Exception, match=f"implementation for {op}"):
+                    peers.onnx_session(op, case, np.dtype(dtype), 1, libs.onnx, libs.onnxruntime)

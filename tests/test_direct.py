@@ -414,3 +414,182 @@ def test_direct_kernels_visit_the_cells_geometry_places(shape, kernel, stride, p
     ones = np.ones((1, 2, H, W))
     counts = direct.avg_pool_forward_direct(ones, geom, np.ones((geom.out_h, geom.out_w)), threads=1)
     np.testing.assert_array_equal(counts[0, 1], np.outer(rows.cells, cols.cells))
+
+
+# ----------------------------------------------------------------------------- the whole-plane kernels
+
+UINT = {np.float32: np.uint32, np.float64: np.uint64}
+
+
+def _specials(shape, dtype, seed):
+    """Normal values, a fifth of them replaced by +0, -0, +-inf, subnormals and NaNs of four payloads."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    bits = 32 if dtype == np.float32 else 64
+    quiet = 1 << (bits - 10 if bits == 32 else bits - 13)  # the quiet bit above the payload
+    nans = np.array(
+        [(((1 << (bits - 1)) - 1) ^ ((1 << (bits - 1)) - 1) % quiet) | quiet | p for p in (1, 2, 3)], dtype=UINT[dtype]
+    ).view(dtype)
+    nans = np.append(nans, -nans[0])  # the sign bit set
+    tiny = np.finfo(dtype).smallest_subnormal
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, 3 * tiny, -5 * tiny], dtype=dtype)
+    pick = rng.random(shape)
+    x[pick < 0.15] = rng.choice(specials, size=int((pick < 0.15).sum()))
+    x[pick > 0.98] = rng.choice(nans, size=int((pick > 0.98).sum()))
+    x[0, 0] = -0.0  # a plane of -0: every sum must be +0, every max -0
+    return x
+
+
+def _bits(a):
+    return a.view(UINT[a.dtype.type])
+
+
+PLANE_GRID = list(itertools.product(KERNELS, STRIDES, [0, 1], [1, 2], [False, True], [np.float32, np.float64]))
+
+
+@pytest.mark.parametrize("kernel,stride,pad,dilation,ceil,dtype", PLANE_GRID)
+def test_max_without_indices_is_the_indexed_output_bit_for_bit(kernel, stride, pad, dilation, ceil, dtype):
+    x = _specials((2, 3, 9, 8), dtype, seed=len(str((kernel, stride, pad, dilation, ceil))))
+    geom = pool_geometry(x.shape[2:], kernel, stride, pad, dilation, ceil)
+    out, _ = direct.max_pool_forward_direct(x, geom, threads=1)
+    for threads in (1, 2):
+        np.testing.assert_array_equal(_bits(direct.max_pool_values_direct(x, geom, threads=threads)), _bits(out))
+    # the functional op takes this path without return_indices
+    values = fn.max_pool2d(x, kernel, stride, pad, dilation, ceil, method="direct")
+    np.testing.assert_array_equal(_bits(values), _bits(out))
+    np.testing.assert_array_equal(
+        _bits(fn.max_pool2d(x, kernel, stride, pad, dilation, ceil, method="im2col")), _bits(out)
+    )
+
+
+def _avg_cells(x, geom, divisors):
+    """The cell-at-a-time average kernel (the path of every other geometry), for comparison."""
+    kernels = _backend.direct_kernels
+    N, C, H, W = x.shape
+    out = np.empty((N * C, geom.out_h, geom.out_w), dtype=x.dtype)
+    kernels.avg_forward(x.reshape(N * C, H, W), out, divisors, *direct._layout(geom), 1)
+    return out.reshape(N, C, geom.out_h, geom.out_w)
+
+
+AVG_PLANE_GRID = list(
+    itertools.product([2, 3], [1, 2], [0, 1], [False, True], [True, False], [None, -3], [np.float32, np.float64])
+)
+
+
+@pytest.mark.parametrize("kernel,stride,pad,ceil,count_include_pad,override,dtype", AVG_PLANE_GRID)
+def test_avg_plane_kernel_is_the_cell_kernel_bit_for_bit(kernel, stride, pad, ceil, count_include_pad, override, dtype):
+    x = _specials((2, 3, 9, 8), dtype, seed=kernel * 7 + stride + 3 * pad)
+    geom = pool_geometry(x.shape[2:], kernel, stride, pad, 1, ceil)
+    assert direct._plane_case(geom) is not None
+    divisors = avg_divisors(geom, count_include_pad, divisor_override=override)
+    want = _avg_cells(x, geom, divisors)
+    out = direct.avg_pool_forward_direct(x, geom, divisors, threads=2)
+    np.testing.assert_array_equal(_bits(out), _bits(want))
+    # the -0 plane sums to +0 everywhere, and +0 / -3 is -0
+    assert (np.signbit(out[0, 0]) == (override is not None)).all()
+    torch = _torch()
+    ot = torch.nn.functional.avg_pool2d(torch.from_numpy(x), kernel, stride, pad, ceil, count_include_pad, override)
+    # torch agrees on every value (its NaN payloads and the sign of a zero divided by a negative
+    # divisor_override are its own)
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(out[finite], ot.numpy()[finite])
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(ot.numpy()))
+
+
+def test_avg_plane_kernel_divides_by_a_huge_divisor_as_torch_does():
+    # 2**24 + 1 is not a float32: torch and the im2col path divide by it rounded to float32
+    x = np.random.default_rng(9).standard_normal((2, 2, 6, 6)).astype(np.float32)
+    big = 2**24 + 1
+    out = direct.avg_pool_forward_direct(
+        x, pool_geometry((6, 6), 2, 2), avg_divisors(pool_geometry((6, 6), 2, 2), divisor_override=big)
+    )
+    np.testing.assert_array_equal(_bits(out), _bits(fn.avg_pool2d(x, 2, divisor_override=big, method="im2col")))
+    torch = _torch()
+    ot = torch.nn.functional.avg_pool2d(torch.from_numpy(x), 2, divisor_override=big).numpy()
+    np.testing.assert_array_equal(_bits(out), _bits(ot))
+
+
+def test_plane_case_covers_square_undilated_2x2_and_3x3_at_stride_1_and_2_only():
+    case = direct._plane_case
+    assert case(pool_geometry((8, 8), 2, 2)) == (2, 2, False)
+    assert case(pool_geometry((8, 8), 3, 1, 1)) == (3, 1, True)
+    assert case(pool_geometry((8, 8), 3, 2, 0, 1, True)) == (3, 2, True)  # ceil: the last window leaves the plane
+    assert case(pool_geometry((9, 9), 3, 2, 0, 1, True)) == (3, 2, False)  # ceil, but every window inside
+    for args in [((3, 2), 2), (3, 3), (2, (2, 1)), (2, 1, 0, 2), (4, 2)]:
+        assert case(pool_geometry((8, 8), *args)) is None
+
+
+def test_plane_kernel_refuses_arguments_that_would_read_or_write_out_of_bounds():
+    kernels = _backend.direct_kernels
+    x = np.zeros((2, 6, 6), np.float32)
+    out = np.empty((2, 3, 3), np.float32)
+    one = np.ones((1, 1), np.float32)
+    scratch = np.empty((1, 64), np.float32)
+    with pytest.raises(ValueError, match="kernel 2 or 3 at stride 1 or 2, got kernel=4, stride=2"):
+        kernels.plane_values(x, out, scratch, scratch, one, False, False, 4, 2, 0, 0, 1)
+    with pytest.raises(ValueError, match="padded scratch is too small"):
+        kernels.plane_values(x, out, one, scratch, one, False, True, 3, 2, 1, 1, 1)
+    with pytest.raises(ValueError, match="an unpadded window leaves the plane"):
+        kernels.plane_values(x, out, one, scratch, one, False, False, 3, 2, 1, 1, 1)
+    with pytest.raises(ValueError, match="run scratch is too small"):
+        kernels.plane_values(x, out, one, one, one, False, False, 2, 2, 0, 0, 1)
+    with pytest.raises(ValueError, match="divisors is not"):
+        kernels.plane_values(x, out, one, one, one, True, False, 2, 2, 0, 0, 1)
+    with pytest.raises(ValueError, match="one row per thread"):
+        kernels.plane_values(x, out, one, scratch, one, False, False, 2, 2, 0, 0, 2)
+
+
+def test_max_op_without_indices_has_no_backward():
+    from cs231n_pool.ops import MaxPool2d
+
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    op = MaxPool2d(2, method="direct", indices=False)
+    out, ctx = op.forward(x)
+    assert ctx.indices is None
+    np.testing.assert_array_equal(out, MaxPool2d(2, method="direct").forward(x)[0])
+    with pytest.raises(ValueError, match="built with indices=False: its forward kept no indices"):
+        op.backward(ctx, np.ones_like(out))
+
+
+AVG_BACK_GRID = [
+    (hw, k, s, p, ceil, cip, dtype)
+    for hw, k, s, p, ceil, cip, dtype in itertools.product(
+        [(7, 6), (9, 9), (8, 11)], [2, 3], [1, 2, 3], [0, 1], [False, True], [True, False], [np.float32, np.float64]
+    )
+    if s <= k
+]
+
+
+@pytest.mark.parametrize("hw,kernel,stride,pad,ceil,count_include_pad,dtype", AVG_BACK_GRID)
+def test_avg_backward_is_torch_bit_for_bit_where_it_gathers(hw, kernel, stride, pad, ceil, count_include_pad, dtype):
+    """Stride 1, 3x3 at stride 2 and exactly covering tiles add each window's share in PyTorch's order."""
+    geom = pool_geometry(hw, kernel, stride, pad, 1, ceil)
+    planes = direct._plane_case(geom) is not None and (
+        stride == 1
+        or kernel == 3
+        or (stride == kernel and not pad and hw == (geom.out_h * kernel, geom.out_w * kernel))
+    )
+    dout = _specials((2, 3, geom.out_h, geom.out_w), dtype, seed=hw[0] + kernel + stride)
+    dout[np.isnan(dout)] = 1.5  # torch's NaN payloads are its own
+    dx = direct.avg_pool_backward_direct(dout, geom, avg_divisors(geom, count_include_pad), (2, 3) + hw, threads=2)
+    torch = _torch()
+    xt = torch.zeros((2, 3) + hw, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True)
+    torch.nn.functional.avg_pool2d(xt, kernel, stride, pad, ceil, count_include_pad).backward(torch.from_numpy(dout))
+    if planes:
+        np.testing.assert_array_equal(_bits(dx), _bits(xt.grad.numpy()))
+    else:
+        np.testing.assert_allclose(dx, xt.grad.numpy(), **TOL[dtype])
+
+
+def test_avg_backward_planes_refuses_geometries_it_does_not_handle():
+    kernels = _backend.direct_kernels
+    dout, dx = np.zeros((1, 3, 3), np.float32), np.zeros((1, 6, 6), np.float32)
+    div, scratch = np.ones((3, 3), np.float32), np.zeros((1, 256), np.float32)
+    with pytest.raises(ValueError, match="kernel=2, stride=3, tiles=False"):
+        kernels.avg_backward_planes(dout, dx, div, scratch, 2, False, 3, 0, 0, 1)
+    with pytest.raises(ValueError, match="kernel=3, stride=2, tiles=True"):
+        kernels.avg_backward_planes(dout, dx, div, scratch, 3, True, 2, 0, 0, 1)
+    with pytest.raises(ValueError, match="one big enough row per thread"):
+        kernels.avg_backward_planes(dout, dx, div, scratch[:, :2], 2, True, 2, 0, 0, 1)
+    with pytest.raises(ValueError, match="divisors must be"):
+        kernels.avg_backward_planes(dout, dx, div[:2], scratch, 2, True, 2, 0, 0, 1)
