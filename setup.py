@@ -8,6 +8,7 @@ supports it; otherwise the kernels are built single-threaded.
 CS231N_POOL_SKIP_BUILD=1 installs without building them at all: the Makefile's
 editable install uses it and then builds the kernels once, in place.
 """
+
 import glob
 import os
 import shutil
