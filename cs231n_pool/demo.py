@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_args import UsageError, assignment_folder
+from .cli_args import CONFIG_NAME, UsageError, assignment_folder
 from .functional import avg_pool2d, max_pool2d
 
 NEXT_STEPS = """
@@ -132,7 +132,7 @@ def run(args) -> int:
 
 
 def checkout_assignment() -> Path:
-    if not (CHECKOUT_ASSIGNMENT / "assignment.toml").is_file():
+    if not (CHECKOUT_ASSIGNMENT / CONFIG_NAME).is_file():
         raise UsageError(
             f"this install has no pooling assignment ({str(CHECKOUT_ASSIGNMENT)!r} is missing); "
             "pass --assignment DIR or --skip-grading"

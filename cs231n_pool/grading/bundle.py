@@ -17,7 +17,7 @@ import sys
 import zipfile
 
 from ..cli_args import UsageError
-from .grade import SKIP_DIRS, snapshot_tree
+from .grade import SKIP_DIRS, grading_files, snapshot_tree
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,11 +45,7 @@ def template(name, **values):
 
 def assignment_files(cfg):
     """{relative path: bytes} of assignment.toml and tests/ (conftest, public and hidden)."""
-    files = {
-        rel: data
-        for rel, data in snapshot_tree(cfg.root).items()
-        if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"
-    }
+    files = grading_files(snapshot_tree(cfg.root))
     if not any(rel.split(os.sep)[:2] == ["tests", "hidden"] for rel in files):
         print(f"cs231n-pool autograder: note: {cfg.tests_dir} has no hidden tests", file=sys.stderr)
     return {rel.replace(os.sep, "/"): data for rel, data in files.items()}

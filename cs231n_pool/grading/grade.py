@@ -32,7 +32,7 @@ import tempfile
 import time
 import zipfile
 
-from ..cli_args import UsageError, assignment_folder, existing_path, output_file, positive
+from ..cli_args import CONFIG_NAME, UsageError, assignment_folder, existing_path, output_file, positive
 from .config import ConfigError, load_config
 from .feedback import collapse_import_failure, written_answers
 from .results import (
@@ -579,13 +579,15 @@ def grade_submission(assignment_dir, submission, timeout=None, seed=None, snapsh
     return results
 
 
+def grading_files(snapshot):
+    """The part of an assignment snapshot that grading uses: assignment.toml and tests/."""
+    return {rel: data for rel, data in snapshot.items() if rel == CONFIG_NAME or rel.split(os.sep)[0] == "tests"}
+
+
 def _write_test_copy(snapshot, copy_dir):
     """The tests and assignment.toml of `snapshot`, written afresh into `copy_dir`, with our pytest.ini."""
     os.makedirs(copy_dir, exist_ok=True)
-    write_tree(
-        {rel: data for rel, data in snapshot.items() if rel == "assignment.toml" or rel.split(os.sep)[0] == "tests"},
-        copy_dir,
-    )
+    write_tree(grading_files(snapshot), copy_dir)
     with open(os.path.join(copy_dir, "pytest.ini"), "w") as f:
         f.write(PYTEST_INI)
 

@@ -41,7 +41,7 @@ import tempfile
 
 import numpy as np
 
-from ..cli_args import UsageError, assignment_folder, output_folder
+from ..cli_args import CONFIG_NAME, UsageError, assignment_folder, output_folder
 from .config import load_config
 from .grade import SKIP_DIRS
 
@@ -176,7 +176,7 @@ def write_bundle(cfg, out_dir):
         stub = stub_source(f.read(), cfg.student_file)
     with open(os.path.join(out_dir, cfg.student_file), "w", encoding="utf-8") as f:
         f.write(stub)
-    shutil.copyfile(os.path.join(cfg.root, "assignment.toml"), os.path.join(out_dir, "assignment.toml"))
+    shutil.copyfile(os.path.join(cfg.root, CONFIG_NAME), os.path.join(out_dir, CONFIG_NAME))
     os.makedirs(os.path.join(out_dir, "tests"))
     _copy_tree(os.path.join(cfg.tests_dir, "public"), os.path.join(out_dir, "tests", "public"))
     for name in helper_packages(cfg):
