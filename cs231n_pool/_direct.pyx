@@ -215,27 +215,39 @@ def max_forward(const floating[:, :, ::1] x, floating[:, :, ::1] out, int64_t[:,
                        ow_lo, ow_hi)
 
 
+cdef void _scatter_plane(const floating* g, const int64_t* where, floating* plane, Py_ssize_t n_out,
+                         Py_ssize_t HW) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef int64_t target
+    for k in range(n_out):
+        target = where[k]
+        if 0 <= target < HW:
+            plane[target] += g[k]
+
+
 def max_backward(const floating[:, :, ::1] dout, const int64_t[:, :, ::1] idx,
                  floating[:, :, ::1] dx, int threads):
     """dx = 0, then dx[plane, idx] += dout for every output; indices outside the plane are skipped."""
-    cdef Py_ssize_t p, k, P = dx.shape[0], HW = dx.shape[1] * dx.shape[2]
+    cdef Py_ssize_t p, t, lo, hi, P = dx.shape[0], HW = dx.shape[1] * dx.shape[2]
     cdef Py_ssize_t n_out = dout.shape[1] * dout.shape[2]
-    cdef int64_t target
-    cdef floating* plane
-    cdef const floating* g
-    cdef const int64_t* where
     if P == 0:
         return
+    if n_out * 4 * 64 <= HW * <Py_ssize_t>sizeof(floating):
+        # Outputs touch at most a quarter of a plane's cache lines (global or coarse adaptive
+        # pooling): each thread zeroes its planes in one memset, which for a large dx streams
+        # past the cache, and then touches only the cells it adds to.
+        for t in prange(threads, nogil=True, num_threads=threads, schedule="static", chunksize=1):
+            lo = t * P // threads
+            hi = (t + 1) * P // threads
+            if hi > lo:
+                memset(&dx[lo, 0, 0], 0, (hi - lo) * HW * sizeof(floating))
+            for p in range(lo, hi):
+                _scatter_plane(&dout[p, 0, 0], &idx[p, 0, 0], &dx[p, 0, 0], n_out, HW)
+        return
     for p in prange(P, nogil=True, num_threads=threads, schedule="guided"):
-        plane = &dx[p, 0, 0]
-        g = &dout[p, 0, 0]
-        where = &idx[p, 0, 0]
         # zero the plane just before scattering into it, while it is hot in cache
-        memset(plane, 0, HW * sizeof(floating))
-        for k in range(n_out):
-            target = where[k]
-            if 0 <= target < HW:
-                plane[target] += g[k]
+        memset(&dx[p, 0, 0], 0, HW * sizeof(floating))
+        _scatter_plane(&dout[p, 0, 0], &idx[p, 0, 0], &dx[p, 0, 0], n_out, HW)
 
 
 # ---------------------------------------------------------------- average

@@ -293,6 +293,28 @@ def test_out_of_plane_indices_are_skipped_by_the_kernel():
     np.testing.assert_array_equal(dx, [[[[0, 0], [0, 1]]]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("out_hw", [(1, 1), (1, 2), (2, 2), (3, 3)])  # sparse up to 2x2 on 16x16 (float32)
+@pytest.mark.parametrize("threads", [1, 2, 3, 7])
+def test_max_backward_with_few_outputs_per_plane_zeroes_every_plane_once(out_hw, threads, dtype):
+    # Few outputs per plane take one memset per thread's planes: every plane, whichever thread
+    # has it (7 threads for 5 planes leaves some with none), is zeroed, and repeats accumulate.
+    rng = np.random.default_rng(0)
+    P, H, W = 5, 16, 16
+    dout = rng.standard_normal((1, P) + out_hw).astype(dtype)
+    idx = rng.integers(0, 4, size=dout.shape)  # repeated cells, so the order of the adds shows
+    idx[0, 0].flat[0] = H * W  # outside the plane: skipped
+    want = np.zeros((P, H * W), dtype=dtype)
+    for p in range(P):
+        for g, i in zip(dout[0, p].ravel(), idx[0, p].ravel(), strict=True):
+            if i < H * W:
+                want[p, i] += g
+    dx = np.full((P, H, W), np.nan, dtype=dtype)  # what a plane nobody zeroed would keep
+    direct._require_extension().max_backward(dout[0], idx[0].astype(np.int64), dx, threads)
+    np.testing.assert_array_equal(dx.reshape(P, H * W), want, strict=True)
+    np.testing.assert_array_equal(direct.max_pool_backward_direct(dout, idx, (1, P, H, W), threads)[0], dx)
+
+
 def test_functional_default_is_the_fastest_built_path(monkeypatch):
     """method=None means "direct" when its kernels are built, else the im2col path."""
     x = np.random.default_rng(0).permutation(2 * 3 * 8 * 8).reshape(2, 3, 8, 8).astype(np.float32)
