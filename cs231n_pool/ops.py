@@ -781,8 +781,7 @@ class AdaptiveAvgPool2d(_Adaptive):
             return adaptive_avg_backward_numpy(dout, plan, H, W).reshape(ctx.x_shape)
         dx = np.empty((N * C, H, W), dtype=ctx.dtype)
         threads = _adaptive_threads(dx.size)
-        scratch = np.empty((threads, plan.size[1]), dtype=ctx.dtype)
-        adaptive_kernels.avg_backward(dout, dx, plan.hs, plan.he, plan.ws, plan.we, plan.mean, scratch, threads)
+        adaptive_kernels.avg_backward(dout, dx, plan.hs, plan.he, plan.ws, plan.we, plan.mean, threads)
         return dx.reshape(ctx.x_shape)
 
 
