@@ -61,7 +61,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import peers
-from .cli_args import output_file
+from .cli_args import output_file, require
 from .opinfo import OPINFOS
 
 # name: (N, C, H, W, kernel, stride, pad)
@@ -765,6 +765,8 @@ def plot(rows: list[dict], path: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot:  # say so now, not after the whole run
+        require("matplotlib", "bench", "bench --plot")
     libs = peers.import_libraries()
     torch = libs.torch
     cases = cases_for(args.shapes, args.tiny)

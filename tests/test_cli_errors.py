@@ -148,6 +148,32 @@ def test_a_missing_optional_package_is_named_with_its_extra(places, tmp_path):
     assert not (places / "o2").exists()
 
 
+def test_bench_plot_without_matplotlib_says_so_before_timing_anything(places, tmp_path):
+    (tmp_path / "matplotlib.py").write_text("raise ImportError('hidden for this test')\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); from cs231n_pool.cli import main; "
+            "sys.exit(main(sys.argv[2:]))",
+            str(tmp_path),
+            "bench",
+            "--tiny",
+            "--plot",
+            str(places / "chart.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "cs231n-pool bench: error: bench --plot needs matplotlib: pip install 'cs231n_pool[bench]' "
+        "(see cs231n-pool bench --help)"
+    ]
+    assert not (places / "chart.png").exists()
+
+
 def test_version_and_the_exit_statuses_in_help(places):
     from cs231n_pool import __version__
 
