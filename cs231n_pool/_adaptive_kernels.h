@@ -1,8 +1,7 @@
 /* C kernels of cs231n_pool._adaptive: the adaptive average, and numpy's pairwise sum for the
    1x1 mean.
 
-   Included once, by _adaptive.pyx (after Python.h, which defines Py_ssize_t); every function is
-   static and trusts its arguments. Bins: output row oh reads input rows [hs[oh], he[oh]),
+   Included once, by _adaptive.pyx; every function is static and trusts its arguments. Bins: output row oh reads input rows [hs[oh], he[oh]),
    output column ow reads columns [ws[ow], we[ow]). */
 #ifndef CS231N_POOL_ADAPTIVE_KERNELS_H
 #define CS231N_POOL_ADAPTIVE_KERNELS_H

@@ -3,8 +3,8 @@
 
 P = N*C: the wrappers in direct.py reshape (N, C, H, W) to planes, validate every
 argument and precompute the window placement, so these kernels never see bad
-input. Each kernel runs an OpenMP ``prange`` over the planes (serially when the
-extension was built without OpenMP).
+input. Each kernel runs an OpenMP ``prange`` over the planes, or over the threads'
+ranges of planes (serially when the extension was built without OpenMP).
 
 Window placement arrays (all from geometry.window_placement, one entry per output
 row or column): ``row_start[oh]`` is the first in-bounds input row of window row
@@ -236,7 +236,7 @@ def max_backward(const floating[:, :, ::1] dout, const int64_t[:, :, ::1] idx,
         # Outputs touch at most a quarter of a plane's cache lines (global or coarse adaptive
         # pooling): each thread zeroes its planes in one memset, which for a large dx streams
         # past the cache, and then touches only the cells it adds to.
-        for t in prange(threads, nogil=True, num_threads=threads, schedule="static", chunksize=1):
+        for t in prange(threads, nogil=True, num_threads=threads, schedule="static"):
             lo = t * P // threads
             hi = (t + 1) * P // threads
             if hi > lo:

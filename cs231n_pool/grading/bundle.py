@@ -2,7 +2,7 @@
 
 - the assignment's ``assignment.toml`` and ``tests/`` (public and hidden; never the solution);
 - the installer: ``install_kit.sh`` and the pinned ``requirements.txt`` (templates/);
-- the kit: a copy of the importable ``cs231n_pool`` package (its ``.py`` and ``.pyx`` files, no
+- the kit: a copy of the importable ``cs231n_pool`` package (its ``.py``, ``.pyx`` and ``.h`` files, no
   build products) with its own build recipe (templates/kit/), so a bundle can be built from a
   wheel install of the kit as well as from a source checkout.
 
