@@ -119,26 +119,29 @@ def test_release_leaves_a_missing_out_folder_alone_on_a_usage_mistake(places):
     assert not (places / "never_made").exists()
 
 
-def test_a_missing_optional_package_is_named_with_its_extra(places, tmp_path):
-    # tqdm hidden from the interpreter: grade-all says which extra installs it, before any work.
-    (tmp_path / "tqdm.py").write_text("raise ImportError('hidden for this test')\n")
-    result = subprocess.run(
+def cli_without(module, folder, *argv, cwd):
+    """cs231n-pool *argv in a child interpreter where importing `module` fails (a stub in folder)."""
+    (folder / f"{module}.py").write_text("raise ImportError('hidden for this test')\n")
+    return subprocess.run(
         [
             sys.executable,
             "-c",
             "import sys; sys.path.insert(0, sys.argv[1]); from cs231n_pool.cli import main; "
             "sys.exit(main(sys.argv[2:]))",
-            str(tmp_path),
-            "grade-all",
-            str(POOLING),
-            str(places / "empty_dir"),
-            "--out",
-            str(places / "o2"),
+            str(folder),
+            *argv,
         ],
-        cwd=places,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def test_a_missing_optional_package_is_named_with_its_extra(places, tmp_path):
+    # tqdm hidden from the interpreter: grade-all says which extra installs it, before any work.
+    result = cli_without(
+        "tqdm", tmp_path, "grade-all", str(POOLING), str(places / "empty_dir"), "--out", str(places / "o2"), cwd=places
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
@@ -149,23 +152,7 @@ def test_a_missing_optional_package_is_named_with_its_extra(places, tmp_path):
 
 
 def test_bench_plot_without_matplotlib_says_so_before_timing_anything(places, tmp_path):
-    (tmp_path / "matplotlib.py").write_text("raise ImportError('hidden for this test')\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; sys.path.insert(0, sys.argv[1]); from cs231n_pool.cli import main; "
-            "sys.exit(main(sys.argv[2:]))",
-            str(tmp_path),
-            "bench",
-            "--tiny",
-            "--plot",
-            str(places / "chart.png"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli_without("matplotlib", tmp_path, "bench", "--tiny", "--plot", str(places / "chart.png"), cwd=places)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
         "cs231n-pool bench: error: bench --plot needs matplotlib: pip install 'cs231n_pool[bench]' "
