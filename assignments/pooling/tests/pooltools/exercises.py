@@ -21,13 +21,9 @@ import sys
 
 import pytest
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
+from .config import CONFIG_NAME, assignment_root, read_config
 
 YOUR_CODE = "your-code"
-CONFIG_NAME = "assignment.toml"
 SECTION = "notebook_exercises"
 MAX_NOTEBOOK_BYTES = 20 << 20  # a notebook larger than this is not read
 ALLOWED_IMPORTS = frozenset(sys.stdlib_module_names) | {"numpy"}
@@ -119,20 +115,9 @@ def exercise_source(path, name):
 # --- the pytest plugin ------------------------------------------------------------------------------
 
 
-def _root(path):
-    folder = os.path.dirname(os.path.abspath(str(path)))
-    while not os.path.isfile(os.path.join(folder, CONFIG_NAME)):
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            raise pytest.UsageError(f"no {CONFIG_NAME} above {path}")
-        folder = parent
-    return folder
-
-
 def graded_exercises(root):
     """{name: {"notebook", "public", "hidden"}} from the [notebook_exercises] of root/assignment.toml."""
-    with open(os.path.join(root, CONFIG_NAME), "rb") as f:
-        table = tomllib.load(f).get(SECTION, {})
+    table = read_config(root).get(SECTION, {})
     exercises = {}
     for name, entry in table.items():
         if not (
@@ -156,7 +141,7 @@ def pytest_configure(config):
 
 
 def _hidden(item):
-    return "hidden" in os.path.relpath(str(item.path), _root(item.path)).split(os.sep)[:-1]
+    return "hidden" in os.path.relpath(str(item.path), assignment_root(item.path)).split(os.sep)[:-1]
 
 
 def pytest_collection_modifyitems(items):
@@ -165,7 +150,7 @@ def pytest_collection_modifyitems(items):
         marker = item.get_closest_marker("notebook_exercise")
         if marker is None:
             continue
-        exercises = graded_exercises(_root(item.path))
+        exercises = graded_exercises(assignment_root(item.path))
         name = marker.args[0]
         if name not in exercises:
             raise pytest.UsageError(f"{item.nodeid}: {name!r} is not listed under [{SECTION}] in {CONFIG_NAME}")
@@ -209,5 +194,5 @@ def exercise(request, submission, tmp_path):
     """The notebook exercise named by the test's notebook_exercise marker, in the submission's folder."""
     name = request.node.get_closest_marker("notebook_exercise").args[0]
     folder = os.path.dirname(getattr(submission, "student_file", None) or submission.path)
-    notebook = graded_exercises(_root(request.path))[name]["notebook"]
+    notebook = graded_exercises(assignment_root(request.path))[name]["notebook"]
     return Exercise(submission, folder, name, notebook, str(tmp_path))

@@ -10,34 +10,18 @@
 """
 
 import os
-import sys
 
 import pytest
 
+from .config import assignment_root, read_config
 from .runner import Limits, Submission
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 SUBMISSION_ENV = "POOLTOOLS_SUBMISSION"
-CONFIG_NAME = "assignment.toml"
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): the test is graded and worth n points")
     config._pooltools = {}  # nodeid -> [points, passed, first docstring line]
-
-
-def _root(path):
-    folder = os.path.dirname(os.path.abspath(str(path)))
-    while not os.path.isfile(os.path.join(folder, CONFIG_NAME)):
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            raise pytest.UsageError(f"no {CONFIG_NAME} above {path}")
-        folder = parent
-    return folder
 
 
 def _points(item):
@@ -61,9 +45,8 @@ def pytest_collection_finish(session):
 @pytest.fixture
 def submission(request):
     """The student's file, run in a separate process with the assignment's limits."""
-    root = _root(request.path)
-    with open(os.path.join(root, CONFIG_NAME), "rb") as f:
-        cfg = tomllib.load(f)
+    root = assignment_root(request.path)
+    cfg = read_config(root)
     given, default = cfg.get("limits", {}), Limits()
     limits = Limits(
         float(given.get("timeout", default.timeout)),
