@@ -132,18 +132,23 @@ ALL_TESTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def mini(tmp_path_factory):
-    """The small assignment: config, solution, conftest, public and hidden tests."""
-    root = tmp_path_factory.mktemp("grading") / "mini"
+def write_mini_assignment(root, hidden_header=""):
+    """The small assignment at root: config, solution, conftest, public and hidden tests (the
+    hidden file starting with hidden_header)."""
     (root / "tests" / "public").mkdir(parents=True)
     (root / "tests" / "hidden").mkdir()
     (root / "assignment.toml").write_text(CONFIG)
     (root / "pooling_layers.py").write_bytes(SOLUTION.read_bytes())
     (root / "tests" / "conftest.py").write_text('pytest_plugins = ["cs231n_pool.grading.pytest_plugin"]\n')
     (root / "tests" / "public" / "test_mini.py").write_text(PUBLIC)
-    (root / "tests" / "hidden" / "test_mini_hidden.py").write_text(HIDDEN)
+    (root / "tests" / "hidden" / "test_mini_hidden.py").write_text(hidden_header + HIDDEN)
     return root
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    """The small assignment: config, solution, conftest, public and hidden tests."""
+    return write_mini_assignment(tmp_path_factory.mktemp("grading") / "mini")
 
 
 def grade(assignment, submission, workdir, *extra):

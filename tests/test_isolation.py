@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_grader_security import ALL_TESTS, CONFIG, HIDDEN, MALICIOUS, PUBLIC, SOLUTION
+from test_grader_security import ALL_TESTS, MALICIOUS, SOLUTION, write_mini_assignment
 
 from cs231n_pool.grading import isolation
 
@@ -38,15 +38,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the uid and full leve
 
 @pytest.fixture(scope="module")
 def assignment(tmp_path_factory):
-    root = tmp_path_factory.mktemp("iso") / "mini"
-    (root / "tests" / "public").mkdir(parents=True)
-    (root / "tests" / "hidden").mkdir()
-    (root / "assignment.toml").write_text(CONFIG)
-    (root / "pooling_layers.py").write_bytes(SOLUTION.read_bytes())
-    (root / "tests" / "conftest.py").write_text('pytest_plugins = ["cs231n_pool.grading.pytest_plugin"]\n')
-    (root / "tests" / "public" / "test_mini.py").write_text(PUBLIC)
-    (root / "tests" / "hidden" / "test_mini_hidden.py").write_text(f"# {HIDDEN_MARKER}\n" + HIDDEN)
-    return root
+    return write_mini_assignment(tmp_path_factory.mktemp("iso") / "mini", f"# {HIDDEN_MARKER}\n")
 
 
 class Listener:
