@@ -34,7 +34,8 @@ def wide_dout(shape, dtype, seed=1):
 
 
 def torch_grad(op, x, dout):
-    """(out, indices or None, dx) of torch's op on x with upstream gradient dout; None if torch refuses."""
+    """(out, indices or None, dx, g) of torch's op on x with the upstream gradient g = dout(out.shape);
+    None if torch refuses."""
     torch = torch_module()
     xt = torch.tensor(x, requires_grad=True)
     try:
@@ -42,8 +43,9 @@ def torch_grad(op, x, dout):
     except RuntimeError:
         return None
     out, idx = result if isinstance(result, tuple) else (result, None)
-    out.backward(torch.tensor(dout(tuple(out.shape))))
-    return out.detach().numpy(), None if idx is None else idx.numpy(), xt.grad.numpy()
+    g = dout(tuple(out.shape))
+    out.backward(torch.tensor(g))
+    return out.detach().numpy(), None if idx is None else idx.numpy(), xt.grad.numpy(), g
 
 
 def assert_same(got, want, what):
@@ -57,7 +59,7 @@ def test_the_cancelling_example_on_every_path():
     x = np.array([0, 1, 5, 2, 0], dtype=np.float32).reshape(1, 1, 1, 5)
     dout = np.array([1, 1e8, -1e8], dtype=np.float32).reshape(1, 1, 1, 3)
     want = np.zeros_like(x)
-    _, _, ref = torch_grad(lambda t: torch_module().nn.functional.max_pool2d(t, (1, 3), 1), x, lambda s: dout)
+    _, _, ref, _ = torch_grad(lambda t: torch_module().nn.functional.max_pool2d(t, (1, 3), 1), x, lambda s: dout)
     assert_same(ref, want, "torch")
     assert (np.float32(1e8) + np.float32(-1e8)) + np.float32(1) == 1  # the other order
     for method in METHODS:
@@ -75,7 +77,7 @@ def test_the_cancelling_example_on_every_path():
 def test_the_cancelling_example_for_average_pooling():
     x = np.zeros((1, 1, 1, 5), dtype=np.float32)
     dout = np.array([1, 1e8, -1e8], dtype=np.float32).reshape(1, 1, 1, 3)
-    _, _, ref = torch_grad(
+    _, _, ref, _ = torch_grad(
         lambda t: torch_module().nn.functional.avg_pool2d(t, (1, 3), 1, divisor_override=1), x, lambda s: dout
     )
     assert ref[0, 0, 0, 2] == 0  # cell 2: (1 + 1e8) + -1e8, with divisor_override=1
@@ -92,18 +94,15 @@ def test_max_pool2d_backward_is_torchs_bit_for_bit(kernel, stride, padding, dila
     x = x if batched else x[0]
     args = (kernel, stride, padding, dilation, ceil_mode)
     F = torch_module().nn.functional
-    holder = {}
 
     def dout_of(shape):
-        holder["dout"] = wide_dout(shape, dtype)
-        return holder["dout"]
+        return wide_dout(shape, dtype)
 
     ref = torch_grad(lambda t: F.max_pool2d(t, *args, return_indices=True), x, dout_of)
     if ref is None:  # torch refuses these arguments, and so do we
         expect_rejected(lambda: layers.Maxpool(*args).forward(x))
         return
-    _, idx, want = ref
-    dout = holder["dout"]
+    _, idx, want, dout = ref
     for method in METHODS:
         for kernels in KERNEL_SETS:
             with _backend.use_kernels(kernels):
@@ -124,17 +123,15 @@ def test_avg_pool2d_backward_is_torchs_bit_for_bit(
     x = x if batched else x[0]
     args = (kernel, stride, padding, ceil_mode, count_include_pad)
     F = torch_module().nn.functional
-    holder = {}
 
     def dout_of(shape):
-        holder["dout"] = wide_dout(shape, dtype)
-        return holder["dout"]
+        return wide_dout(shape, dtype)
 
     ref = torch_grad(lambda t: F.avg_pool2d(t, *args), x, dout_of)
     if ref is None:  # torch refuses these arguments, and so do we
         expect_rejected(lambda: layers.Avgpool(*args).forward(x))
         return
-    want, dout = ref[2], holder["dout"]
+    _, _, want, dout = ref
     for method in METHODS:
         for kernels in KERNEL_SETS:
             with _backend.use_kernels(kernels):
@@ -154,22 +151,18 @@ def test_avg_pool2d_backward_is_torchs_bit_for_bit(
 def test_adaptive_backward_is_torchs_bit_for_bit(output_size, dtype, shape):
     F = torch_module().nn.functional
     x = distinct_values(shape, dtype)
-    holder = {}
 
     def dout_of(shape):
-        holder["dout"] = wide_dout(shape, dtype)
-        return holder["dout"]
+        return wide_dout(shape, dtype)
 
     size = shape[2:] if output_size is None else output_size
-    _, idx, want = torch_grad(lambda t: F.adaptive_max_pool2d(t, size, return_indices=True), x, dout_of)
-    dout = holder["dout"]
+    _, idx, want, dout = torch_grad(lambda t: F.adaptive_max_pool2d(t, size, return_indices=True), x, dout_of)
     assert_same(fn.adaptive_max_pool2d_backward(dout, idx, x.shape), want, "adaptive_max_pool2d_backward")
     layer = layers.AdaptiveMaxpool(size)
     layer.forward(x)
     assert_same(layer.backward(dout), want, "AdaptiveMaxpool.backward")
 
-    _, _, want = torch_grad(lambda t: F.adaptive_avg_pool2d(t, size), x, dout_of)
-    dout = holder["dout"]
+    _, _, want, dout = torch_grad(lambda t: F.adaptive_avg_pool2d(t, size), x, dout_of)
     assert_same(fn.adaptive_avg_pool2d_backward(dout, x.shape, size), want, "adaptive_avg_pool2d_backward")
     layer = layers.AdaptiveAvgpool(size)
     layer.forward(x)
